@@ -1,0 +1,358 @@
+"""
+DSAR Portal settings: one module, driven by the environment (12-factor).
+
+With no environment variables set this gives the embedded default: SQLite in
+``data/``, Celery tasks run eagerly in-process, e-mail written to files in
+``data/sent-emails/``. Production sets DATABASE_URL, REDIS_URL,
+DJANGO_SECRET_KEY, DJANGO_DEBUG=0 and friends (see README.md) and refuses to
+start without its secrets.
+"""
+
+import base64
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return int(value) if value else default
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env(name)
+    return [item.strip() for item in value.split(",") if item.strip()] if value else default
+
+
+# Everything the portal writes at run time (SQLite, sent e-mails, private
+# uploads) lives here, outside static/ and outside the web root.
+DATA_DIR = Path(env("DSAR_DATA_DIR") or BASE_DIR / "data")
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+
+
+def _development_secret() -> str:
+    # A per-checkout key, so two local installs never share one; never used
+    # when DEBUG is off.
+    path = DATA_DIR / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+    SECRET_KEY = _development_secret()
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+# --- Encryption of personal data at rest ------------------------------------
+# FIELD_ENCRYPTION_KEYS="kid:base64key,oldkid:base64key" (first is active);
+# FIELD_HASH_KEY=base64key for lookup hashes. Generate with
+# `python manage.py generate_encryption_key`.
+
+
+def _derived_key(purpose: str) -> bytes:
+    return hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()
+
+
+def _parse_keys() -> tuple[dict[str, bytes], bytes]:
+    from dsar_portal.crypto import parse_key_list
+
+    keys_value = env("FIELD_ENCRYPTION_KEYS")
+    hash_value = env("FIELD_HASH_KEY")
+    if not DEBUG and (not keys_value or not hash_value):
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS and FIELD_HASH_KEY must be set when DJANGO_DEBUG is off.")
+    keys = parse_key_list(keys_value) if keys_value else {"dev": _derived_key("field-encryption")}
+    if hash_value:
+        hash_key = base64.urlsafe_b64decode(hash_value.encode() + b"==")
+        if len(hash_key) < 32:
+            raise ImproperlyConfigured("FIELD_HASH_KEY must decode to at least 32 bytes.")
+    else:
+        hash_key = _derived_key("lookup-hash")
+    return keys, hash_key
+
+
+FIELD_ENCRYPTION_KEYS, FIELD_HASH_KEY = _parse_keys()
+
+# --- Applications -------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
+    "csp",
+    "organisation",
+    "requests_app",
+    "identity",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dsar_portal.urls"
+WSGI_APPLICATION = "dsar_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "organisation.context_processors.organisation",
+            ],
+        },
+    },
+]
+
+# --- Data stores --------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.config(
+        default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dsar",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Celery -------------------------------------------------------------------
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or None
+# Without a broker, tasks run in-process so the embedded portal needs no
+# worker; the same task code runs on real workers in production.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
+CELERY_BEAT_SCHEDULE = {
+    "remind-and-close-unconfirmed-requests": {
+        "task": "requests_app.tasks.sweep_unconfirmed_requests",
+        "schedule": 60 * 60,
+    },
+}
+
+# --- E-mail -------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", "privacy@example.org")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_HOST = env("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+    EMAIL_TIMEOUT = 20
+else:
+    # Embedded default: every message the portal sends is a file a person can read.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = Path(env("DSAR_EMAIL_DIR") or DATA_DIR / "sent-emails")
+
+# --- Files --------------------------------------------------------------------
+
+# Uploaded documents are encrypted and kept here, never under STATIC_ROOT and
+# never served by URL: staff views stream them after a permission check.
+PRIVATE_UPLOAD_DIR = Path(env("DSAR_PRIVATE_UPLOAD_DIR") or DATA_DIR / "private-uploads")
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # Front-end packages come from npm at setup time and are served by the
+    # portal itself: no visitor's browser is ever sent to a CDN.
+    ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+]
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_UPLOAD_DIR, "base_url": None},
+    },
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        ),
+    },
+}
+
+# --- Authentication -----------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# --- Security headers ---------------------------------------------------------
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = 60 * 60 * 8
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
+if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Which address identifies a client for rate limiting: REMOTE_ADDR unless a
+# trusted proxy in front sets X-Forwarded-For.
+DSAR_TRUST_X_FORWARDED_FOR = env_bool("DSAR_TRUST_X_FORWARDED_FOR", False)
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# --- Internationalisation -------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env("DSAR_TIME_ZONE", "Europe/London")
+USE_I18N = True
+USE_TZ = True
+
+# --- Crispy forms ---------------------------------------------------------------
+
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- The organisation running the portal ----------------------------------------
+# Defaults for the admin-editable Organisation record (see organisation/).
+
+DSAR_ORGANISATION = {
+    "name": env("DSAR_ORGANISATION_NAME", "Example Organisation Ltd"),
+    "contact_email": env("DSAR_ORGANISATION_EMAIL", "privacy@example.org"),
+    "dpo_name": env("DSAR_DPO_NAME", "Data Protection Officer"),
+    "dpo_email": env("DSAR_DPO_EMAIL", "dpo@example.org"),
+    "jurisdiction": env("DSAR_JURISDICTION", "GB-ENG"),
+    "supervisory_authority_name": env("DSAR_SUPERVISORY_AUTHORITY_NAME", "Information Commissioner's Office"),
+    "supervisory_authority_url": env("DSAR_SUPERVISORY_AUTHORITY_URL", "https://ico.org.uk/make-a-complaint/"),
+    "supervisory_authority_address": env(
+        "DSAR_SUPERVISORY_AUTHORITY_ADDRESS",
+        "Wycliffe House, Water Lane, Wilmslow, Cheshire, SK9 5AF",
+    ),
+}
+# Our own target, shown beside the legal deadline, so work lands before it.
+DSAR_INTERNAL_TARGET_DAYS = env_int("DSAR_INTERNAL_TARGET_DAYS", 28)
+# A request whose e-mail is never confirmed: remind after this many days,
+# close after that many.
+DSAR_UNCONFIRMED_REMINDER_DAYS = env_int("DSAR_UNCONFIRMED_REMINDER_DAYS", 3)
+DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 7)
+# Flood control, without a third-party CAPTCHA: (count, window in seconds).
+DSAR_RATE_LIMITS = {
+    "submit_per_client": (env_int("DSAR_RATE_SUBMIT_PER_CLIENT", 10), 3600),
+    "submit_per_email": (env_int("DSAR_RATE_SUBMIT_PER_EMAIL", 5), 86400),
+    "code_per_client": (env_int("DSAR_RATE_CODE_PER_CLIENT", 20), 900),
+    "code_per_request": (env_int("DSAR_RATE_CODE_PER_REQUEST", 10), 900),
+    "link_resend_per_client": (env_int("DSAR_RATE_LINK_PER_CLIENT", 10), 3600),
+}
+# An e-mail confirmation code is valid for this many minutes and this many tries.
+DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
+DSAR_EMAIL_CODE_MAX_ATTEMPTS = env_int("DSAR_EMAIL_CODE_MAX_ATTEMPTS", 5)
+DSAR_EMAIL_CODE_RESEND_SECONDS = env_int("DSAR_EMAIL_CODE_RESEND_SECONDS", 60)
+# Public base URL used in e-mails (the links a requester clicks).
+DSAR_PUBLIC_URL = env("DSAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# --- Logging: IDs only, never personal data -----------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django's request logger would otherwise record full URLs and bodies.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

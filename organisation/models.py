@@ -1,0 +1,34 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.deadlines import SUPPORTED_JURISDICTIONS
+
+
+class Organisation(models.Model):
+    """The controller running this portal: one row, editable by the DPO in the admin.
+
+    Created on first use from the DSAR_ORGANISATION settings (environment), so
+    a deployment is configured without code and can be adjusted later.
+    """
+
+    name = models.CharField(_("organisation name"), max_length=200)
+    contact_email = models.EmailField(_("privacy contact e-mail"))
+    dpo_name = models.CharField(_("data protection officer"), max_length=200)
+    dpo_email = models.EmailField(_("DPO e-mail"))
+    jurisdiction = models.CharField(
+        _("default jurisdiction"),
+        max_length=8,
+        choices=sorted(SUPPORTED_JURISDICTIONS.items(), key=lambda item: item[1]),
+        help_text=_("Decides public holidays and whether UK or EU rules on the clock apply."),
+    )
+    supervisory_authority_name = models.CharField(_("supervisory authority"), max_length=200)
+    supervisory_authority_url = models.URLField(_("supervisory authority website"))
+    supervisory_authority_address = models.TextField(_("supervisory authority postal address"))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisation")
+
+    def __str__(self) -> str:
+        return self.name

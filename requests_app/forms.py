@@ -1,0 +1,389 @@
+"""Public forms. They validate shape and explain what to fix; services hold the rules."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .documents import ACCEPTED_TYPES_TEXT, validate_document
+from .models import RefusalGround, RequesterRole, Right
+
+TEXT_LIMIT = 5000
+
+
+def _textarea(rows: int = 4) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows, "maxlength": TEXT_LIMIT})
+
+
+class DocumentField(forms.FileField):
+    """A file checked by its content (type, size, pages or pixels), not its name."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("help_text", _("%(types)s.") % {"types": ACCEPTED_TYPES_TEXT})
+        kwargs.setdefault("widget", forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload:
+            validate_document(upload)
+        return upload
+
+
+class RequestForm(forms.Form):
+    """Fields every request has. Subclasses add what their right needs."""
+
+    right: str = ""
+
+    requester_role = forms.ChoiceField(
+        label=_("Who is this request about?"),
+        choices=RequesterRole.choices,
+        widget=forms.RadioSelect,
+        initial=RequesterRole.DATA_SUBJECT,
+    )
+    name = forms.CharField(
+        label=_("Your full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("We will send a code to this address to confirm it is yours, and write to you here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    subject_name = forms.CharField(
+        label=_("Full name of the person you are acting for"),
+        max_length=200,
+        required=False,
+        help_text=_("Only if you are acting for someone else."),
+    )
+    agent_relationship = forms.ChoiceField(
+        label=_("Your relationship to them"),
+        required=False,
+        choices=[
+            ("", _("Only if you are acting for someone else")),
+            ("solicitor", _("Solicitor or legal representative")),
+            ("parent", _("Parent or guardian of a child")),
+            ("attorney", _("Attorney under a power of attorney")),
+            ("family", _("Family member or friend with their permission")),
+            ("rights_service", _("Consumer or rights organisation")),
+            ("court_appointed", _("Appointed by a court")),
+        ],
+    )
+    customer_number = forms.CharField(label=_("Customer or account number"), max_length=100, required=False)
+    account_email = forms.EmailField(
+        label=_("E-mail address on your account, if different"), max_length=254, required=False
+    )
+    phone = forms.CharField(
+        label=_("Phone number"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    address = forms.CharField(
+        label=_("Postal address"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+    )
+    description = forms.CharField(
+        label=_("Anything else that will help us"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(),
+    )
+
+    IDENTIFIER_FIELDS = ("customer_number", "account_email", "phone", "address")
+    COMMON_FIELDS = (
+        "requester_role",
+        "name",
+        "email",
+        "subject_name",
+        "agent_relationship",
+        *IDENTIFIER_FIELDS,
+        "description",
+    )
+
+    def right_fields(self) -> list:
+        return [self[name] for name in self.fields if name not in self.COMMON_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("requester_role") == RequesterRole.AGENT:
+            if not data.get("subject_name"):
+                self.add_error("subject_name", _("Enter the name of the person you are acting for."))
+            if not data.get("agent_relationship"):
+                self.add_error("agent_relationship", _("Choose your relationship to the person."))
+        return data
+
+    def identifiers(self) -> dict:
+        return {name: self.cleaned_data.get(name, "") for name in self.IDENTIFIER_FIELDS}
+
+    def details(self) -> dict:
+        """Right-specific answers, as plain JSON values."""
+        details = {}
+        for name in self.fields:
+            if name in self.COMMON_FIELDS or isinstance(self.fields[name], forms.FileField):
+                continue
+            value = self.cleaned_data.get(name)
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            details[name] = value
+        if self.cleaned_data.get("requester_role") == RequesterRole.AGENT:
+            details["agent"] = {
+                "subject_name": self.cleaned_data["subject_name"],
+                "relationship": self.cleaned_data["agent_relationship"],
+            }
+        return details
+
+    def supporting_document(self):
+        return None
+
+
+def _require_when(form: forms.Form, condition: bool, field: str, message: str) -> None:
+    if condition and not form.cleaned_data.get(field):
+        form.add_error(field, message)
+
+
+class AccessForm(RequestForm):
+    right = Right.ACCESS
+
+    access_scope = forms.ChoiceField(
+        label=_("What would you like?"),
+        choices=[("all", _("All the personal data you hold about me")), ("subset", _("Only some of it"))],
+        widget=forms.RadioSelect,
+        initial="all",
+    )
+    access_subset = forms.CharField(
+        label=_("Which data would you like?"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("Only if you chose 'only some of it'. For example: my orders, or calls with customer service."),
+    )
+    date_from = forms.DateField(
+        label=_("From (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("To (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    access_format = forms.ChoiceField(
+        label=_("How would you like it?"),
+        choices=[
+            ("report", _("A readable report")),
+            ("report_and_files", _("A readable report and machine-readable files (CSV and JSON)")),
+        ],
+        widget=forms.RadioSelect,
+        initial="report",
+    )
+
+    def clean(self):
+        data = super().clean()
+        _require_when(
+            self, data.get("access_scope") == "subset", "access_subset", _("Describe the data you would like.")
+        )
+        date_from, date_to = data.get("date_from"), data.get("date_to")
+        today = timezone.localdate()
+        if date_from and date_from > today:
+            self.add_error("date_from", _("The start date cannot be in the future."))
+        if date_from and date_to and date_to < date_from:
+            self.add_error("date_to", _("The end date must be on or after the start date."))
+        return data
+
+
+class RectificationForm(RequestForm):
+    right = Right.RECTIFICATION
+
+    rectification_wrong = forms.CharField(
+        label=_("Which data is wrong or incomplete?"), max_length=TEXT_LIMIT, widget=_textarea(3)
+    )
+    rectification_correct = forms.CharField(label=_("What should it say?"), max_length=TEXT_LIMIT, widget=_textarea(3))
+    supplementary_statement = forms.CharField(
+        label=_("Supplementary statement (optional)"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("Where data is incomplete, you can give us a statement to add to it."),
+    )
+    supporting_document = DocumentField(label=_("Supporting document (optional)"), required=False)
+
+    def supporting_document(self):  # noqa: F811 - the field and the accessor share a name on purpose
+        return self.cleaned_data.get("supporting_document")
+
+
+# The accessor above would shadow the declared field on the class; keep the
+# field by re-declaring it in base_fields.
+RectificationForm.base_fields["supporting_document"] = DocumentField(
+    label=_("Supporting document (optional)"), required=False
+)
+
+
+class ErasureForm(RequestForm):
+    right = Right.ERASURE
+
+    erasure_grounds = forms.MultipleChoiceField(
+        label=_("Why should we erase your data? Choose all that apply."),
+        choices=[
+            ("no_longer_necessary", _("You no longer need it for the reason you collected it")),
+            ("consent_withdrawn", _("I withdraw my consent")),
+            ("objection", _("I object to how you use it")),
+            ("unlawful", _("You are using it unlawfully")),
+            ("legal_obligation", _("The law requires you to erase it")),
+            ("child_online_service", _("It was collected when I was a child, for an online service")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    erasure_scope = forms.ChoiceField(
+        label=_("What should we erase?"),
+        choices=[("all", _("All my data")), ("specific", _("Only specific data"))],
+        widget=forms.RadioSelect,
+        initial="all",
+    )
+    erasure_specific = forms.CharField(
+        label=_("Which data should we erase?"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("Only if you chose 'only specific data'."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        _require_when(
+            self,
+            data.get("erasure_scope") == "specific",
+            "erasure_specific",
+            _("Describe the data you want erased."),
+        )
+        return data
+
+
+class RestrictionForm(RequestForm):
+    right = Right.RESTRICTION
+
+    restriction_ground = forms.ChoiceField(
+        label=_("Why should we restrict how we use your data?"),
+        choices=[
+            ("accuracy_contested", _("The data is wrong, and I want it restricted while you check")),
+            ("unlawful_no_erasure", _("You are using it unlawfully, but I do not want it erased")),
+            ("legal_claims", _("You no longer need it, but I need it kept for a legal claim")),
+            ("objection_pending", _("I have objected, and want it restricted while you decide")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    restriction_data = forms.CharField(
+        label=_("Which data? (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
+    )
+
+
+class ObjectionForm(RequestForm):
+    right = Right.OBJECTION
+
+    objection_type = forms.ChoiceField(
+        label=_("What do you object to?"),
+        choices=[
+            ("direct_marketing", _("Direct marketing (we must stop: you need give no reasons)")),
+            (
+                "legitimate_interests",
+                _("Other use of my data based on your legitimate interests or a public task"),
+            ),
+        ],
+        widget=forms.RadioSelect,
+    )
+    objection_processing = forms.CharField(
+        label=_("Which use of your data?"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("For example: marketing e-mails, profiling, sharing with partners."),
+    )
+    objection_grounds = forms.CharField(
+        label=_("Your reasons, relating to your particular situation"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("Not needed for direct marketing."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        other = data.get("objection_type") == "legitimate_interests"
+        _require_when(self, other, "objection_processing", _("Tell us which use of your data you object to."))
+        # GDPR Art. 21(1): grounds are needed except for direct marketing (Art. 21(2)-(3)).
+        _require_when(self, other, "objection_grounds", _("Give your reasons for objecting."))
+        return data
+
+
+class PortabilityForm(RequestForm):
+    right = Right.PORTABILITY
+
+    portability_format = forms.ChoiceField(
+        label=_("Which format?"),
+        choices=[("json", _("JSON")), ("csv", _("CSV (opens in a spreadsheet)"))],
+        widget=forms.RadioSelect,
+        initial="json",
+    )
+    transmit_to_controller = forms.BooleanField(
+        label=_("Send my data directly to another organisation"), required=False
+    )
+    recipient_name = forms.CharField(
+        label=_("Name of the organisation"), required=False, max_length=200, help_text=_("Only if sending directly.")
+    )
+    recipient_contact = forms.CharField(
+        label=_("How to reach them securely"),
+        required=False,
+        max_length=500,
+        help_text=_("For example their data protection e-mail address. Only if sending directly."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        transmit = bool(data.get("transmit_to_controller"))
+        _require_when(self, transmit, "recipient_name", _("Enter the name of the organisation to send it to."))
+        _require_when(self, transmit, "recipient_contact", _("Tell us how to reach that organisation."))
+        return data
+
+
+FORMS: dict[str, type[RequestForm]] = {
+    form.right: form
+    for form in (AccessForm, RectificationForm, ErasureForm, RestrictionForm, ObjectionForm, PortabilityForm)
+}
+
+
+class ConfirmEmailForm(forms.Form):
+    code = forms.CharField(
+        label=_("Confirmation code"),
+        max_length=12,
+        help_text=_("The 6-digit code in the e-mail we sent you."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise ValidationError(_("Enter the 6 digits from the e-mail."))
+        return code
+
+
+class ClarificationReplyForm(forms.Form):
+    answer = forms.CharField(label=_("Your reply"), max_length=TEXT_LIMIT, widget=_textarea(5))
+    document = DocumentField(label=_("Attach a document (optional)"), required=False)
+
+
+class EvidenceUploadForm(forms.Form):
+    document = DocumentField(label=_("Document"))
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you withdrawing? (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
+    )
+
+
+class LostLinkForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Your request reference"),
+        max_length=40,
+        help_text=_("It starts with DSAR-, for example DSAR-7K3M-Q9TX-W2PA-H4RN."),
+    )
+    email = forms.EmailField(label=_("The e-mail address you used"), max_length=254)
+
+
+__all__ = ["FORMS", "RefusalGround"]

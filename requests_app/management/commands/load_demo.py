@@ -1,0 +1,126 @@
+"""Demo data for a newcomer: the organisation, a DPO login, and requests in different states.
+
+Safe to run again: the organisation and the DPO are kept, and the demo
+requests are only created once.
+"""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from organisation.selectors import organisation_get
+from requests_app import services
+from requests_app.models import DataSubjectRequest, Outcome, RefusalGround, Right
+
+DPO_USERNAME = "dpo"
+DEMO_EMAIL_DOMAIN = "demo.example"
+
+
+class Command(BaseCommand):
+    help = "Load demo data (organisation, DPO account, sample requests) and print the DPO login."
+
+    def handle(self, *args, **options) -> None:
+        organisation_get()
+        password = self._dpo_password()
+        dpo = self._dpo(password)
+        if not DataSubjectRequest.objects.exists():
+            self._requests(dpo)
+        self.stdout.write(self.style.SUCCESS("Demo data ready."))
+        self.stdout.write(f"  Staff login:  http://127.0.0.1:8000/admin/  user: {DPO_USERNAME}  password: {password}")
+        self.stdout.write(f"  E-mails the portal sends are written to: {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}")
+
+    def _dpo_password(self) -> str:
+        path = settings.DATA_DIR / "demo-dpo-password"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(12))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def _dpo(self, password: str):
+        user_model = get_user_model()
+        dpo, _ = user_model.objects.get_or_create(
+            username=DPO_USERNAME,
+            defaults={"first_name": "Dana", "last_name": "Okafor", "email": f"dpo@{DEMO_EMAIL_DOMAIN}"},
+        )
+        dpo.is_staff = True
+        dpo.set_password(password)
+        dpo.save()
+        group, _ = Group.objects.get_or_create(name="Data protection officers")
+        group.permissions.set(
+            Permission.objects.filter(content_type__app_label__in=["requests_app", "organisation", "identity"])
+        )
+        dpo.groups.add(group)
+        return dpo
+
+    def _submit(self, right: str, name: str, days_ago: int, details: dict, **identifiers) -> DataSubjectRequest:
+        email = f"{name.split()[0].lower()}@{DEMO_EMAIL_DOMAIN}"
+        return services.request_submit(
+            submission=services.Submission(
+                right=right,
+                requester_role="data_subject",
+                name=name,
+                email=email,
+                identifiers=identifiers,
+                details=details,
+                description="",
+            ),
+            received_at=timezone.now() - timedelta(days=days_ago),
+        )
+
+    def _confirm(self, request: DataSubjectRequest) -> None:
+        from identity.services import email_code_issue
+
+        code = email_code_issue(request=request)
+        services.request_confirm_email(request=request, code=code)
+
+    def _requests(self, dpo) -> None:
+        waiting = self._submit(Right.RESTRICTION, "Rosa Mendes", 0, {"restriction_ground": "accuracy_contested"})
+        del waiting  # stays awaiting e-mail confirmation
+
+        access = self._submit(
+            Right.ACCESS, "Alan Turing", 6, {"access_scope": "all", "access_format": "report"}, customer_number="C-1001"
+        )
+        self._confirm(access)
+        services.request_identity_verified(request=access, actor=dpo, note="Matched customer record C-1001")
+
+        erasure = self._submit(
+            Right.ERASURE,
+            "Grace Hopper",
+            10,
+            {"erasure_grounds": ["consent_withdrawn"], "erasure_scope": "all"},
+            account_email="grace@demo.example",
+        )
+        self._confirm(erasure)
+        services.request_identity_verified(request=erasure, actor=dpo)
+        services.request_clarification_ask(
+            request=erasure, actor=dpo, question="Do you also want us to close your loyalty card account?"
+        )
+
+        objection = self._submit(Right.OBJECTION, "Katherine Johnson", 3, {"objection_type": "direct_marketing"})
+        self._confirm(objection)
+        services.request_complete(
+            request=objection, actor=dpo, outcome=Outcome.FULFILLED, summary="You will receive no more marketing."
+        )
+
+        portability = self._submit(Right.PORTABILITY, "Tim Berners-Lee", 1, {"portability_format": "json"})
+        self._confirm(portability)
+
+        rectification = self._submit(
+            Right.RECTIFICATION,
+            "Mary Jackson",
+            12,
+            {"rectification_wrong": "Date of birth", "rectification_correct": "1921-04-09"},
+        )
+        self._confirm(rectification)
+        services.request_identity_verified(request=rectification, actor=dpo)
+        services.request_refuse(
+            request=rectification,
+            actor=dpo,
+            ground=RefusalGround.MANIFESTLY_UNFOUNDED,
+            reasons="The same correction was made on 1 March and confirmed to you then.",
+        )

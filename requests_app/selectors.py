@@ -1,0 +1,36 @@
+"""Reads on data subject requests."""
+
+from datetime import date
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dsar_portal.crypto import email_lookup_hash
+from identity.tokens import secret_hash
+
+from .models import DataSubjectRequest, Message, StatusLink
+from .services import STATUS_LINK_PURPOSE
+
+
+def request_for_status_token(*, token: str) -> DataSubjectRequest | None:
+    """The request a status link opens, if the link is genuine and unexpired."""
+    link = (
+        StatusLink.objects.select_related("request")
+        .filter(token_hash=secret_hash(token, purpose=STATUS_LINK_PURPOSE), expires_at__gt=timezone.now())
+        .first()
+    )
+    return link.request if link else None
+
+
+def requests_for_email(*, email: str) -> QuerySet[DataSubjectRequest]:
+    return DataSubjectRequest.objects.filter(email_hash=email_lookup_hash(email))
+
+
+def request_messages(*, request: DataSubjectRequest) -> QuerySet[Message]:
+    return request.messages.order_by("created_at", "pk")
+
+
+def paused_days_so_far(*, request: DataSubjectRequest, today: date) -> int:
+    if request.clock_paused_on is None:
+        return 0
+    return max((today - request.clock_paused_on).days, 0)

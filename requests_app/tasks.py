@@ -1,0 +1,29 @@
+"""Celery tasks: they take IDs, re-read inside, and are safe to run twice."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def deliver_message(self, message_id: int) -> bool:
+    return services.message_deliver(message_id=message_id)
+
+
+@shared_task(acks_late=True)
+def sweep_unconfirmed_requests() -> dict:
+    reminded, closed = services.unconfirmed_requests_sweep()
+    logger.info("unconfirmed sweep: %s reminded, %s closed", reminded, closed)
+    return {"reminded": reminded, "closed": closed}

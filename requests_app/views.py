@@ -1,0 +1,228 @@
+"""Public pages: start, request forms, and the account-free status page.
+
+Views scope the data, validate shape, call one service and turn its answer
+into a message. The status page is opened by a random link (stored only as a
+hash); the link is exchanged for a session at once, so the token appears in
+one URL only and the page's own URL carries only the reference.
+"""
+
+import logging
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dsar_portal import ratelimit
+from dsar_portal.crypto import email_lookup_hash
+from identity.services import CodeCheck
+
+from . import selectors, services
+from .forms import (
+    FORMS,
+    ClarificationReplyForm,
+    ConfirmEmailForm,
+    EvidenceUploadForm,
+    LostLinkForm,
+    WithdrawForm,
+)
+from .models import DataSubjectRequest, DocumentPurpose, Right, Status
+
+logger = logging.getLogger(__name__)
+
+SESSION_KEY = "dsar_status_requests"
+
+
+def _grant_status_access(http_request: HttpRequest, request: DataSubjectRequest) -> None:
+    allowed = list(http_request.session.get(SESSION_KEY, []))
+    if request.pk not in allowed:
+        allowed.append(request.pk)
+    http_request.session[SESSION_KEY] = allowed[-20:]
+
+
+def _request_for_session(http_request: HttpRequest, reference: str) -> DataSubjectRequest:
+    """The request behind a status page, only if this browser was given access to it."""
+    request = get_object_or_404(DataSubjectRequest, reference=reference)
+    if request.pk not in http_request.session.get(SESSION_KEY, []):
+        # Same answer as an unknown reference: a reference alone reveals nothing.
+        raise Http404
+    return request
+
+
+def start(http_request: HttpRequest) -> HttpResponse:
+    return render(http_request, "requests_app/start.html", {"rights": Right})
+
+
+@require_http_methods(["GET", "POST"])
+def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
+    form_class = FORMS.get(right)
+    if form_class is None:
+        raise Http404
+    if http_request.method == "POST":
+        form = form_class(http_request.POST, http_request.FILES)
+        limited = not ratelimit.allow("submit_per_client", ratelimit.client_key(http_request))
+        if form.is_valid() and not limited:
+            limited = not ratelimit.allow("submit_per_email", email_lookup_hash(form.cleaned_data["email"]))
+        if limited:
+            form.add_error(
+                None,
+                _(
+                    "We have received a lot of requests from you in a short time. "
+                    "Please wait an hour and try again, or write to us at the address below."
+                ),
+            )
+        elif form.is_valid():
+            request = services.request_submit(
+                submission=services.Submission(
+                    right=form.right,
+                    requester_role=form.cleaned_data["requester_role"],
+                    name=form.cleaned_data["name"],
+                    email=form.cleaned_data["email"],
+                    identifiers=form.identifiers(),
+                    details=form.details(),
+                    description=form.cleaned_data.get("description", ""),
+                ),
+                supporting_document=form.supporting_document(),
+            )
+            _grant_status_access(http_request, request)
+            return redirect("requests_app:status_detail", reference=request.reference)
+    else:
+        form = form_class()
+    return render(
+        http_request,
+        "requests_app/request_form.html",
+        {"form": form, "right": Right(right), "file_was_chosen": bool(http_request.FILES)},
+        status=400 if http_request.method == "POST" else 200,
+    )
+
+
+def status_link(http_request: HttpRequest, token: str) -> HttpResponse:
+    request = selectors.request_for_status_token(token=token)
+    if request is None:
+        return render(http_request, "requests_app/status_link_invalid.html", status=404)
+    _grant_status_access(http_request, request)
+    return redirect("requests_app:status_detail", reference=request.reference)
+
+
+def status_detail(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    return _render_status(http_request, request)
+
+
+def _render_status(http_request: HttpRequest, request: DataSubjectRequest, status: int = 200, **forms) -> HttpResponse:
+    today = timezone.localdate()
+    context = {
+        "request_obj": request,
+        "Status": Status,
+        "messages_list": selectors.request_messages(request=request),
+        "paused_days_so_far": selectors.paused_days_so_far(request=request, today=today),
+        "confirm_form": forms.get("confirm_form") or ConfirmEmailForm(),
+        "reply_form": forms.get("reply_form") or ClarificationReplyForm(),
+        "upload_form": forms.get("upload_form") or EvidenceUploadForm(),
+        "documents": request.documents.filter(deleted_at=None),
+    }
+    return render(http_request, "requests_app/status_detail.html", context, status=status)
+
+
+@require_POST
+def status_confirm_email(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    form = ConfirmEmailForm(http_request.POST)
+    allowed = ratelimit.allow("code_per_client", ratelimit.client_key(http_request)) and ratelimit.allow(
+        "code_per_request", str(request.pk)
+    )
+    if not allowed:
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
+    elif form.is_valid():
+        result = services.request_confirm_email(request=request, code=form.cleaned_data["code"])
+        if result is CodeCheck.CONFIRMED:
+            messages.success(http_request, _("Thank you. Your e-mail address is confirmed."))
+            return redirect("requests_app:status_detail", reference=reference)
+        if result is CodeCheck.WRONG:
+            form.add_error("code", _("That code is not right. Check the e-mail and try again."))
+        else:
+            form.add_error(
+                "code", _("That code has expired or has been used too many times. Ask for a new code below.")
+            )
+    request.refresh_from_db()
+    return _render_status(http_request, request, status=400, confirm_form=form)
+
+
+@require_POST
+def status_resend_code(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    if services.request_resend_confirmation(request=request):
+        messages.success(http_request, _("We have sent you a new code."))
+    else:
+        messages.info(http_request, _("Please wait a minute before asking for another code."))
+    return redirect("requests_app:status_detail", reference=reference)
+
+
+@require_POST
+def status_reply(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    form = ClarificationReplyForm(http_request.POST, http_request.FILES)
+    if form.is_valid():
+        try:
+            services.request_clarification_answer(
+                request=request, answer=form.cleaned_data["answer"], document=form.cleaned_data.get("document")
+            )
+        except services.RequestError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(http_request, _("Thank you. We have your reply and will carry on with your request."))
+            return redirect("requests_app:status_detail", reference=reference)
+    return _render_status(http_request, request, status=400, reply_form=form)
+
+
+@require_POST
+def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    form = EvidenceUploadForm(http_request.POST, http_request.FILES)
+    if form.is_valid():
+        try:
+            services.request_evidence_upload(
+                request=request, document=form.cleaned_data["document"], purpose=DocumentPurpose.IDENTITY_EVIDENCE
+            )
+        except services.RequestError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(http_request, _("Thank you. We have your document and will review it."))
+            return redirect("requests_app:status_detail", reference=reference)
+    return _render_status(http_request, request, status=400, upload_form=form)
+
+
+@require_http_methods(["GET", "POST"])
+def status_withdraw(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = _request_for_session(http_request, reference)
+    if not request.is_open:
+        return redirect("requests_app:status_detail", reference=reference)
+    form = WithdrawForm(http_request.POST or None)
+    if http_request.method == "POST" and form.is_valid():
+        services.request_withdraw(request=request, reason=form.cleaned_data["reason"])
+        messages.success(http_request, _("Your request has been withdrawn."))
+        return redirect("requests_app:status_detail", reference=reference)
+    return render(http_request, "requests_app/status_withdraw.html", {"request_obj": request, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def status_lost_link(http_request: HttpRequest) -> HttpResponse:
+    form = LostLinkForm(http_request.POST or None)
+    if http_request.method == "POST" and form.is_valid():
+        if not ratelimit.allow("link_resend_per_client", ratelimit.client_key(http_request)):
+            form.add_error(None, _("Too many attempts. Please wait an hour and try again."))
+        else:
+            services.status_link_resend(reference=form.cleaned_data["reference"], email=form.cleaned_data["email"])
+            # The same answer whether or not anything matched.
+            return redirect(reverse("requests_app:status_lost_link_sent"))
+    return render(
+        http_request, "requests_app/status_lost_link.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+def status_lost_link_sent(http_request: HttpRequest) -> HttpResponse:
+    return render(http_request, "requests_app/status_lost_link_sent.html")

@@ -1,0 +1,29 @@
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+
+from dsar_portal.celery import app as celery_app
+
+
+def _clear_cache() -> None:
+    # Never FLUSHDB: in CI the cache shares Redis with the Celery broker.
+    if "redis" in django_settings.CACHES["default"]["BACKEND"].lower():
+        client = cache._cache.get_client()
+        for key in client.scan_iter(match="dsar:*"):
+            client.delete(key)
+    else:
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _portal_isolation(settings, tmp_path):
+    """Each test: its own upload folder, empty rate-limit counters, tasks run in-process.
+
+    The one test that needs a real worker turns eager mode off itself.
+    """
+    settings.PRIVATE_UPLOAD_DIR = tmp_path / "private-uploads"
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    _clear_cache()
+    yield
+    _clear_cache()

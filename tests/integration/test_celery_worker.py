@@ -1,0 +1,95 @@
+"""A real Celery worker process, on Redis, delivers the portal's e-mail and records it in PostgreSQL."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from dsar_portal.celery import app as celery_app
+from requests_app import tasks
+from requests_app.models import Message, MessageKind
+from tests.factories import submitted_request
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _services_available() -> bool:
+    return connection.vendor == "postgresql" and bool(settings.CELERY_BROKER_URL)
+
+
+@pytest.fixture
+def real_worker(tmp_path):
+    if not _services_available():
+        if os.environ.get("DSAR_REQUIRE_SERVICES"):
+            pytest.fail("DSAR_REQUIRE_SERVICES is set but DATABASE_URL/REDIS_URL do not point at PostgreSQL/Redis")
+        pytest.skip("needs DATABASE_URL (PostgreSQL) and REDIS_URL; .ci/run sets both")
+    queue = f"dsar-test-{uuid.uuid4().hex[:8]}"
+    mail_dir = tmp_path / "mail"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        # The worker must see the test database that pytest-django created.
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DSAR_EMAIL_DIR": str(mail_dir),
+        "DSAR_PRIVATE_UPLOAD_DIR": str(tmp_path / "uploads"),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "dsar_portal", "worker", "--pool=solo", "-Q", queue,
+         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        yield mail_dir
+    finally:
+        celery_app.conf.task_default_queue = "celery"
+        worker.terminate()
+        try:
+            output, _ = worker.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            output, _ = worker.communicate()
+        print(output[-4000:])
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def test_worker_sends_the_confirmation_email_and_marks_it_sent_in_postgres(real_worker):
+    """Filing a request enqueues the e-mail after commit; a real worker sends it once, even if asked twice."""
+    request = submitted_request(email="worker@example.com", name="Wendy Worker")
+    message = Message.objects.get(request=request, kind=MessageKind.EMAIL_CONFIRMATION)
+
+    assert _wait_for(lambda: Message.objects.filter(pk=message.pk, sent_at__isnull=False).exists()), (
+        "the worker did not deliver the message"
+    )
+    mail_dir = real_worker
+    assert _wait_for(lambda: mail_dir.exists() and any(mail_dir.iterdir()))
+    sent = [path.read_text() for path in mail_dir.iterdir()]
+    assert len(sent) == 1
+    assert request.reference in sent[0]
+    assert "worker@example.com" in sent[0]
+
+    # A retry or duplicate delivery of the same task sends nothing more.
+    tasks.deliver_message.apply_async(args=[message.pk])
+    time.sleep(3)
+    assert len(list(mail_dir.iterdir())) == 1
