@@ -191,6 +191,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.sweep_unconfirmed_requests",
         "schedule": 60 * 60,
     },
+    "remind-and-close-unanswered-identity-checks": {
+        "task": "identity.tasks.sweep_verification_timeouts",
+        "schedule": 60 * 60,
+    },
+    # Evidence is deleted soon after the decision (EDPB Guidelines 01/2022).
+    "delete-decided-identity-evidence": {
+        "task": "identity.tasks.purge_decided_evidence",
+        "schedule": 15 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -356,3 +365,10 @@ LOGGING = {
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
+
+# --- Identity verification -------------------------------------------------------------
+# How the portal checks a requester's details against the organisation's records:
+# a dotted path to a class with match(*, email, identifiers) -> MatchResult.
+DSAR_CUSTOMER_MATCHER = env("DSAR_CUSTOMER_MATCHER", "identity.matching.DemoCustomerMatcher")
+# How many times a person may try giving one more detail before we ask for a document.
+DSAR_MAX_DETAIL_ATTEMPTS = env_int("DSAR_MAX_DETAIL_ATTEMPTS", 3)

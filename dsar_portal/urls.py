@@ -14,5 +14,6 @@ admin.site.site_title = _("DSAR Portal")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
+    path("staff/", include("identity.urls")),
     path("", include("requests_app.urls")),
 ]

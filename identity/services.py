@@ -1,14 +1,36 @@
+"""Proving who a requester is: e-mail possession, matching our records, evidence checked by staff.
+
+Each method answers one question at one assurance level; the policy says
+which level a request needs. Outcomes drive the request's lifecycle through
+requests_app.services, never by setting a status here.
+"""
+
 import enum
+import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from requests_app.models import DataSubjectRequest
+from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
 
-from .models import EmailConfirmation
+from . import policy as identity_policy
+from .matching import MatchStrength, get_matcher
+from .models import (
+    AssuranceLevel,
+    EmailConfirmation,
+    EvidenceCheck,
+    IdentityVerification,
+    VerificationStatus,
+    VerificationStep,
+)
 from .tokens import new_code, secret_hash, secret_matches
+
+logger = logging.getLogger(__name__)
 
 CODE_PURPOSE = "email-confirmation"
 
@@ -17,6 +39,13 @@ class CodeCheck(enum.Enum):
     CONFIRMED = "confirmed"
     WRONG = "wrong"
     EXPIRED = "expired"  # expired, used up its attempts, or never issued
+
+
+class VerificationError(Exception):
+    """A verification rule refuses what was asked; the message is safe to show staff."""
+
+
+# --- Method 1: possession of the e-mail address ---------------------------------------------
 
 
 def email_code_issue(*, request: DataSubjectRequest) -> str:
@@ -65,3 +94,324 @@ def email_code_resend_allowed(*, request: DataSubjectRequest) -> bool:
         return True
     wait = timedelta(seconds=settings.DSAR_EMAIL_CODE_RESEND_SECONDS)
     return timezone.now() - latest.created_at >= wait
+
+
+# --- Deciding what a request needs ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerificationDecision:
+    verified: bool
+    step: str = VerificationStep.NONE
+    # What we tell the person: what to send and why (empty when verified).
+    explanation: str = ""
+    summary: str = ""  # for the audit trail
+
+
+def _explain_step(request: DataSubjectRequest, step: str) -> str:
+    if step == VerificationStep.MORE_DETAILS:
+        return _(
+            "To make sure we only ever give your information to you, please confirm one more detail we hold "
+            "about you: your customer number, your phone number or your postcode. You can enter it on your "
+            "request's page."
+        )
+    if request.requester_role == RequesterRole.AGENT:
+        return _(
+            "Because you are acting for someone else, please send us proof of your authority: a letter of "
+            "authority signed by the person, a lasting or enduring power of attorney, proof of parental "
+            "responsibility, or a court order. You can upload it on the request's page. We check it and then "
+            "delete it, keeping only a note that it was checked."
+        )
+    return _(
+        "We could not confirm your identity from the details you gave us. To protect your information, please "
+        "upload one document that shows your name and address, such as a recent utility bill or bank "
+        "statement, or a photo ID. You only need to send one. We check it and then delete it, keeping only a "
+        "note that it was checked."
+    )
+
+
+def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
+    """Run the cheapest methods the policy allows once the e-mail address is confirmed."""
+    required = identity_policy.required_level(request)
+    verification, _created = IdentityVerification.objects.get_or_create(
+        request=request, defaults={"required_level": required}
+    )
+    if required <= AssuranceLevel.EMAIL:
+        return _mark_verified(verification, AssuranceLevel.EMAIL, method="email", summary=_("E-mail confirmed"))
+    step = VerificationStep.DOCUMENT
+    if required <= AssuranceLevel.RECORDS:
+        result = get_matcher().match(email=request.requester_email, identifiers=request.identifiers)
+        verification.records_match = result.strength.value
+        if result.strength is MatchStrength.FULL:
+            return _mark_verified(
+                verification,
+                AssuranceLevel.RECORDS,
+                method="records",
+                summary=_("Matched our records: %(details)s") % {"details": ", ".join(sorted(result.matched_details))},
+            )
+        if result.strength is MatchStrength.PARTIAL:
+            step = VerificationStep.MORE_DETAILS
+    return _ask(verification, step)
+
+
+def _mark_verified(
+    verification: IdentityVerification, level: int, *, method: str, summary: str, actor=None
+) -> VerificationDecision:
+    verification.achieved_level = level
+    verification.status = VerificationStatus.VERIFIED
+    verification.step = VerificationStep.NONE
+    verification.method = method
+    verification.decided_at = timezone.now()
+    verification.decided_by = actor
+    verification.save()
+    return VerificationDecision(verified=True, summary=summary)
+
+
+def _ask(verification: IdentityVerification, step: str) -> VerificationDecision:
+    explanation = _explain_step(verification.request, step)
+    verification.step = step
+    verification.status = VerificationStatus.PENDING
+    verification.request_to_requester = explanation
+    verification.asked_at = verification.asked_at or timezone.now()
+    verification.save()
+    return VerificationDecision(verified=False, step=step, explanation=explanation, summary=str(step))
+
+
+def verification_get(*, request: DataSubjectRequest) -> IdentityVerification | None:
+    return IdentityVerification.objects.filter(request=request).first()
+
+
+# --- Method 2: one more detail, matched against our records -----------------------------------
+
+
+def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[str, str]) -> VerificationDecision:
+    """The person gave one more detail. A match verifies them; after a few misses we ask for a document."""
+    from requests_app import services as request_services
+
+    with transaction.atomic():
+        verification = IdentityVerification.objects.select_for_update().get(request=request)
+        if verification.step != VerificationStep.MORE_DETAILS or verification.status != VerificationStatus.PENDING:
+            raise VerificationError(_("We are not asking for more details on this request."))
+        verification.detail_attempts += 1
+        merged = {**request.identifiers, **{k: v for k, v in identifiers.items() if v}}
+        result = get_matcher().match(email=request.requester_email, identifiers=merged)
+        verification.records_match = result.strength.value
+        if result.strength is MatchStrength.FULL:
+            decision = _mark_verified(
+                verification,
+                AssuranceLevel.RECORDS,
+                method="records",
+                summary=_("Matched our records: %(details)s") % {"details": ", ".join(sorted(result.matched_details))},
+            )
+            request_services.request_identity_verified(
+                request=request, actor=None, evidence_received_on=timezone.localdate(), note=decision.summary
+            )
+            return decision
+        if verification.detail_attempts >= settings.DSAR_MAX_DETAIL_ATTEMPTS:
+            decision = _ask(verification, VerificationStep.DOCUMENT)
+            request_services.request_identity_more_needed(request=request, actor=None, explanation=decision.explanation)
+            return decision
+        verification.save()
+        return VerificationDecision(
+            verified=False,
+            step=VerificationStep.MORE_DETAILS,
+            explanation=verification.request_to_requester,
+            summary="details did not match",
+        )
+
+
+# --- Method 3: evidence reviewed by staff -----------------------------------------------------------
+
+
+def evidence_received(*, request: DataSubjectRequest) -> None:
+    IdentityVerification.objects.filter(request=request).exclude(status=VerificationStatus.VERIFIED).update(
+        status=VerificationStatus.EVIDENCE_RECEIVED, updated_at=timezone.now()
+    )
+
+
+def _evidence_documents(request: DataSubjectRequest):
+    return RequestDocument.objects.filter(
+        request=request,
+        purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY],
+        deleted_at=None,
+    )
+
+
+def _staff_name(actor: AbstractBaseUser) -> str:
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    if full:
+        first, _sep, last = full.partition(" ")
+        return f"{first[:1]}. {last}" if last else full
+    return actor.get_username()
+
+
+def verification_decide(
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    outcome: str,
+    document_kind: str = "",
+    message: str = "",
+) -> IdentityVerification:
+    """Staff decide on the evidence: verified, more needed (with a message), or failed (with reasons)."""
+    from requests_app import services as request_services
+
+    if not actor.has_perm("identity.decide_verification"):
+        raise PermissionError("not allowed to decide verification")
+    with transaction.atomic():
+        verification = IdentityVerification.objects.select_for_update().get(request=request)
+        if verification.status in (VerificationStatus.VERIFIED, VerificationStatus.FAILED):
+            raise VerificationError(_("This verification has already been decided."))
+        documents = list(_evidence_documents(request))
+        if outcome == VerificationStatus.VERIFIED:
+            if not documents and verification.required_level >= AssuranceLevel.EVIDENCE:
+                raise VerificationError(_("There is no document to check yet."))
+            if not document_kind.strip():
+                raise VerificationError(_("Say what document you checked, e.g. 'passport'."))
+            received_on = timezone.localdate(max(d.uploaded_at for d in documents)) if documents else None
+            _record_check(request, actor, document_kind, VerificationStatus.VERIFIED)
+            _mark_verified(verification, AssuranceLevel.EVIDENCE, method="evidence", summary=document_kind, actor=actor)
+            request_services.request_identity_verified(
+                request=request,
+                actor=actor,
+                evidence_received_on=received_on,
+                note=_("%(kind)s checked") % {"kind": document_kind},
+            )
+        elif outcome == "more_needed":
+            if not message.strip():
+                raise VerificationError(_("Tell the person what else you need and why."))
+            if documents:
+                _record_check(request, actor, document_kind or _("document"), "more_needed")
+            verification.status = VerificationStatus.PENDING
+            verification.step = VerificationStep.DOCUMENT
+            verification.request_to_requester = message.strip()
+            verification.save()
+            request_services.request_identity_more_needed(request=request, actor=actor, explanation=message.strip())
+        elif outcome == VerificationStatus.FAILED:
+            if not message.strip():
+                raise VerificationError(_("Give the reasons, which we send to the person."))
+            if documents:
+                _record_check(request, actor, document_kind or _("document"), VerificationStatus.FAILED)
+            verification.status = VerificationStatus.FAILED
+            verification.decided_at = timezone.now()
+            verification.decided_by = actor
+            verification.save()
+            request_services.request_refuse(
+                request=request, actor=actor, ground="identity_not_verified", reasons=message.strip()
+            )
+        else:
+            raise VerificationError(_("Unknown outcome."))
+        _schedule_evidence_deletion(request)
+    return verification
+
+
+def _record_check(request: DataSubjectRequest, actor: AbstractBaseUser, kind: str, outcome: str) -> EvidenceCheck:
+    return EvidenceCheck.objects.create(
+        request=request,
+        document_kind=kind.strip()[:100],
+        outcome=outcome,
+        checked_by=actor,
+        checked_by_name=_staff_name(actor),
+    )
+
+
+def _schedule_evidence_deletion(request: DataSubjectRequest) -> None:
+    from . import tasks
+
+    hours = identity_policy.policy_get().evidence_retention_hours
+    request_id = request.pk
+    transaction.on_commit(
+        lambda: tasks.purge_decided_evidence.apply_async(kwargs={"request_id": request_id}, countdown=hours * 3600)
+    )
+
+
+def evidence_purge(*, now=None, request_id: int | None = None) -> int:
+    """Delete evidence files whose decision is older than the retention period; keep the check record.
+
+    Runs from beat every hour and once per decision; safe to run any number of times.
+    """
+    from requests_app import documents as document_store
+    from requests_app import services as request_services
+
+    now = now or timezone.now()
+    hours = identity_policy.policy_get().evidence_retention_hours
+    decided_before = now - timedelta(hours=hours)
+    checks = EvidenceCheck.objects.filter(checked_at__lte=decided_before)
+    if request_id is not None:
+        checks = checks.filter(request_id=request_id)
+    request_ids = set(checks.values_list("request_id", flat=True))
+    deleted = 0
+    for rid in request_ids:
+        latest_check = EvidenceCheck.objects.filter(request_id=rid).order_by("-checked_at").first()
+        with transaction.atomic():
+            documents = RequestDocument.objects.select_for_update().filter(
+                request_id=rid,
+                purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY],
+                deleted_at=None,
+                uploaded_at__lte=latest_check.checked_at,
+            )
+            for document in documents:
+                document_store.document_erase_file(document)
+                document.deleted_at = now
+                document.save(update_fields=["deleted_at"])
+                request_services.record_evidence_deleted(document=document)
+                deleted += 1
+            EvidenceCheck.objects.filter(request_id=rid, evidence_deleted_at=None).update(evidence_deleted_at=now)
+    if deleted:
+        logger.info("deleted %s evidence documents", deleted)
+    return deleted
+
+
+# --- Time-outs ------------------------------------------------------------------------------------
+
+
+def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
+    """Remind, then close, requests whose identity evidence never came. Returns (reminded, closed)."""
+    from requests_app import services as request_services
+    from requests_app.models import Status
+
+    now = now or timezone.now()
+    policy = identity_policy.policy_get()
+    timeout = timedelta(days=policy.response_timeout_days)
+    remind_at = timeout - timedelta(days=policy.reminder_days_before_timeout)
+    waiting = IdentityVerification.objects.filter(
+        status=VerificationStatus.PENDING,
+        asked_at__isnull=False,
+        request__status=Status.AWAITING_IDENTITY_VERIFICATION,
+    )
+    closed = reminded = 0
+    for verification_id in waiting.filter(asked_at__lte=now - timeout).values_list("pk", flat=True):
+        with transaction.atomic():
+            verification = IdentityVerification.objects.select_for_update().get(pk=verification_id)
+            if verification.status != VerificationStatus.PENDING:
+                continue
+            verification.status = VerificationStatus.TIMED_OUT
+            verification.decided_at = now
+            verification.save()
+            request_services.request_refuse(
+                request=verification.request,
+                actor=None,
+                ground="identity_not_verified",
+                reasons=_(
+                    "We asked you on %(date)s for what we need to confirm your identity and did not receive it "
+                    "within %(days)s days, so we cannot act on this request. You are welcome to make a new request."
+                )
+                % {"date": timezone.localdate(verification.asked_at).strftime("%d %B %Y"), "days": timeout.days},
+            )
+            closed += 1
+    for verification_id in waiting.filter(
+        asked_at__lte=now - remind_at, asked_at__gt=now - timeout, reminder_sent_at=None
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            verification = IdentityVerification.objects.select_for_update().get(pk=verification_id)
+            if verification.reminder_sent_at or verification.status != VerificationStatus.PENDING:
+                continue
+            verification.reminder_sent_at = now
+            verification.save(update_fields=["reminder_sent_at", "updated_at"])
+            request_services.request_identity_reminder(
+                request=verification.request,
+                explanation=verification.request_to_requester,
+                closes_on=timezone.localdate(verification.asked_at + timeout),
+            )
+            reminded += 1
+    return reminded, closed

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar_portal.crypto import email_lookup_hash
-from identity import policy as identity_policy
 from identity import services as identity_services
 from identity.tokens import new_link_token, secret_hash
 from organisation.selectors import organisation_get
@@ -292,14 +291,15 @@ def request_confirm_email(*, request: DataSubjectRequest, code: str) -> identity
         request.email_confirmed_at = timezone.now()
         request.save(update_fields=["email_confirmed_at", "updated_at"])
         _record(request, EventKind.EMAIL_CONFIRMED, actor_kind=REQUESTER)
-        if identity_policy.identity_check_needed(request):
-            transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM)
+        decision = identity_services.verification_start(request=request)
+        if decision.verified:
+            transition(request, Status.IN_PROGRESS, actor_kind=SYSTEM, reason=decision.summary)
+            _message_send(request, MessageKind.RECEIPT)
+        else:
+            transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=decision.summary)
             _clock_pause(request, reason=PauseReason.IDENTITY, on=timezone.localdate(), actor_kind=SYSTEM)
             _message_send(request, MessageKind.RECEIPT)
-            _message_send(request, MessageKind.IDENTITY_NEEDED)
-        else:
-            transition(request, Status.IN_PROGRESS, actor_kind=SYSTEM)
-            _message_send(request, MessageKind.RECEIPT)
+            _message_send(request, MessageKind.IDENTITY_NEEDED, {"explanation": decision.explanation})
     return result
 
 
@@ -357,7 +357,9 @@ def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: s
         request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != Status.AWAITING_IDENTITY_VERIFICATION:
             raise RequestError(_("We have not asked for a document on this request."))
-        return _document_store(request, document, purpose=purpose)
+        stored = _document_store(request, document, purpose=purpose)
+        identity_services.evidence_received(request=request)
+        return stored
 
 
 # --- Staff actions ------------------------------------------------------------------------
@@ -435,7 +437,7 @@ def request_extend(
 
 
 def request_refuse(
-    *, request: DataSubjectRequest, actor: AbstractBaseUser, ground: str, reasons: str
+    *, request: DataSubjectRequest, actor: AbstractBaseUser | None, ground: str, reasons: str
 ) -> DataSubjectRequest:
     """Refuse, with a ground and reasons; the person is told how to complain (Art. 12(4))."""
     if ground not in RefusalGround.values:
@@ -443,7 +445,7 @@ def request_refuse(
     if not reasons.strip():
         raise RequestError(_("A refusal needs reasons, which we send to the person."))
     with transaction.atomic():
-        result = transition(request, Status.REFUSED, actor=actor, actor_kind=STAFF, reason=reasons)
+        result = transition(request, Status.REFUSED, actor=actor, actor_kind=STAFF if actor else SYSTEM, reason=reasons)
         if result.changed:
             request.refusal_ground = ground
             request.clock_paused_on = None
@@ -484,6 +486,47 @@ def request_reopen(*, request: DataSubjectRequest, actor: AbstractBaseUser, reas
             request.save(update_fields=["outcome", "refusal_ground", "updated_at"])
             _message_send(request, MessageKind.REOPENED)
     return request
+
+
+def request_identity_more_needed(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser | None, explanation: str
+) -> DataSubjectRequest:
+    """Tell the person what further evidence we need and why; the clock stays paused."""
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != Status.AWAITING_IDENTITY_VERIFICATION:
+            raise RequestError(_("This request is not waiting for identity verification."))
+        _record(
+            request,
+            EventKind.IDENTITY_EVIDENCE_REQUESTED,
+            actor=actor,
+            actor_kind=STAFF if actor else SYSTEM,
+            reason=explanation,
+        )
+        _message_send(request, MessageKind.IDENTITY_NEEDED, {"explanation": explanation})
+    return request
+
+
+def request_identity_reminder(*, request: DataSubjectRequest, explanation: str, closes_on: date) -> None:
+    with transaction.atomic():
+        _record(request, EventKind.REMINDER_SENT, actor_kind=SYSTEM)
+        _message_send(request, MessageKind.IDENTITY_REMINDER, {"explanation": explanation, "closes_on": closes_on})
+
+
+def record_document_viewed(*, document: RequestDocument, actor: AbstractBaseUser) -> None:
+    _record(
+        document.request,
+        EventKind.DOCUMENT_VIEWED,
+        actor=actor,
+        actor_kind=STAFF,
+        reason=DocumentPurpose(document.purpose).label,
+    )
+
+
+def record_evidence_deleted(*, document: RequestDocument) -> None:
+    _record(
+        document.request, EventKind.DOCUMENT_DELETED, actor_kind=SYSTEM, reason=DocumentPurpose(document.purpose).label
+    )
 
 
 # --- Status links ------------------------------------------------------------------------

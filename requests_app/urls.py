@@ -16,6 +16,7 @@ urlpatterns = [
     path(f"status/{REFERENCE}/confirm-email/", views.status_confirm_email, name="status_confirm_email"),
     path(f"status/{REFERENCE}/resend-code/", views.status_resend_code, name="status_resend_code"),
     path(f"status/{REFERENCE}/reply/", views.status_reply, name="status_reply"),
+    path(f"status/{REFERENCE}/more-details/", views.status_more_details, name="status_more_details"),
     path(f"status/{REFERENCE}/upload/", views.status_upload, name="status_upload"),
     path(f"status/{REFERENCE}/withdraw/", views.status_withdraw, name="status_withdraw"),
 ]

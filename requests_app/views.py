@@ -18,6 +18,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import email_lookup_hash
+from identity import services as identity_services
+from identity.forms import MoreDetailsForm
 from identity.services import CodeCheck
 
 from . import selectors, services
@@ -29,7 +31,7 @@ from .forms import (
     LostLinkForm,
     WithdrawForm,
 )
-from .models import DataSubjectRequest, DocumentPurpose, Right, Status
+from .models import DataSubjectRequest, DocumentPurpose, RequesterRole, Right, Status
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +124,8 @@ def _render_status(http_request: HttpRequest, request: DataSubjectRequest, statu
         "confirm_form": forms.get("confirm_form") or ConfirmEmailForm(),
         "reply_form": forms.get("reply_form") or ClarificationReplyForm(),
         "upload_form": forms.get("upload_form") or EvidenceUploadForm(),
+        "details_form": forms.get("details_form") or MoreDetailsForm(),
+        "verification": identity_services.verification_get(request=request),
         "documents": request.documents.filter(deleted_at=None),
     }
     return render(http_request, "requests_app/status_detail.html", context, status=status)
@@ -186,7 +190,13 @@ def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_valid():
         try:
             services.request_evidence_upload(
-                request=request, document=form.cleaned_data["document"], purpose=DocumentPurpose.IDENTITY_EVIDENCE
+                request=request,
+                document=form.cleaned_data["document"],
+                purpose=(
+                    DocumentPurpose.AUTHORITY
+                    if request.requester_role == RequesterRole.AGENT
+                    else DocumentPurpose.IDENTITY_EVIDENCE
+                ),
             )
         except services.RequestError as error:
             form.add_error(None, str(error))
@@ -226,3 +236,27 @@ def status_lost_link(http_request: HttpRequest) -> HttpResponse:
 
 def status_lost_link_sent(http_request: HttpRequest) -> HttpResponse:
     return render(http_request, "requests_app/status_lost_link_sent.html")
+
+
+@require_POST
+def status_more_details(http_request: HttpRequest, reference: str) -> HttpResponse:
+    """The person gives one more detail so we can match them against our records."""
+    request = _request_for_session(http_request, reference)
+    form = MoreDetailsForm(http_request.POST)
+    if not ratelimit.allow("code_per_request", f"details:{request.pk}"):
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
+    elif form.is_valid():
+        try:
+            decision = identity_services.verification_add_details(request=request, identifiers=form.cleaned_data)
+        except identity_services.VerificationError as error:
+            form.add_error(None, str(error))
+        else:
+            if decision.verified:
+                messages.success(http_request, _("Thank you. We have confirmed your identity."))
+            elif decision.step == "document":
+                messages.info(http_request, _("We could not match these details. Please send us a document instead."))
+            else:
+                messages.info(http_request, _("These details do not match what we hold. Please check and try again."))
+            return redirect("requests_app:status_detail", reference=reference)
+    return _render_status(http_request, request, status=400, details_form=form)

@@ -19,6 +19,14 @@ from requests_app.models import DataSubjectRequest, Outcome, RefusalGround, Righ
 
 DPO_USERNAME = "dpo"
 DEMO_EMAIL_DOMAIN = "demo.example"
+# Try them: file an access request as alan@demo.example with customer number C-1001
+# and identity is confirmed from our records without any document.
+DEMO_CUSTOMERS = [
+    ("C-1001", "Alan Turing", "alan@demo.example", "07700 900001", "SW1A 1AA"),
+    ("C-1002", "Grace Hopper", "grace@demo.example", "07700 900002", "M1 1AE"),
+    ("C-1003", "Katherine Johnson", "katherine@demo.example", "07700 900003", "EH1 1YZ"),
+    ("C-1004", "Tim Berners-Lee", "tim@demo.example", "07700 900004", "CB2 1TN"),
+]
 
 
 class Command(BaseCommand):
@@ -26,6 +34,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         organisation_get()
+        self._customers()
         password = self._dpo_password()
         dpo = self._dpo(password)
         if not DataSubjectRequest.objects.exists():
@@ -33,6 +42,23 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Staff login:  http://127.0.0.1:8000/admin/  user: {DPO_USERNAME}  password: {password}")
         self.stdout.write(f"  E-mails the portal sends are written to: {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}")
+
+    def _customers(self) -> None:
+        """Customer records the demo records matcher checks requesters against."""
+        from dsar_portal.crypto import email_lookup_hash
+        from identity.matching import phone_hash, postcode_hash
+        from identity.models import DemoCustomer
+
+        for number, name, email, phone, postcode in DEMO_CUSTOMERS:
+            DemoCustomer.objects.update_or_create(
+                customer_number=number,
+                defaults={
+                    "name": name,
+                    "email_hash": email_lookup_hash(email),
+                    "phone_hash": phone_hash(phone),
+                    "postcode_hash": postcode_hash(postcode),
+                },
+            )
 
     def _dpo_password(self) -> str:
         path = settings.DATA_DIR / "demo-dpo-password"
@@ -85,18 +111,16 @@ class Command(BaseCommand):
         access = self._submit(
             Right.ACCESS, "Alan Turing", 6, {"access_scope": "all", "access_format": "report"}, customer_number="C-1001"
         )
-        self._confirm(access)
-        services.request_identity_verified(request=access, actor=dpo, note="Matched customer record C-1001")
+        self._confirm(access)  # matches customer C-1001: verified from our records
 
         erasure = self._submit(
             Right.ERASURE,
             "Grace Hopper",
             10,
             {"erasure_grounds": ["consent_withdrawn"], "erasure_scope": "all"},
-            account_email="grace@demo.example",
+            customer_number="C-1002",
         )
         self._confirm(erasure)
-        services.request_identity_verified(request=erasure, actor=dpo)
         services.request_clarification_ask(
             request=erasure, actor=dpo, question="Do you also want us to close your loyalty card account?"
         )
@@ -108,7 +132,7 @@ class Command(BaseCommand):
         )
 
         portability = self._submit(Right.PORTABILITY, "Tim Berners-Lee", 1, {"portability_format": "json"})
-        self._confirm(portability)
+        self._confirm(portability)  # only the e-mail matches: asked for one more detail
 
         rectification = self._submit(
             Right.RECTIFICATION,
@@ -116,8 +140,7 @@ class Command(BaseCommand):
             12,
             {"rectification_wrong": "Date of birth", "rectification_correct": "1921-04-09"},
         )
-        self._confirm(rectification)
-        services.request_identity_verified(request=rectification, actor=dpo)
+        self._confirm(rectification)  # not a known customer: asked for a document
         services.request_refuse(
             request=rectification,
             actor=dpo,

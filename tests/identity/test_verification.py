@@ -1,0 +1,325 @@
+"""Proportionate identity verification: what each request needs, each method, each outcome, and the clock."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from dsar_portal.crypto import email_lookup_hash
+from identity import services as identity_services
+from identity.matching import phone_hash, postcode_hash
+from identity.models import DemoCustomer, EvidenceCheck, IdentityVerification, VerificationPolicy, VerificationStep
+from identity.policy import policy_get
+from organisation.selectors import organisation_get
+from requests_app import services
+from requests_app.models import (
+    DocumentPurpose,
+    EventKind,
+    MessageKind,
+    RefusalGround,
+    RequestDocument,
+    RequesterRole,
+    Right,
+    Status,
+)
+from tests.factories import StaffUserFactory, confirmed_request
+
+# Real commits: the e-mails these tests read are sent after commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def customer():
+    return DemoCustomer.objects.create(
+        customer_number="C-1001",
+        name="Ada Lovelace",
+        email_hash=email_lookup_hash("ada@example.com"),
+        phone_hash=phone_hash("07700 900001"),
+        postcode_hash=postcode_hash("SW1A 1AA"),
+    )
+
+
+def _reviewer(*perms: str):
+    user = StaffUserFactory(first_name="Jane", last_name="Smith")
+    for perm in perms or ("decide_verification", "view_evidence"):
+        user.user_permissions.add(Permission.objects.get(codename=perm))
+    return type(user).objects.get(pk=user.pk)  # fresh permission cache
+
+
+def _png() -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "white").save(buffer, format="PNG")
+    return SimpleUploadedFile("passport.png", buffer.getvalue(), content_type="image/png")
+
+
+def _upload(request):
+    return services.request_evidence_upload(request=request, document=_png(), purpose=DocumentPurpose.IDENTITY_EVIDENCE)
+
+
+# --- What the policy asks for ---------------------------------------------------------------
+
+
+def test_objection_to_direct_marketing_needs_only_the_confirmed_email(mailoutbox):
+    request = confirmed_request(right=Right.OBJECTION, details={"objection_type": "direct_marketing"})
+    assert request.status == Status.IN_PROGRESS
+    assert request.clock_paused_on is None
+    assert not any(str(MessageKind.IDENTITY_NEEDED.label) in m.subject for m in mailoutbox)
+
+
+def test_access_is_verified_from_our_records_when_email_and_a_second_detail_match(customer):
+    request = confirmed_request(email="Ada@Example.com", identifiers={"customer_number": "c-1001"})
+    assert request.status == Status.IN_PROGRESS
+    assert request.identity_verification.method == "records"
+    assert request.clock_paused_on is None
+
+
+def test_access_with_only_the_email_matching_asks_for_one_more_detail(customer, mailoutbox):
+    request = confirmed_request(identifiers={})
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert request.identity_verification.step == VerificationStep.MORE_DETAILS
+    needed = [m for m in mailoutbox if str(MessageKind.IDENTITY_NEEDED.label) in m.subject]
+    assert len(needed) == 1 and "one more detail" in needed[0].body
+
+
+def test_access_from_an_address_we_do_not_know_asks_for_a_document(customer):
+    request = confirmed_request(email="stranger@example.com", identifiers={"customer_number": "C-1001"})
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    # The customer number belongs to someone else: it must not count.
+    assert request.identity_verification.step == VerificationStep.DOCUMENT
+    assert request.identity_verification.records_match == "none"
+
+
+def test_an_agent_must_always_show_authority():
+    request = confirmed_request(requester_role=RequesterRole.AGENT)
+    assert request.identity_verification.step == VerificationStep.DOCUMENT
+    assert "proof of your authority" in request.identity_verification.request_to_requester
+
+
+def test_special_category_data_raises_the_assurance_needed(customer):
+    request = confirmed_request(
+        identifiers={"customer_number": "C-1001"},
+        details={"access_scope": "all", "access_format": "report", "special_category_data": True},
+    )
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert request.identity_verification.step == VerificationStep.DOCUMENT
+
+
+def test_the_dpo_can_lower_what_access_requests_need():
+    VerificationPolicy.objects.update_or_create(pk=1, defaults={"access_level": 1})
+    request = confirmed_request(email="stranger@example.com")
+    assert request.status == Status.IN_PROGRESS
+
+
+# --- One more detail ---------------------------------------------------------------------------
+
+
+def test_one_more_matching_detail_verifies_and_restarts_the_uk_clock_from_that_day(customer):
+    request = confirmed_request(received_on=date(2026, 3, 2), identifiers={})
+    decision = identity_services.verification_add_details(request=request, identifiers={"postcode": "sw1a1aa"})
+    request.refresh_from_db()
+    assert decision.verified
+    assert request.status == Status.IN_PROGRESS
+    assert request.clock_started_on == timezone.localdate()
+
+
+def test_details_that_keep_failing_lead_to_a_document_request(customer, settings, mailoutbox):
+    settings.DSAR_MAX_DETAIL_ATTEMPTS = 2
+    request = confirmed_request(identifiers={})
+    identity_services.verification_add_details(request=request, identifiers={"phone": "0111 111 1111"})
+    decision = identity_services.verification_add_details(request=request, identifiers={"phone": "0222 222 2222"})
+    request.refresh_from_db()
+    assert decision.step == VerificationStep.DOCUMENT
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert "upload one document" in mailoutbox[-1].body
+
+
+# --- Evidence reviewed by staff ----------------------------------------------------------------
+
+
+def test_verified_evidence_restarts_the_uk_clock_from_the_day_the_evidence_arrived():
+    request = confirmed_request(received_on=date(2026, 3, 2), email="stranger@example.com")
+    _upload(request)
+    RequestDocument.objects.filter(request=request).update(uploaded_at=timezone.now() - timedelta(days=2))
+    identity_services.verification_decide(
+        request=request, actor=_reviewer(), outcome="verified", document_kind="passport"
+    )
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert request.clock_started_on == timezone.localdate() - timedelta(days=2)
+    check = EvidenceCheck.objects.get(request=request)
+    assert str(check).startswith("passport checked by J. Smith on ")
+
+
+def test_in_the_eu_the_wait_for_evidence_is_added_to_the_deadline_instead():
+    organisation = organisation_get()
+    organisation.jurisdiction = "IE"
+    organisation.save()
+    request = confirmed_request(email="stranger@example.com")
+    IdentityVerification.objects.filter(request=request).update()
+    request.clock_paused_on = timezone.localdate() - timedelta(days=5)
+    request.save(update_fields=["clock_paused_on"])
+    original_start = request.clock_started_on
+    _upload(request)
+    identity_services.verification_decide(
+        request=request, actor=_reviewer(), outcome="verified", document_kind="utility bill"
+    )
+    request.refresh_from_db()
+    assert request.clock_started_on == original_start
+    assert request.paused_days == 5
+
+
+def test_more_evidence_needed_tells_the_person_what_and_why(mailoutbox):
+    request = confirmed_request(email="stranger@example.com")
+    _upload(request)
+    identity_services.verification_decide(
+        request=request,
+        actor=_reviewer(),
+        outcome="more_needed",
+        document_kind="bank statement",
+        message="The statement is for another address. Please send one showing the address you gave us.",
+    )
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert "another address" in mailoutbox[-1].body
+
+
+def test_failed_verification_refuses_with_reasons_sent_to_the_person(mailoutbox):
+    request = confirmed_request(email="stranger@example.com")
+    _upload(request)
+    identity_services.verification_decide(
+        request=request,
+        actor=_reviewer(),
+        outcome="failed",
+        document_kind="passport",
+        message="The name on the passport does not match the name on the request.",
+    )
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED
+    assert request.refusal_ground == RefusalGround.IDENTITY_NOT_VERIFIED
+    assert "does not match the name" in mailoutbox[-1].body
+
+
+def test_staff_without_the_permission_cannot_decide():
+    request = confirmed_request(email="stranger@example.com")
+    with pytest.raises(PermissionError):
+        identity_services.verification_decide(
+            request=request, actor=StaffUserFactory(), outcome="verified", document_kind="passport"
+        )
+
+
+# --- Deletion of evidence after the decision ---------------------------------------------------------
+
+
+def test_evidence_is_deleted_after_the_retention_period_keeping_only_the_record(settings):
+    request = confirmed_request(email="stranger@example.com")
+    document = _upload(request)
+    path = settings.PRIVATE_UPLOAD_DIR / document.storage_key
+    assert path.exists()
+    assert b"\x89PNG" not in path.read_bytes()  # encrypted at rest
+    identity_services.verification_decide(
+        request=request, actor=_reviewer(), outcome="verified", document_kind="passport"
+    )
+    retention = timedelta(hours=policy_get().evidence_retention_hours)
+
+    assert identity_services.evidence_purge(now=timezone.now() + retention - timedelta(minutes=5)) == 0
+    assert path.exists()
+
+    assert identity_services.evidence_purge(now=timezone.now() + retention + timedelta(minutes=5)) == 1
+    assert not path.exists()
+    document.refresh_from_db()
+    assert document.deleted_at is not None
+    assert request.events.filter(kind=EventKind.DOCUMENT_DELETED).count() == 1
+    check = EvidenceCheck.objects.get(request=request)
+    assert check.evidence_deleted_at is not None and check.checked_by_name == "J. Smith"
+    # Running again deletes nothing more and does not fail.
+    assert identity_services.evidence_purge(now=timezone.now() + retention * 2) == 0
+
+
+# --- Time-outs ----------------------------------------------------------------------------------------
+
+
+def test_unanswered_identity_requests_are_reminded_then_closed(mailoutbox):
+    request = confirmed_request(email="stranger@example.com")
+    policy = policy_get()
+    asked = request.identity_verification.asked_at
+    reminder_time = asked + timedelta(days=policy.response_timeout_days - policy.reminder_days_before_timeout + 1)
+    assert identity_services.verification_timeouts_sweep(now=reminder_time) == (1, 0)
+    assert identity_services.verification_timeouts_sweep(now=reminder_time) == (0, 0)
+    assert str(MessageKind.IDENTITY_REMINDER.label) in mailoutbox[-1].subject
+
+    assert identity_services.verification_timeouts_sweep(
+        now=asked + timedelta(days=policy.response_timeout_days + 1)
+    ) == (0, 1)
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED
+    assert request.refusal_ground == RefusalGround.IDENTITY_NOT_VERIFIED
+
+
+# --- Staff pages: least privilege and an audit trail of every view --------------------------------
+
+
+def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client):
+    request = confirmed_request(email="stranger@example.com")
+    document = _upload(request)
+    url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
+
+    assert client.get(url).status_code == 302  # anonymous: to the login page
+
+    client.force_login(_reviewer("decide_verification"))
+    assert client.get(url).status_code == 403
+
+    client.force_login(_reviewer("decide_verification", "view_evidence"))
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content.startswith(b"\x89PNG")
+    assert response["Cache-Control"] == "no-store"
+    assert request.events.filter(kind=EventKind.DOCUMENT_VIEWED).count() == 1
+
+
+def test_staff_decide_through_the_case_page(client):
+    request = confirmed_request(email="stranger@example.com")
+    _upload(request)
+    client.force_login(_reviewer())
+    queue = client.get(reverse("identity:verification_queue"))
+    assert request.reference in queue.content.decode()
+
+    url = reverse("identity:verification_case", args=[request.reference])
+    missing_kind = client.post(url, {"outcome": "verified"})
+    assert missing_kind.status_code == 400
+    assert "Say what document you checked" in missing_kind.content.decode()
+
+    client.post(url, {"outcome": "verified", "document_kind": "driving licence"})
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+
+
+def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer):
+    response = client.post(
+        reverse("requests_app:request_create", args=["access"]),
+        {
+            "requester_role": "data_subject",
+            "name": "Ada Lovelace",
+            "email": "ada@example.com",
+            "access_scope": "all",
+            "access_format": "report",
+        },
+    )
+    status_url = response["Location"]
+    from requests_app.models import DataSubjectRequest
+
+    request = DataSubjectRequest.objects.get()
+    code = identity_services.email_code_issue(request=request)
+    client.post(status_url + "confirm-email/", {"code": code})
+    request.refresh_from_db()
+    assert request.identity_verification.step == VerificationStep.MORE_DETAILS
+
+    empty = client.post(status_url + "more-details/", {})
+    assert empty.status_code == 400
+    client.post(status_url + "more-details/", {"phone": "+44 7700 900001"})
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
