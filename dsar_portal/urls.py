@@ -15,5 +15,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
     path("staff/", include("identity.urls")),
+    path("", include("agents.urls")),
     path("", include("requests_app.urls")),
 ]

@@ -42,6 +42,11 @@ class VerificationDecisionForm(forms.Form):
         required=False,
         help_text=_("For the record kept after the document is deleted, e.g. 'passport' or 'utility bill'."),
     )
+    response_to_agent = forms.BooleanField(
+        label=_("The authority covers sending the response to the agent"),
+        required=False,
+        help_text=_("Agents only. Unless ticked, the response goes to the data subject."),
+    )
     message = forms.CharField(
         label=_("Message to the person"),
         required=False,

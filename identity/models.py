@@ -126,6 +126,12 @@ class IdentityVerification(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     method = models.CharField(max_length=30, blank=True)
+    # Agents: by default the response goes to the data subject; staff record
+    # when the authority covers delivery to the agent.
+    response_to_agent = models.BooleanField(default=False)
+    # A parent asking for a child: staff consider the child's maturity (ICO;
+    # in Scotland a child of 12 or over is presumed competent).
+    child_maturity_review = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

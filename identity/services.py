@@ -133,8 +133,14 @@ def _explain_step(request: DataSubjectRequest, step: str) -> str:
 def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
     """Run the cheapest methods the policy allows once the e-mail address is confirmed."""
     required = identity_policy.required_level(request)
+    agent_details = request.details.get("agent") or {}
     verification, _created = IdentityVerification.objects.get_or_create(
-        request=request, defaults={"required_level": required}
+        request=request,
+        defaults={
+            "required_level": required,
+            "child_maturity_review": agent_details.get("relationship") == "parent"
+            or agent_details.get("authority_type") == "parental_responsibility",
+        },
     )
     if required <= AssuranceLevel.EMAIL:
         return _mark_verified(verification, AssuranceLevel.EMAIL, method="email", summary=_("E-mail confirmed"))
@@ -252,6 +258,7 @@ def verification_decide(
     outcome: str,
     document_kind: str = "",
     message: str = "",
+    response_to_agent: bool = False,
 ) -> IdentityVerification:
     """Staff decide on the evidence: verified, more needed (with a message), or failed (with reasons)."""
     from requests_app import services as request_services
@@ -268,7 +275,13 @@ def verification_decide(
                 raise VerificationError(_("There is no document to check yet."))
             if not document_kind.strip():
                 raise VerificationError(_("Say what document you checked, e.g. 'passport'."))
+            subject_answer = _subject_answer(request)
+            if subject_answer == "pending":
+                raise VerificationError(
+                    _("We are waiting for the data subject to confirm that this agent acts for them.")
+                )
             received_on = timezone.localdate(max(d.uploaded_at for d in documents)) if documents else None
+            verification.response_to_agent = response_to_agent and request.requester_role == RequesterRole.AGENT
             _record_check(request, actor, document_kind, VerificationStatus.VERIFIED)
             _mark_verified(verification, AssuranceLevel.EVIDENCE, method="evidence", summary=document_kind, actor=actor)
             request_services.request_identity_verified(
@@ -303,6 +316,13 @@ def verification_decide(
             raise VerificationError(_("Unknown outcome."))
         _schedule_evidence_deletion(request)
     return verification
+
+
+def _subject_answer(request: DataSubjectRequest) -> str | None:
+    from agents.models import SubjectConfirmation
+
+    confirmation = SubjectConfirmation.objects.filter(request=request).first()
+    return confirmation.answer if confirmation else None
 
 
 def _record_check(request: DataSubjectRequest, actor: AbstractBaseUser, kind: str, outcome: str) -> EvidenceCheck:

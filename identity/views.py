@@ -42,6 +42,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
                 outcome=form.cleaned_data["outcome"],
                 document_kind=form.cleaned_data["document_kind"],
                 message=form.cleaned_data["message"],
+                response_to_agent=form.cleaned_data["response_to_agent"],
             )
         except services.VerificationError as error:
             form.add_error(None, str(error))
@@ -58,6 +59,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "can_see_personal_data": http_request.user.has_perm("requests_app.view_personal_data"),
         "can_view_evidence": http_request.user.has_perm("identity.view_evidence"),
         "agent": agent,
+        "subject_confirmation": getattr(request, "subject_confirmation", None),
         "checklists": AUTHORITY_CHECKLISTS,
     }
     return render(

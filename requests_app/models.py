@@ -39,6 +39,7 @@ class RefusalGround(models.TextChoices):
     MANIFESTLY_EXCESSIVE = "manifestly_excessive", _("Manifestly excessive")
     EXEMPTION = "exemption", _("An exemption applies")
     IDENTITY_NOT_VERIFIED = "identity_not_verified", _("We could not confirm your identity")
+    SUBJECT_DENIED_AGENT = "subject_denied_agent", _("The person the request is about told us you do not act for them")
 
 
 class RequesterRole(models.TextChoices):
@@ -65,6 +66,10 @@ class DataSubjectRequest(models.Model):
         max_length=40, choices=Status.choices, default=Status.AWAITING_EMAIL_CONFIRMATION, db_index=True
     )
     requester_role = models.CharField(max_length=20, choices=RequesterRole.choices, default=RequesterRole.DATA_SUBJECT)
+    # Set when an authorised agent filed the request from their account.
+    agent = models.ForeignKey(
+        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
+    )
     requester_name = EncryptedTextField()
     requester_email = EncryptedTextField()
     email_hash = models.CharField(max_length=64, db_index=True, editable=False)
@@ -132,6 +137,8 @@ class EventKind(models.TextChoices):
     IDENTITY_EVIDENCE_REQUESTED = "identity_evidence_requested", _("Identity evidence requested")
     MESSAGE_SENT = "message_sent", _("Message sent")
     STATUS_LINK_SENT = "status_link_sent", _("Status link sent")
+    SUBJECT_CONFIRMED_AGENT = "subject_confirmed_agent", _("Data subject confirmed the agent")
+    SUBJECT_DENIED_AGENT = "subject_denied_agent", _("Data subject denied the agent")
     REMINDER_SENT = "reminder_sent", _("Reminder sent")
 
 

@@ -31,6 +31,7 @@ from .models import (
     PauseReason,
     RefusalGround,
     RequestDocument,
+    RequesterRole,
     RequestEvent,
     Status,
     StatusLink,
@@ -267,6 +268,65 @@ def request_submit(*, submission: Submission, supporting_document=None, received
         _message_send(request, MessageKind.EMAIL_CONFIRMATION)
     logger.info("request %s submitted", request.pk)
     return request
+
+
+def request_submit_by_agent(
+    *,
+    agent,
+    submission: Submission,
+    authority_document,
+    subject_email: str = "",
+    received_at=None,
+) -> DataSubjectRequest:
+    """An authorised agent files for a data subject from their signed-in account.
+
+    The agent's address is already confirmed, so the request goes straight to
+    checking their authority (and, where we can reach them, the subject).
+    """
+    from agents import services as agent_services
+
+    received_at = received_at or timezone.now()
+    received_on = timezone.localdate(received_at)
+    jurisdiction = organisation_get().jurisdiction
+    with transaction.atomic():
+        request = DataSubjectRequest.objects.create(
+            reference=new_reference(),
+            right=submission.right,
+            requester_role=RequesterRole.AGENT,
+            agent=agent,
+            requester_name=agent.full_name,
+            requester_email=agent.user.email,
+            email_hash=email_lookup_hash(agent.user.email),
+            identifiers={k: v for k, v in submission.identifiers.items() if v},
+            details=submission.details,
+            description=submission.description.strip(),
+            jurisdiction=jurisdiction,
+            received_at=received_at,
+            email_confirmed_at=received_at,
+            clock_started_on=received_on,
+            due_on=deadlines.response_due_date(received_on, jurisdiction),
+            target_on=deadlines.internal_target_date(
+                clock_start=received_on, jurisdiction=jurisdiction, target_days=settings.DSAR_INTERNAL_TARGET_DAYS
+            ),
+        )
+        event = _record(request, EventKind.SUBMITTED, actor_kind=REQUESTER, reason=_("Filed by an authorised agent"))
+        DueDateChange.objects.create(
+            request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
+        )
+        decision = identity_services.verification_start(request=request)
+        transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=decision.summary)
+        _clock_pause(request, reason=PauseReason.IDENTITY, on=received_on, actor_kind=SYSTEM)
+        _document_store(request, authority_document, purpose=DocumentPurpose.AUTHORITY)
+        identity_services.evidence_received(request=request)
+        if subject_email.strip():
+            agent_services.subject_confirmation_create(request=request, subject_email=subject_email)
+        _message_send(request, MessageKind.RECEIPT)
+    logger.info("request %s filed by agent %s", request.pk, agent.pk)
+    return request
+
+
+def record_subject_answer(*, request: DataSubjectRequest, kind: str) -> None:
+    _record(request, kind, actor_kind="data_subject")
 
 
 def _document_store(request: DataSubjectRequest, upload, *, purpose: str) -> RequestDocument:

@@ -22,6 +22,8 @@ def _portal_isolation(settings, tmp_path):
     The one test that needs a real worker turns eager mode off itself.
     """
     settings.PRIVATE_UPLOAD_DIR = tmp_path / "private-uploads"
+    # Password hashing strength is Django's concern, not these tests'; keep sign-ins quick.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     _clear_cache()

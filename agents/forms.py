@@ -1,0 +1,115 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.forms import FORMS, DocumentField, RequestForm
+
+from .models import AuthorityType
+
+RELATIONSHIPS = [
+    ("solicitor", _("Solicitor or legal representative")),
+    ("parent", _("Parent or guardian of a child")),
+    ("attorney", _("Attorney under a power of attorney")),
+    ("family", _("Family member or friend with their permission")),
+    ("rights_service", _("Consumer or rights organisation")),
+    ("court_appointed", _("Appointed by a court")),
+]
+
+
+class SignUpForm(forms.Form):
+    full_name = forms.CharField(
+        label=_("Your full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    email = forms.EmailField(
+        label=_("Your e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    organisation_name = forms.CharField(
+        label=_("Your organisation (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("For example your law firm or rights organisation."),
+    )
+    role = forms.CharField(
+        label=_("Your role"), max_length=200, help_text=_("For example: solicitor, parent, attorney.")
+    )
+    password = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters. Not a common password."),
+    )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if not code.isdigit() or len(code) != 6:
+            raise forms.ValidationError(_("Enter the 6 digits."))
+        return code
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
+    password = forms.CharField(
+        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+
+class AgentAuthorityMixin(forms.Form):
+    """What an agent adds to any request: who it is for, and their authority to act."""
+
+    subject_name = forms.CharField(label=_("Full name of the person you act for"), max_length=200)
+    subject_email = forms.EmailField(
+        label=_("Their e-mail address (if they can be contacted)"),
+        required=False,
+        max_length=254,
+        help_text=_("We will ask them to confirm that you act for them. Leave empty if they cannot be contacted."),
+    )
+    agent_relationship = forms.ChoiceField(label=_("Your relationship to them"), choices=RELATIONSHIPS)
+    authority_type = forms.ChoiceField(
+        label=_("Your authority to act"), choices=AuthorityType.choices, widget=forms.RadioSelect
+    )
+    authority_document = DocumentField(label=_("Proof of your authority"))
+
+    AGENT_FIELDS = ("subject_name", "subject_email", "agent_relationship", "authority_type", "authority_document")
+
+
+def agent_request_form(right: str) -> type[RequestForm]:
+    """The public form for ``right``, asked of an agent: about the person they act for."""
+    base = FORMS[right]
+
+    class AgentRequestForm(AgentAuthorityMixin, base):
+        COMMON_FIELDS = (*RequestForm.COMMON_FIELDS, *AgentAuthorityMixin.AGENT_FIELDS)
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            # The agent is the requester: their name and address come from the account.
+            for name in ("requester_role", "name", "email"):
+                self.fields.pop(name)
+            self.fields["customer_number"].label = _("Their customer or account number")
+            self.fields["account_email"].label = _("E-mail address on their account")
+            self.fields["phone"].label = _("Their phone number")
+            self.fields["address"].label = _("Their postal address")
+
+        def details(self) -> dict:
+            details = super().details()
+            details["agent"] = {
+                "subject_name": self.cleaned_data["subject_name"],
+                "relationship": self.cleaned_data["agent_relationship"],
+                "authority_type": self.cleaned_data["authority_type"],
+            }
+            return details
+
+    AgentRequestForm.__name__ = f"Agent{base.__name__}"
+    return AgentRequestForm

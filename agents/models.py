@@ -1,0 +1,88 @@
+"""Third parties who make requests for someone else: solicitors, family members, rights services."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dsar_portal.fields import EncryptedTextField
+
+
+class Agent(models.Model):
+    """An agent's profile. They sign in with a password and a second factor, since they receive
+    other people's data."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    full_name = EncryptedTextField()
+    organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=200)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Base32 secret of an authenticator app, encrypted; empty means codes go by e-mail.
+    totp_secret = EncryptedTextField(blank=True, default="")
+    totp_last_step = models.BigIntegerField(null=True, blank=True)  # a TOTP code is used once
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"agent {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        """How we name the agent to the person they act for: 'Sam Solicitor of Law & Co'."""
+        if self.organisation_name:
+            return f"{self.full_name} of {self.organisation_name}"
+        return self.full_name
+
+    @property
+    def uses_authenticator(self) -> bool:
+        return bool(self.totp_secret)
+
+
+class AgentCode(models.Model):
+    """A one-time code e-mailed to an agent: to confirm the address, or as the second sign-in factor."""
+
+    class Purpose(models.TextChoices):
+        CONFIRM_EMAIL = "confirm_email", _("Confirm e-mail address")
+        SIGN_IN = "sign_in", _("Sign in")
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="codes")
+    purpose = models.CharField(max_length=20, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for agent {self.agent_id}"
+
+
+class AuthorityType(models.TextChoices):
+    LETTER_OF_AUTHORITY = "letter_of_authority", _("A letter of authority signed by the person")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("A lasting or enduring power of attorney")
+    PARENTAL_RESPONSIBILITY = "parental_responsibility", _("Parental responsibility for a child")
+    COURT_ORDER = "court_order", _("A court order")
+
+
+class SubjectConfirmation(models.Model):
+    """The data subject's own answer: does this agent act for them?"""
+
+    class Answer(models.TextChoices):
+        PENDING = "pending", _("Waiting for the person")
+        CONFIRMED = "confirmed", _("The person confirmed")
+        DENIED = "denied", _("The person denied")
+
+    request = models.OneToOneField(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="subject_confirmation"
+    )
+    subject_email = EncryptedTextField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.PENDING)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"subject confirmation for {self.request_id}"

@@ -1,0 +1,266 @@
+"""Authorised agents: accounts with a second factor, filing for someone else, and the subject's own say."""
+
+import logging
+from datetime import timedelta
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dsar_portal.crypto import normalise_email
+from identity.tokens import new_code, new_link_token, secret_hash, secret_matches
+
+from . import tasks
+from .models import Agent, AgentCode, SubjectConfirmation
+
+logger = logging.getLogger(__name__)
+
+AGENT_CODE_PURPOSE = "agent-code"
+SUBJECT_LINK_PURPOSE = "subject-confirmation"
+CODE_LIFETIME = timedelta(minutes=15)
+MAX_CODE_ATTEMPTS = 5
+
+
+class AgentError(Exception):
+    """A rule refuses what was asked; the message is safe to show."""
+
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+
+def agent_sign_up(*, full_name: str, email: str, password: str, organisation_name: str, role: str) -> Agent | None:
+    """Create an agent account and send a code to confirm the address.
+
+    If the address already has an account, its owner is told by e-mail instead,
+    and the caller shows the same page either way: sign-up reveals nothing about
+    who has an account.
+    """
+    username = normalise_email(email)
+    user_model = get_user_model()
+    try:
+        with transaction.atomic():
+            user = user_model.objects.create_user(username=username, email=email.strip(), password=password)
+            agent = Agent.objects.create(
+                user=user, full_name=full_name.strip(), organisation_name=organisation_name.strip(), role=role.strip()
+            )
+            _code_send(agent, AgentCode.Purpose.CONFIRM_EMAIL)
+    except IntegrityError:
+        existing = Agent.objects.filter(user__username=username).first()
+        if existing is not None:
+            transaction.on_commit(lambda: tasks.send_account_exists_notice.delay(existing.pk))
+        return None
+    logger.info("agent %s signed up", agent.pk)
+    return agent
+
+
+def _code_send(agent: Agent, purpose: str) -> AgentCode:
+    now = timezone.now()
+    AgentCode.objects.filter(agent=agent, purpose=purpose, used_at=None, retired_at=None).update(retired_at=now)
+    # The code itself is made by the task at sending time, so it never passes through the broker.
+    code = AgentCode.objects.create(agent=agent, purpose=purpose, code_hash="", expires_at=now + CODE_LIFETIME)
+    transaction.on_commit(lambda: tasks.send_agent_code.delay(code.pk))
+    return code
+
+
+def agent_code_deliver(*, code_id: int) -> bool:
+    """Make the secret, store its hash and e-mail it; a second run sends nothing."""
+    with transaction.atomic():
+        code = AgentCode.objects.select_for_update().select_related("agent__user").filter(pk=code_id).first()
+        if code is None or code.code_hash or code.retired_at or code.used_at:
+            return False
+        secret = new_code()
+        code.code_hash = secret_hash(secret, purpose=AGENT_CODE_PURPOSE)
+        code.save(update_fields=["code_hash"])
+        body = render_to_string(
+            "agents/emails/agent_code.txt", {"agent": code.agent, "code": secret, "purpose": code.purpose}
+        )
+        EmailMessage(subject=str(code.get_purpose_display()), body=body, to=[code.agent.user.email]).send()
+    return True
+
+
+def account_exists_notice_deliver(*, agent_id: int) -> None:
+    agent = Agent.objects.select_related("user").get(pk=agent_id)
+    body = render_to_string(
+        "agents/emails/account_exists.txt", {"agent": agent, "public_url": settings.DSAR_PUBLIC_URL}
+    )
+    EmailMessage(subject="Someone tried to open an account with your address", body=body, to=[agent.user.email]).send()
+
+
+def agent_code_check(*, agent: Agent, purpose: str, code: str) -> bool:
+    code = "".join(code.split())
+    now = timezone.now()
+    with transaction.atomic():
+        current = (
+            AgentCode.objects.select_for_update()
+            .filter(agent=agent, purpose=purpose, used_at=None, retired_at=None)
+            .exclude(code_hash="")
+            .first()
+        )
+        if current is None or current.expires_at <= now or current.attempts >= MAX_CODE_ATTEMPTS:
+            return False
+        current.attempts += 1
+        matched = secret_matches(code, current.code_hash, purpose=AGENT_CODE_PURPOSE)
+        if matched:
+            current.used_at = now
+        current.save(update_fields=["attempts", "used_at"])
+        return matched
+
+
+def agent_confirm_email(*, agent: Agent, code: str) -> bool:
+    if agent.email_confirmed_at:
+        return True
+    if not agent_code_check(agent=agent, purpose=AgentCode.Purpose.CONFIRM_EMAIL, code=code):
+        return False
+    agent.email_confirmed_at = timezone.now()
+    agent.save(update_fields=["email_confirmed_at"])
+    return True
+
+
+def agent_resend_confirmation(*, agent: Agent) -> None:
+    if agent.email_confirmed_at is None:
+        with transaction.atomic():
+            _code_send(agent, AgentCode.Purpose.CONFIRM_EMAIL)
+
+
+# --- The second factor -------------------------------------------------------------------------------
+
+
+def agent_second_factor_start(*, agent: Agent) -> None:
+    """Without an authenticator app, the second factor is a code sent to the confirmed address."""
+    if not agent.uses_authenticator:
+        with transaction.atomic():
+            _code_send(agent, AgentCode.Purpose.SIGN_IN)
+
+
+def agent_second_factor_check(*, agent: Agent, code: str) -> bool:
+    if agent.uses_authenticator:
+        return _totp_check(agent, agent.totp_secret, code, save=True)
+    return agent_code_check(agent=agent, purpose=AgentCode.Purpose.SIGN_IN, code=code)
+
+
+def _totp_check(agent: Agent, secret: str, code: str, *, save: bool) -> bool:
+    code = "".join(code.split())
+    totp = pyotp.TOTP(secret)
+    now = timezone.now()
+    for offset in (-1, 0, 1):  # allow one step of clock drift either way
+        moment = now + timedelta(seconds=30 * offset)
+        step = totp.timecode(moment)
+        if agent.totp_last_step is not None and step <= agent.totp_last_step:
+            continue  # a code is good once
+        if secret_matches_totp(totp.at(moment), code):
+            agent.totp_last_step = step
+            if save:
+                agent.save(update_fields=["totp_last_step"])
+            return True
+    return False
+
+
+def secret_matches_totp(expected: str, given: str) -> bool:
+    import hmac
+
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def totp_new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_provisioning_uri(*, agent: Agent, secret: str) -> str:
+    from organisation.selectors import organisation_get
+
+    return pyotp.TOTP(secret).provisioning_uri(name=agent.user.email, issuer_name=organisation_get().name)
+
+
+def agent_enable_authenticator(*, agent: Agent, secret: str, code: str) -> bool:
+    """Switch the agent to an authenticator app, once they prove it produces the right codes."""
+    if not _totp_check(agent, secret, code, save=False):
+        return False
+    agent.totp_secret = secret
+    agent.save(update_fields=["totp_secret", "totp_last_step"])
+    return True
+
+
+# --- The data subject's confirmation --------------------------------------------------------------------
+
+
+def subject_confirmation_create(*, request, subject_email: str) -> SubjectConfirmation:
+    confirmation = SubjectConfirmation.objects.create(
+        request=request, subject_email=subject_email.strip(), token_hash=f"pending-{request.pk}"
+    )
+    transaction.on_commit(lambda: tasks.send_subject_confirmation.delay(confirmation.pk))
+    return confirmation
+
+
+def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
+    """E-mail the data subject a link to confirm or deny the agent; a second run sends nothing."""
+    from organisation.selectors import organisation_get
+
+    with transaction.atomic():
+        confirmation = (
+            SubjectConfirmation.objects.select_for_update()
+            .select_related("request__agent")
+            .filter(pk=confirmation_id, sent_at=None)
+            .first()
+        )
+        if confirmation is None:
+            return False
+        token = new_link_token()
+        confirmation.token_hash = secret_hash(token, purpose=SUBJECT_LINK_PURPOSE)
+        confirmation.sent_at = timezone.now()
+        confirmation.save(update_fields=["token_hash", "sent_at"])
+        request = confirmation.request
+        body = render_to_string(
+            "agents/emails/subject_confirmation.txt",
+            {
+                "request": request,
+                "agent": request.agent,
+                "subject_name": request.details.get("agent", {}).get("subject_name", ""),
+                "organisation": organisation_get(),
+                "url": settings.DSAR_PUBLIC_URL + reverse("agents:subject_confirm", args=[token]),
+            },
+        )
+        EmailMessage(
+            subject=f"Is someone acting for you? ({request.reference})", body=body, to=[confirmation.subject_email]
+        ).send()
+    return True
+
+
+def subject_confirmation_for_token(*, token: str) -> SubjectConfirmation | None:
+    return (
+        SubjectConfirmation.objects.select_related("request__agent")
+        .filter(token_hash=secret_hash(token, purpose=SUBJECT_LINK_PURPOSE))
+        .first()
+    )
+
+
+def subject_confirmation_answer(*, confirmation: SubjectConfirmation, confirmed: bool) -> SubjectConfirmation:
+    """The subject confirms or denies. A denial stops the request at once and is recorded."""
+    from requests_app import services as request_services
+    from requests_app.models import EventKind, RefusalGround
+
+    with transaction.atomic():
+        confirmation = SubjectConfirmation.objects.select_for_update().get(pk=confirmation.pk)
+        if confirmation.answer != SubjectConfirmation.Answer.PENDING:
+            raise AgentError("This question has already been answered.")
+        confirmation.answer = SubjectConfirmation.Answer.CONFIRMED if confirmed else SubjectConfirmation.Answer.DENIED
+        confirmation.answered_at = timezone.now()
+        confirmation.save(update_fields=["answer", "answered_at"])
+        request = confirmation.request
+        request_services.record_subject_answer(
+            request=request,
+            kind=EventKind.SUBJECT_CONFIRMED_AGENT if confirmed else EventKind.SUBJECT_DENIED_AGENT,
+        )
+        if not confirmed and request.is_open:
+            request_services.request_refuse(
+                request=request,
+                actor=None,
+                ground=RefusalGround.SUBJECT_DENIED_AGENT,
+                reasons="The person this request is about told us that you do not act for them, so we have "
+                "stopped the request and will not disclose their information.",
+            )
+    return confirmation
