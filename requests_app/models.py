@@ -67,9 +67,7 @@ class DataSubjectRequest(models.Model):
     )
     requester_role = models.CharField(max_length=20, choices=RequesterRole.choices, default=RequesterRole.DATA_SUBJECT)
     # Set when an authorised agent filed the request from their account.
-    agent = models.ForeignKey(
-        "agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="requests"
-    )
+    agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
     requester_name = EncryptedTextField()
     requester_email = EncryptedTextField()
     email_hash = models.CharField(max_length=64, db_index=True, editable=False)

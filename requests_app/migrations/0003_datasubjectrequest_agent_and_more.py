@@ -5,26 +5,64 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agents', '0001_initial'),
-        ('requests_app', '0002_alter_message_kind_alter_requestevent_kind'),
+        ("agents", "0001_initial"),
+        ("requests_app", "0002_alter_message_kind_alter_requestevent_kind"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='datasubjectrequest',
-            name='agent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='agents.agent'),
+            model_name="datasubjectrequest",
+            name="agent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="requests",
+                to="agents.agent",
+            ),
         ),
         migrations.AlterField(
-            model_name='datasubjectrequest',
-            name='refusal_ground',
-            field=models.CharField(blank=True, choices=[('manifestly_unfounded', 'Manifestly unfounded'), ('manifestly_excessive', 'Manifestly excessive'), ('exemption', 'An exemption applies'), ('identity_not_verified', 'We could not confirm your identity'), ('subject_denied_agent', 'The person the request is about told us you do not act for them')], max_length=30),
+            model_name="datasubjectrequest",
+            name="refusal_ground",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("manifestly_unfounded", "Manifestly unfounded"),
+                    ("manifestly_excessive", "Manifestly excessive"),
+                    ("exemption", "An exemption applies"),
+                    ("identity_not_verified", "We could not confirm your identity"),
+                    ("subject_denied_agent", "The person the request is about told us you do not act for them"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='requestevent',
-            name='kind',
-            field=models.CharField(choices=[('submitted', 'Request submitted'), ('status_changed', 'Status changed'), ('email_confirmed', 'E-mail address confirmed'), ('email_code_failed', 'Wrong e-mail confirmation code entered'), ('clarification_requested', 'Clarification requested'), ('clarification_answered', 'Clarification received'), ('extended', 'Deadline extended'), ('clock_restarted', 'Clock restarted'), ('clock_paused', 'Clock paused'), ('clock_resumed', 'Clock resumed'), ('document_uploaded', 'Document uploaded'), ('document_viewed', 'Document viewed'), ('document_deleted', 'Document deleted'), ('identity_evidence_requested', 'Identity evidence requested'), ('message_sent', 'Message sent'), ('status_link_sent', 'Status link sent'), ('subject_confirmed_agent', 'Data subject confirmed the agent'), ('subject_denied_agent', 'Data subject denied the agent'), ('reminder_sent', 'Reminder sent')], max_length=30),
+            model_name="requestevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("submitted", "Request submitted"),
+                    ("status_changed", "Status changed"),
+                    ("email_confirmed", "E-mail address confirmed"),
+                    ("email_code_failed", "Wrong e-mail confirmation code entered"),
+                    ("clarification_requested", "Clarification requested"),
+                    ("clarification_answered", "Clarification received"),
+                    ("extended", "Deadline extended"),
+                    ("clock_restarted", "Clock restarted"),
+                    ("clock_paused", "Clock paused"),
+                    ("clock_resumed", "Clock resumed"),
+                    ("document_uploaded", "Document uploaded"),
+                    ("document_viewed", "Document viewed"),
+                    ("document_deleted", "Document deleted"),
+                    ("identity_evidence_requested", "Identity evidence requested"),
+                    ("message_sent", "Message sent"),
+                    ("status_link_sent", "Status link sent"),
+                    ("subject_confirmed_agent", "Data subject confirmed the agent"),
+                    ("subject_denied_agent", "Data subject denied the agent"),
+                    ("reminder_sent", "Reminder sent"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

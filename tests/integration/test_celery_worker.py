@@ -42,8 +42,21 @@ def real_worker(tmp_path):
         "DSAR_PRIVATE_UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dsar_portal", "worker", "--pool=solo", "-Q", queue,
-         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "dsar_portal",
+            "worker",
+            "--pool=solo",
+            "-Q",
+            queue,
+            "--loglevel=INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
