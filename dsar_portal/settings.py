@@ -270,7 +270,9 @@ AGENT_LOGIN_URL = "agents:sign_in"
 # --- Security headers ---------------------------------------------------------
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Strict, but same-origin: with no-referrer Chromium sends "Origin: null" on form
+# posts and Django's CSRF check refuses them. Other sites still get nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

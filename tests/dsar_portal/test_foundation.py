@@ -27,7 +27,7 @@ def test_security_headers_are_sent(client):
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert "default-src 'self'" in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
