@@ -4,7 +4,6 @@ import io
 import re
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from agents.models import SubjectConfirmation
@@ -29,7 +28,6 @@ def authority_letter(tmp_path):
 
 
 def test_an_agent_files_for_a_client_who_confirms_by_email(page, new_context, authority_letter, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     # Sign up and confirm the address.
     page.goto("/")
