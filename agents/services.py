@@ -202,7 +202,8 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
 
     with transaction.atomic():
         confirmation = (
-            SubjectConfirmation.objects.select_for_update()
+            # Lock only this row: PostgreSQL cannot lock the nullable side of the agent join.
+            SubjectConfirmation.objects.select_for_update(of=("self",))
             .select_related("request__agent")
             .filter(pk=confirmation_id, sent_at=None)
             .first()

@@ -484,7 +484,10 @@ def request_extend(
             jurisdiction=request.jurisdiction,
             paused_days=request.paused_days,
         )
-        if on > original_due:
+        # While the clock is stopped the month to tell the person is stopped too: a pause that began
+        # in time keeps the extension possible until the clock runs again.
+        paused_in_time = request.clock_paused_on is not None and request.clock_paused_on <= original_due
+        if on > original_due and not paused_in_time:
             raise RequestError(
                 _("The original deadline (%(date)s) has passed; an extension had to be notified before it.")
                 % {"date": original_due.isoformat()}

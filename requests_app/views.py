@@ -176,7 +176,8 @@ def status_reply(http_request: HttpRequest, reference: str) -> HttpResponse:
                 request=request, answer=form.cleaned_data["answer"], document=form.cleaned_data.get("document")
             )
         except services.RequestError as error:
-            form.add_error(None, str(error))
+            # Shown through messages: the reply form (and its errors) is only on the page while we wait for one.
+            messages.error(http_request, str(error))
         else:
             messages.success(http_request, _("Thank you. We have your reply and will carry on with your request."))
             return redirect("requests_app:status_detail", reference=reference)
@@ -199,7 +200,8 @@ def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
                 ),
             )
         except services.RequestError as error:
-            form.add_error(None, str(error))
+            # Shown through messages: the upload form (and its errors) is only on the page while we ask for one.
+            messages.error(http_request, str(error))
         else:
             messages.success(http_request, _("Thank you. We have your document and will review it."))
             return redirect("requests_app:status_detail", reference=reference)

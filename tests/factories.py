@@ -63,3 +63,66 @@ def in_progress_request(*, actor=None, verified_on=None, **kwargs) -> DataSubjec
     )
     request.refresh_from_db()
     return request
+
+
+# --- Helpers for the requests_app tests ----------------------------------------------------
+
+
+def superuser():
+    """A staff user who may see everything in the admin."""
+    return StaffUserFactory(is_superuser=True)
+
+
+def marketing_objection(**overrides) -> services.Submission:
+    """An objection to direct marketing: a confirmed e-mail is all the identity it needs."""
+    overrides.setdefault("right", Right.OBJECTION)
+    overrides.setdefault(
+        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
+    )
+    return submission(**overrides)
+
+
+def in_progress_objection(*, received_on=None, **overrides) -> DataSubjectRequest:
+    """A request that is in progress as soon as the e-mail is confirmed, with no identity pause."""
+    overrides.setdefault("right", Right.OBJECTION)
+    overrides.setdefault(
+        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
+    )
+    return confirmed_request(received_on=received_on, **overrides)
+
+
+def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:
+    """A real, small PNG image made with Pillow."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_upload(name: str = "scan.png"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, png_bytes(), content_type="image/png")
+
+
+def code_in(email) -> str:
+    """The 6-digit confirmation code in an e-mail we sent."""
+    import re
+
+    found = re.search(r"^\s+(\d{6})\s*$", email.body, re.MULTILINE)
+    assert found, "no confirmation code in the e-mail"
+    return found.group(1)
+
+
+def status_link_path_in(email) -> str:
+    """The path of the private status link in an e-mail we sent (e.g. /status/link/<token>/)."""
+    import re
+
+    from django.conf import settings
+
+    found = re.search(re.escape(settings.DSAR_PUBLIC_URL) + r"(/status/link/[A-Za-z0-9_-]+/)", email.body)
+    assert found, "no status link in the e-mail"
+    return found.group(1)
