@@ -50,24 +50,13 @@ class RequestForm(forms.Form):
         help_text=_("We will send a code to this address to confirm it is yours, and write to you here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    subject_name = forms.CharField(
-        label=_("Full name of the person you are acting for"),
-        max_length=200,
+    special_category_data = forms.BooleanField(
+        label=_("My request is about sensitive information"),
         required=False,
-        help_text=_("Only if you are acting for someone else."),
-    )
-    agent_relationship = forms.ChoiceField(
-        label=_("Your relationship to them"),
-        required=False,
-        choices=[
-            ("", _("Only if you are acting for someone else")),
-            ("solicitor", _("Solicitor or legal representative")),
-            ("parent", _("Parent or guardian of a child")),
-            ("attorney", _("Attorney under a power of attorney")),
-            ("family", _("Family member or friend with their permission")),
-            ("rights_service", _("Consumer or rights organisation")),
-            ("court_appointed", _("Appointed by a court")),
-        ],
+        help_text=_(
+            "For example about your health, religion, sexuality, ethnicity, biometrics or criminal record. "
+            "We take extra care to confirm who you are before we disclose or change such data."
+        ),
     )
     customer_number = forms.CharField(label=_("Customer or account number"), max_length=100, required=False)
     account_email = forms.EmailField(
@@ -97,8 +86,7 @@ class RequestForm(forms.Form):
         "requester_role",
         "name",
         "email",
-        "subject_name",
-        "agent_relationship",
+        "special_category_data",
         *IDENTIFIER_FIELDS,
         "description",
     )
@@ -109,10 +97,15 @@ class RequestForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("requester_role") == RequesterRole.AGENT:
-            if not data.get("subject_name"):
-                self.add_error("subject_name", _("Enter the name of the person you are acting for."))
-            if not data.get("agent_relationship"):
-                self.add_error("agent_relationship", _("Choose your relationship to the person."))
+            # Someone acting for another person receives that person's data, so they
+            # file from an agent account with a second sign-in factor (see agents/).
+            self.add_error(
+                "requester_role",
+                _(
+                    "Requests for someone else are made from an agent account, so that only you can see "
+                    "their information. Open one with the link under 'If you are acting for someone else'."
+                ),
+            )
         return data
 
     def identifiers(self) -> dict:
@@ -128,11 +121,8 @@ class RequestForm(forms.Form):
             if hasattr(value, "isoformat"):
                 value = value.isoformat()
             details[name] = value
-        if self.cleaned_data.get("requester_role") == RequesterRole.AGENT:
-            details["agent"] = {
-                "subject_name": self.cleaned_data["subject_name"],
-                "relationship": self.cleaned_data["agent_relationship"],
-            }
+        if self.cleaned_data.get("special_category_data"):
+            details["special_category_data"] = True
         return details
 
     def supporting_document(self):
@@ -383,7 +373,9 @@ class LostLinkForm(forms.Form):
         max_length=40,
         help_text=_("It starts with DSAR-, for example DSAR-7K3M-Q9TX-W2PA-H4RN."),
     )
-    email = forms.EmailField(label=_("The e-mail address you used"), max_length=254)
+    email = forms.EmailField(
+        label=_("The e-mail address you used"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
 
 
 __all__ = ["FORMS", "RefusalGround"]

@@ -63,11 +63,14 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
     form_class = FORMS.get(right)
     if form_class is None:
         raise Http404
+    limited = False
     if http_request.method == "POST":
         form = form_class(http_request.POST, http_request.FILES)
-        limited = not ratelimit.allow("submit_per_client", ratelimit.client_key(http_request))
-        if form.is_valid() and not limited:
-            limited = not ratelimit.allow("submit_per_email", email_lookup_hash(form.cleaned_data["email"]))
+        # Only a submission that would file a request counts: correcting mistakes never locks anyone out.
+        limited = form.is_valid() and not (
+            ratelimit.allow("submit_per_client", ratelimit.client_key(http_request))
+            and ratelimit.allow("submit_per_email", email_lookup_hash(form.cleaned_data["email"]))
+        )
         if limited:
             form.add_error(
                 None,
@@ -97,7 +100,7 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
         http_request,
         "requests_app/request_form.html",
         {"form": form, "right": Right(right), "file_was_chosen": bool(http_request.FILES)},
-        status=400 if http_request.method == "POST" else 200,
+        status=(429 if limited else 400) if http_request.method == "POST" else 200,
     )
 
 

@@ -59,11 +59,11 @@ def test_form_with_errors_is_accessible(page: Page, right: str):
 
 
 def test_form_for_someone_else_with_errors_is_accessible(page: Page):
-    """The 'acting for someone else' section opens with its own errors."""
+    """Choosing 'acting for someone else' opens the section that leads to an agent account."""
     page.goto("/request/access/")
     page.get_by_label("I am acting for someone else").check()
     page.get_by_role("button", name="Send request").click()
-    expect(page.get_by_label("Full name of the person you are acting for")).to_be_visible()
+    expect(page.get_by_role("link", name="Open an agent account").first).to_be_visible()
     assert_accessible(page)
 
 

@@ -325,28 +325,24 @@ def test_portability_to_myself_needs_no_recipient(client):
     assert DataSubjectRequest.objects.get().details["transmit_to_controller"] is False
 
 
-def test_acting_for_someone_else_needs_their_name_and_the_relationship(client):
+def test_acting_for_someone_else_is_routed_to_an_agent_account(client):
+    """Agents receive someone else's data, so they file from an account with a second factor."""
     response = _post(client, "restriction", {**VALID["restriction"], "requester_role": "agent"})
 
     assert response.status_code == 400
     assert not DataSubjectRequest.objects.exists()
-    _assert_error(response, "id_subject_name", "Enter the name of the person you are acting for.")
-    _assert_error(response, "id_agent_relationship", "Choose your relationship to the person.")
+    _assert_error(response, "id_requester_role_0", "Requests for someone else are made from an agent account")
     assert _checked(response, "requester_role", "agent")
-    assert '<details class="mb-3" open>' in response.content.decode()  # the agent section is shown open
+    page = response.content.decode()
+    assert '<details class="mb-3" open>' in page  # the agent section is shown open
+    assert f'href="{reverse("agents:sign_up")}"' in page
+    _assert_kept(response, ABOUT_ME["name"])
 
 
-def test_a_request_for_someone_else_stores_who_and_how(client):
-    response = _post(
-        client,
-        "access",
-        {**VALID["access"], "requester_role": "agent", "subject_name": "Ada Hopper", "agent_relationship": "parent"},
-    )
-
+def test_a_request_about_sensitive_data_is_marked_so(client):
+    response = _post(client, "access", {**VALID["access"], "special_category_data": "on"})
     assert response.status_code == 302
-    request = DataSubjectRequest.objects.get()
-    assert request.requester_role == "agent"
-    assert request.details["agent"] == {"subject_name": "Ada Hopper", "relationship": "parent"}
+    assert DataSubjectRequest.objects.get().details["special_category_data"] is True
 
 
 # --- The supporting document for a correction --------------------------------------------------------------
@@ -397,11 +393,18 @@ def test_the_eleventh_request_from_one_client_within_the_hour_is_refused(client,
 
     response = _post(client, "restriction", {**VALID["restriction"], "email": "person10@example.com"})
 
-    assert response.status_code == 400
+    assert response.status_code == 429
     assert LIMITED in html_lib.unescape(response.content.decode())
     assert DataSubjectRequest.objects.count() == 10
     assert len(mailoutbox) == 10
     _assert_kept(response, 'value="person10@example.com"', "My postal address")
+
+
+def test_correcting_mistakes_never_counts_towards_the_limit(client, settings):
+    settings.DSAR_RATE_LIMITS = {**settings.DSAR_RATE_LIMITS, "submit_per_client": (2, 3600)}
+    for _ in range(5):
+        assert _post(client, "restriction", {**VALID["restriction"], "email": "not-an-address"}).status_code == 400
+    assert _post(client, "restriction", VALID["restriction"]).status_code == 302
 
 
 def test_a_lower_client_limit_applies_per_client(client, settings):
@@ -414,7 +417,7 @@ def test_a_lower_client_limit_applies_per_client(client, settings):
         client, "restriction", {**VALID["restriction"], "email": "p3@example.com"}, REMOTE_ADDR="203.0.113.9"
     )
 
-    assert refused.status_code == 400
+    assert refused.status_code == 429
     assert LIMITED in html_lib.unescape(refused.content.decode())
     assert other_client.status_code == 302
     assert DataSubjectRequest.objects.count() == 3
@@ -434,7 +437,7 @@ def test_requests_for_one_email_address_are_limited_across_clients(client, setti
         client, "restriction", {**VALID["restriction"], "email": "ada@example.com"}, REMOTE_ADDR="203.0.113.51"
     )
 
-    assert refused.status_code == 400
+    assert refused.status_code == 429
     assert LIMITED in html_lib.unescape(refused.content.decode())
     assert other_address.status_code == 302
     assert DataSubjectRequest.objects.count() == 3
