@@ -323,3 +323,16 @@ def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer
     client.post(status_url + "more-details/", {"phone": "+44 7700 900001"})
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
+
+
+def test_the_uk_receipt_does_not_promise_a_date_the_identity_check_will_move(mailoutbox):
+    confirmed_request(email="stranger@example.com")
+    receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
+    assert "starts on the day we have what we need from you" in receipt.body
+    assert "The law gives us until" not in receipt.body
+
+
+def test_a_receipt_without_identity_checks_gives_the_due_date(mailoutbox):
+    request = confirmed_request(right=Right.OBJECTION, details={"objection_type": "direct_marketing"})
+    receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
+    assert f"The law gives us until {request.due_on.day} " in receipt.body
