@@ -377,3 +377,9 @@ LOGGING = {
 DSAR_CUSTOMER_MATCHER = env("DSAR_CUSTOMER_MATCHER", "identity.matching.DemoCustomerMatcher")
 # How many times a person may try giving one more detail before we ask for a document.
 DSAR_MAX_DETAIL_ATTEMPTS = env_int("DSAR_MAX_DETAIL_ATTEMPTS", 3)
+# The verification methods, each behind identity.methods.VerificationMethod; tried weakest first.
+DSAR_VERIFICATION_METHODS = [
+    "identity.methods.email_possession.EmailPossession",
+    "identity.methods.records_match.RecordsMatch",
+    "identity.methods.staff_evidence.StaffReviewedEvidence",
+]

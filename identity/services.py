@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
 
 from . import policy as identity_policy
-from .matching import MatchStrength, get_matcher
+from .methods import MethodOutcome, VerificationMethod, method_for_step, registered_methods
 from .models import (
     AssuranceLevel,
     EmailConfirmation,
@@ -45,7 +45,7 @@ class VerificationError(Exception):
     """A verification rule refuses what was asked; the message is safe to show staff."""
 
 
-# --- Method 1: possession of the e-mail address ---------------------------------------------
+# --- Possession of the e-mail address (methods.email_possession) ---------------------------------------------
 
 
 def email_code_issue(*, request: DataSubjectRequest) -> str:
@@ -108,30 +108,12 @@ class VerificationDecision:
     summary: str = ""  # for the audit trail
 
 
-def _explain_step(request: DataSubjectRequest, step: str) -> str:
-    if step == VerificationStep.MORE_DETAILS:
-        return _(
-            "To make sure we only ever give your information to you, please confirm one more detail we hold "
-            "about you: your customer number, your phone number or your postcode. You can enter it on your "
-            "request's page."
-        )
-    if request.requester_role == RequesterRole.AGENT:
-        return _(
-            "Because you are acting for someone else, please send us proof of your authority: a letter of "
-            "authority signed by the person, a lasting or enduring power of attorney, proof of parental "
-            "responsibility, or a court order. You can upload it on the request's page. We check it and then "
-            "delete it, keeping only a note that it was checked."
-        )
-    return _(
-        "We could not confirm your identity from the details you gave us. To protect your information, please "
-        "upload one document that shows your name and address, such as a recent utility bill or bank "
-        "statement, or a photo ID. You only need to send one. We check it and then delete it, keeping only a "
-        "note that it was checked."
-    )
-
-
 def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
-    """Run the cheapest methods the policy allows once the e-mail address is confirmed."""
+    """Try the methods the policy allows, weakest first, once the e-mail address is confirmed.
+
+    The first method that verifies wins; the first that needs the person says
+    what to ask them for.
+    """
     required = identity_policy.required_level(request)
     agent_details = request.details.get("agent") or {}
     verification, _created = IdentityVerification.objects.get_or_create(
@@ -142,22 +124,15 @@ def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
             or agent_details.get("authority_type") == "parental_responsibility",
         },
     )
-    if required <= AssuranceLevel.EMAIL:
-        return _mark_verified(verification, AssuranceLevel.EMAIL, method="email", summary=_("E-mail confirmed"))
-    step = VerificationStep.DOCUMENT
-    if required <= AssuranceLevel.RECORDS:
-        result = get_matcher().match(email=request.requester_email, identifiers=request.identifiers)
-        verification.records_match = result.strength.value
-        if result.strength is MatchStrength.FULL:
-            return _mark_verified(
-                verification,
-                AssuranceLevel.RECORDS,
-                method="records",
-                summary=_("Matched our records: %(details)s") % {"details": ", ".join(sorted(result.matched_details))},
-            )
-        if result.strength is MatchStrength.PARTIAL:
-            step = VerificationStep.MORE_DETAILS
-    return _ask(verification, step)
+    for method in registered_methods():
+        if method.level < required:
+            continue
+        result = method.attempt(request, verification)
+        if result.outcome is MethodOutcome.VERIFIED:
+            return _mark_verified(verification, method.level, method=method.key, summary=result.summary)
+        if result.outcome is MethodOutcome.ASK:
+            return _ask(verification, method)
+    raise VerificationError("No verification method can satisfy the policy; check DSAR_VERIFICATION_METHODS.")
 
 
 def _mark_verified(
@@ -173,8 +148,9 @@ def _mark_verified(
     return VerificationDecision(verified=True, summary=summary)
 
 
-def _ask(verification: IdentityVerification, step: str) -> VerificationDecision:
-    explanation = _explain_step(verification.request, step)
+def _ask(verification: IdentityVerification, method: VerificationMethod) -> VerificationDecision:
+    explanation = method.explanation(verification.request)
+    step = method.step
     verification.step = step
     verification.status = VerificationStatus.PENDING
     verification.request_to_requester = explanation
@@ -187,7 +163,7 @@ def verification_get(*, request: DataSubjectRequest) -> IdentityVerification | N
     return IdentityVerification.objects.filter(request=request).first()
 
 
-# --- Method 2: one more detail, matched against our records -----------------------------------
+# --- One more detail, matched against our records (methods.records_match) -----------------------------------
 
 
 def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[str, str]) -> VerificationDecision:
@@ -199,22 +175,16 @@ def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[s
         if verification.step != VerificationStep.MORE_DETAILS or verification.status != VerificationStatus.PENDING:
             raise VerificationError(_("We are not asking for more details on this request."))
         verification.detail_attempts += 1
-        merged = {**request.identifiers, **{k: v for k, v in identifiers.items() if v}}
-        result = get_matcher().match(email=request.requester_email, identifiers=merged)
-        verification.records_match = result.strength.value
-        if result.strength is MatchStrength.FULL:
-            decision = _mark_verified(
-                verification,
-                AssuranceLevel.RECORDS,
-                method="records",
-                summary=_("Matched our records: %(details)s") % {"details": ", ".join(sorted(result.matched_details))},
-            )
+        method = method_for_step(VerificationStep.MORE_DETAILS)
+        result = method.attempt(request, verification, identifiers=identifiers)
+        if result.outcome is MethodOutcome.VERIFIED:
+            decision = _mark_verified(verification, method.level, method=method.key, summary=result.summary)
             request_services.request_identity_verified(
                 request=request, actor=None, evidence_received_on=timezone.localdate(), note=decision.summary
             )
             return decision
         if verification.detail_attempts >= settings.DSAR_MAX_DETAIL_ATTEMPTS:
-            decision = _ask(verification, VerificationStep.DOCUMENT)
+            decision = _ask(verification, method_for_step(VerificationStep.DOCUMENT))
             request_services.request_identity_more_needed(request=request, actor=None, explanation=decision.explanation)
             return decision
         verification.save()
@@ -222,11 +192,11 @@ def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[s
             verified=False,
             step=VerificationStep.MORE_DETAILS,
             explanation=verification.request_to_requester,
-            summary="details did not match",
+            summary=result.summary,
         )
 
 
-# --- Method 3: evidence reviewed by staff -----------------------------------------------------------
+# --- Evidence reviewed by staff (methods.staff_evidence) -----------------------------------------------------------
 
 
 def evidence_received(*, request: DataSubjectRequest) -> None:

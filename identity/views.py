@@ -60,7 +60,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "can_view_evidence": http_request.user.has_perm("identity.view_evidence"),
         "agent": agent,
         "subject_confirmation": getattr(request, "subject_confirmation", None),
-        "checklists": AUTHORITY_CHECKLISTS,
+        "checklist": AUTHORITY_CHECKLISTS.get(agent.get("authority_type", ""), []),
     }
     return render(
         http_request,

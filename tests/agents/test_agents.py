@@ -272,3 +272,26 @@ def test_agent_codes_are_sent_once_even_if_the_task_runs_twice(client, mailoutbo
     before = len(mailoutbox)
     assert agent_services.agent_code_deliver(code_id=code.pk) is False
     assert len(mailoutbox) == before
+
+
+def test_staff_see_the_checklist_for_the_agents_type_of_authority(client, mailoutbox):
+    _agent_client(client, mailoutbox)
+    _file(client, authority_type="power_of_attorney")
+    request = DataSubjectRequest.objects.get()
+    client.force_login(_reviewer())
+    page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
+    assert "registered with the Office of the Public Guardian" in page
+    assert "Sealed order of a court" not in page
+
+
+def test_a_signed_in_agent_cannot_reach_the_evidence_or_the_staff_pages(client, mailoutbox):
+    _agent_client(client, mailoutbox)
+    _file(client)
+    request = DataSubjectRequest.objects.get()
+    document = request.documents.get()
+    evidence_url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
+    case_url = reverse("identity:verification_case", args=[request.reference])
+    # Even the agent who sent the document cannot read it back through the staff view.
+    assert client.get(evidence_url).status_code == 403
+    assert client.get(case_url).status_code == 403
+    assert not request.events.filter(kind=EventKind.DOCUMENT_VIEWED).exists()
