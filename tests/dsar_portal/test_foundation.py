@@ -96,3 +96,13 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
 def test_healthz(client):
     assert client.get("/healthz").content == b"ok"
+
+
+def test_a_form_sent_without_its_security_token_gets_a_styled_page_that_says_what_to_do():
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post("/request/access/", {"name": "Ada"})
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert "reload the page and send the form again" in html
+    assert " style=" not in html and "<style" not in html  # nothing the CSP would block

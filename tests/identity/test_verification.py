@@ -317,12 +317,17 @@ def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer
     client.post(status_url + "confirm-email/", {"code": code})
     request.refresh_from_db()
     assert request.identity_verification.step == VerificationStep.MORE_DETAILS
+    page = client.get(status_url).content.decode()
+    # UK: the clock restarts when identity is confirmed, so no date is promised yet.
+    assert "One month from the day we have what we need to confirm your identity" in page
+    assert "please confirm one more detail" in page
 
     empty = client.post(status_url + "more-details/", {})
     assert empty.status_code == 400
     client.post(status_url + "more-details/", {"phone": "+44 7700 900001"})
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
+    assert request.due_on.strftime("%-d %B %Y") in client.get(status_url).content.decode()
 
 
 def test_the_uk_receipt_does_not_promise_a_date_the_identity_check_will_move(mailoutbox):
