@@ -1,0 +1,1 @@
+"""Benchmarks. Not installed in production; see bench/README.md."""
