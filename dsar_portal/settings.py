@@ -171,8 +171,13 @@ if REDIS_URL:
             "KEY_PREFIX": "dsar",
         }
     }
+    # Sessions (staff, agents, requesters' status access) live in Redis: no
+    # database write on every request that touches the session.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Rendered HTML that is the same for every visitor (blank forms), kept per process.
+CACHES["fragments"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "fragments"}
 
 # --- Celery -------------------------------------------------------------------
 

@@ -32,3 +32,9 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        from .selectors import organisation_forget
+
+        super().save(*args, **kwargs)
+        organisation_forget()

@@ -67,9 +67,11 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
     if http_request.method == "POST":
         form = form_class(http_request.POST, http_request.FILES)
         # Only a submission that would file a request counts: correcting mistakes never locks anyone out.
-        limited = form.is_valid() and not (
-            ratelimit.allow("submit_per_client", ratelimit.client_key(http_request))
-            and ratelimit.allow("submit_per_email", email_lookup_hash(form.cleaned_data["email"]))
+        limited = form.is_valid() and not ratelimit.allow_all(
+            [
+                ("submit_per_client", ratelimit.client_key(http_request)),
+                ("submit_per_email", email_lookup_hash(form.cleaned_data["email"])),
+            ]
         )
         if limited:
             form.add_error(

@@ -1,8 +1,9 @@
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 from dsar_portal.celery import app as celery_app
+from organisation.selectors import organisation_forget
 
 
 def _clear_cache() -> None:
@@ -27,5 +28,8 @@ def _portal_isolation(settings, tmp_path):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     _clear_cache()
+    caches["fragments"].clear()
+    organisation_forget()
     yield
     _clear_cache()
+    organisation_forget()
