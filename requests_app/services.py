@@ -161,15 +161,16 @@ def _record(
 # --- Messages to the requester ----------------------------------------------------
 
 
-def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None) -> Message:
+def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
     """Store a message for the status page and e-mail it after the transaction commits.
 
     E-mails carry only the person's name and the reference; everything else is
-    on the status page behind the link.
+    on the status page behind the link. The audit event is written when the
+    e-mail has really gone (message_deliver), not when it is queued.
     """
     context = {
         "request": request,
-        "organisation": organisation_get(),
+        "organisation": organisation or organisation_get(),
         "status_url": LINK_PLACEHOLDER,
         "code": CODE_PLACEHOLDER,
         "code_ttl_minutes": settings.DSAR_EMAIL_CODE_TTL_MINUTES,
@@ -182,7 +183,6 @@ def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = N
         subject=f"{MessageKind(kind).label} ({request.reference})",
         body=render_to_string(f"requests_app/emails/{kind}.txt", context).strip(),
     )
-    _record(request, EventKind.MESSAGE_SENT, actor_kind=SYSTEM, reason=str(MessageKind(kind).label))
     transaction.on_commit(lambda: tasks.deliver_message.delay(message.pk))
     return message
 
@@ -214,6 +214,7 @@ def message_deliver(*, message_id: int) -> bool:
         EmailMessage(subject=message.subject, body=body, to=[request.requester_email]).send()
         message.sent_at = timezone.now()
         message.save(update_fields=["sent_at"])
+        _record(request, EventKind.MESSAGE_SENT, actor_kind=SYSTEM, reason=str(MessageKind(message.kind).label))
     logger.info("message %s for request %s sent", message.pk, request.pk)
     return True
 
@@ -265,7 +266,7 @@ def request_submit(*, submission: Submission, supporting_document=None, received
         )
         if supporting_document is not None:
             _document_store(request, supporting_document, purpose=DocumentPurpose.SUPPORTING)
-        _message_send(request, MessageKind.EMAIL_CONFIRMATION)
+        _message_send(request, MessageKind.EMAIL_CONFIRMATION, organisation=organisation)
     logger.info("request %s submitted", request.pk)
     return request
 

@@ -100,6 +100,8 @@ def test_worker_sends_the_confirmation_email_and_marks_it_sent_in_postgres(real_
     sent = [path.read_text() for path in mail_dir.iterdir()]
     assert len(sent) == 1
     assert request.reference in sent[0]
+    # The worker wrote the audit event once the e-mail had really gone.
+    assert request.events.filter(kind="message_sent").count() == 1
     assert "worker@example.com" in sent[0]
 
     # A retry or duplicate delivery of the same task sends nothing more.

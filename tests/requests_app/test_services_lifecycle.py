@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dsar_portal.crypto import email_lookup_hash
@@ -146,6 +146,15 @@ def test_the_confirmation_email_is_sent_only_after_the_request_is_committed(djan
     [email] = mail.outbox
     assert email.subject == f"Confirm your e-mail address ({request.reference})"
     _assert_plain_and_private(email, request)
+
+
+def test_the_audit_trail_records_a_message_as_sent_only_once_it_has_gone():
+    with transaction.atomic():
+        request = services.request_submit(submission=_private_submission())
+        # Queued for after the commit, not sent: no "message sent" in the trail yet.
+        assert not request.events.filter(kind=EventKind.MESSAGE_SENT).exists()
+    sent = request.events.get(kind=EventKind.MESSAGE_SENT)
+    assert sent.reason == str(MessageKind.EMAIL_CONFIRMATION.label)
 
 
 def test_the_confirmation_email_holds_a_code_and_a_private_link():
