@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.fields import EncryptedTextField
+from identity.models import OneTimeCode
 
 
 class Agent(models.Model):
@@ -36,7 +37,7 @@ class Agent(models.Model):
         return bool(self.totp_secret)
 
 
-class AgentCode(models.Model):
+class AgentCode(OneTimeCode):
     """A one-time code e-mailed to an agent: to confirm the address, or as the second sign-in factor."""
 
     class Purpose(models.TextChoices):
@@ -45,15 +46,9 @@ class AgentCode(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="codes")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(OneTimeCode.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"{self.purpose} code for agent {self.agent_id}"

@@ -1,5 +1,6 @@
 """Authorised agents: accounts with a second factor, filing for someone else, and the subject's own say."""
 
+import hmac
 import logging
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsar_portal.crypto import normalise_email
-from identity.tokens import new_code, new_link_token, secret_hash, secret_matches
+from identity.tokens import CodeCheck, new_code, new_link_token, one_time_code_check, secret_hash
 
 from . import tasks
 from .models import Agent, AgentCode, SubjectConfirmation
@@ -92,23 +93,13 @@ def account_exists_notice_deliver(*, agent_id: int) -> None:
 
 
 def agent_code_check(*, agent: Agent, purpose: str, code: str) -> bool:
-    code = "".join(code.split())
-    now = timezone.now()
-    with transaction.atomic():
-        current = (
-            AgentCode.objects.select_for_update()
-            .filter(agent=agent, purpose=purpose, used_at=None, retired_at=None)
-            .exclude(code_hash="")
-            .first()
-        )
-        if current is None or current.expires_at <= now or current.attempts >= MAX_CODE_ATTEMPTS:
-            return False
-        current.attempts += 1
-        matched = secret_matches(code, current.code_hash, purpose=AGENT_CODE_PURPOSE)
-        if matched:
-            current.used_at = now
-        current.save(update_fields=["attempts", "used_at"])
-        return matched
+    result = one_time_code_check(
+        AgentCode.objects.filter(agent=agent, purpose=purpose),
+        code,
+        purpose=AGENT_CODE_PURPOSE,
+        max_attempts=MAX_CODE_ATTEMPTS,
+    )
+    return result is CodeCheck.CONFIRMED
 
 
 def agent_confirm_email(*, agent: Agent, code: str) -> bool:
@@ -152,18 +143,12 @@ def _totp_check(agent: Agent, secret: str, code: str, *, save: bool) -> bool:
         step = totp.timecode(moment)
         if agent.totp_last_step is not None and step <= agent.totp_last_step:
             continue  # a code is good once
-        if secret_matches_totp(totp.at(moment), code):
+        if hmac.compare_digest(totp.at(moment).encode(), code.encode()):
             agent.totp_last_step = step
             if save:
                 agent.save(update_fields=["totp_last_step"])
             return True
     return False
-
-
-def secret_matches_totp(expected: str, given: str) -> bool:
-    import hmac
-
-    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def totp_new_secret() -> str:

@@ -5,17 +5,11 @@ from django.utils.translation import gettext_lazy as _
 from dsar_portal.fields import EncryptedTextField
 
 
-class EmailConfirmation(models.Model):
-    """A one-time code proving the requester controls the e-mail address they gave.
+class OneTimeCode(models.Model):
+    """A code sent to someone's e-mail address: only a keyed hash is stored; single use,
+    expiring in minutes, a handful of attempts. Issuing a new code retires the earlier
+    ones. Checked by identity.tokens.one_time_code_check."""
 
-    Only a keyed hash of the code is stored; a code is single use, expires in
-    minutes and allows a handful of attempts. Issuing a new code retires the
-    earlier ones.
-    """
-
-    request = models.ForeignKey(
-        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="email_confirmations"
-    )
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -24,7 +18,19 @@ class EmailConfirmation(models.Model):
     retired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at", "-pk"]
+
+
+class EmailConfirmation(OneTimeCode):
+    """Proves the requester controls the e-mail address they gave."""
+
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="email_confirmations"
+    )
+
+    class Meta(OneTimeCode.Meta):
+        pass
 
     def __str__(self) -> str:
         return f"e-mail confirmation for {self.request_id}"

@@ -5,7 +5,6 @@ which level a request needs. Outcomes drive the request's lifecycle through
 requests_app.services, never by setting a status here.
 """
 
-import enum
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,17 +27,11 @@ from .models import (
     VerificationStatus,
     VerificationStep,
 )
-from .tokens import new_code, secret_hash, secret_matches
+from .tokens import CodeCheck, new_code, one_time_code_check, secret_hash
 
 logger = logging.getLogger(__name__)
 
 CODE_PURPOSE = "email-confirmation"
-
-
-class CodeCheck(enum.Enum):
-    CONFIRMED = "confirmed"
-    WRONG = "wrong"
-    EXPIRED = "expired"  # expired, used up its attempts, or never issued
 
 
 class VerificationError(Exception):
@@ -63,28 +56,13 @@ def email_code_issue(*, request: DataSubjectRequest) -> str:
 
 
 def email_code_check(*, request: DataSubjectRequest, code: str) -> CodeCheck:
-    """Check a code the person typed against the live code for ``request``.
-
-    Each try counts against the code's attempts, right or wrong; a spent code
-    cannot be used again.
-    """
-    code = "".join(code.split())
-    now = timezone.now()
-    with transaction.atomic():
-        confirmation = (
-            EmailConfirmation.objects.select_for_update().filter(request=request, used_at=None, retired_at=None).first()
-        )
-        if confirmation is None or confirmation.expires_at <= now:
-            return CodeCheck.EXPIRED
-        if confirmation.attempts >= settings.DSAR_EMAIL_CODE_MAX_ATTEMPTS:
-            return CodeCheck.EXPIRED
-        confirmation.attempts += 1
-        if secret_matches(code, confirmation.code_hash, purpose=CODE_PURPOSE):
-            confirmation.used_at = now
-            confirmation.save(update_fields=["attempts", "used_at"])
-            return CodeCheck.CONFIRMED
-        confirmation.save(update_fields=["attempts"])
-        return CodeCheck.WRONG
+    """Check a code the person typed against the live code for ``request``."""
+    return one_time_code_check(
+        EmailConfirmation.objects.filter(request=request),
+        code,
+        purpose=CODE_PURPOSE,
+        max_attempts=settings.DSAR_EMAIL_CODE_MAX_ATTEMPTS,
+    )
 
 
 def email_code_resend_allowed(*, request: DataSubjectRequest) -> bool:

@@ -1,10 +1,14 @@
 """Secrets handed to people (codes, link tokens): random, stored only as keyed hashes."""
 
+import enum
 import hashlib
 import hmac
 import secrets
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
 CODE_DIGITS = 6
 
@@ -28,3 +32,30 @@ def secret_hash(value: str, *, purpose: str) -> str:
 def secret_matches(value: str, stored_hash: str, *, purpose: str) -> bool:
     # Constant time, so response timing reveals nothing about the stored code.
     return hmac.compare_digest(secret_hash(value, purpose=purpose), stored_hash)
+
+
+class CodeCheck(enum.Enum):
+    CONFIRMED = "confirmed"
+    WRONG = "wrong"
+    EXPIRED = "expired"  # expired, used up its attempts, or never issued
+
+
+def one_time_code_check(live: QuerySet, code: str, *, purpose: str, max_attempts: int) -> CodeCheck:
+    """Check a typed code against the newest live code in ``live`` (a OneTimeCode queryset).
+
+    Each try counts against the code's attempts, right or wrong; a spent code
+    cannot be used again.
+    """
+    code = "".join(code.split())
+    now = timezone.now()
+    with transaction.atomic():
+        current = live.select_for_update().filter(used_at=None, retired_at=None).exclude(code_hash="").first()
+        if current is None or current.expires_at <= now or current.attempts >= max_attempts:
+            return CodeCheck.EXPIRED
+        current.attempts += 1
+        if secret_matches(code, current.code_hash, purpose=purpose):
+            current.used_at = now
+            current.save(update_fields=["attempts", "used_at"])
+            return CodeCheck.CONFIRMED
+        current.save(update_fields=["attempts"])
+        return CodeCheck.WRONG
