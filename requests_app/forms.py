@@ -125,8 +125,9 @@ class RequestForm(forms.Form):
             details["special_category_data"] = True
         return details
 
-    def supporting_document(self):
-        return None
+    def uploaded_document(self):
+        """The supporting document sent with the request, if the form has one."""
+        return self.cleaned_data.get("supporting_document")
 
 
 def _require_when(form: forms.Form, condition: bool, field: str, message: str) -> None:
@@ -193,16 +194,6 @@ class RectificationForm(RequestForm):
         help_text=_("Where data is incomplete, you can give us a statement to add to it."),
     )
     supporting_document = DocumentField(label=_("Supporting document (optional)"), required=False)
-
-    def supporting_document(self):  # noqa: F811 - the field and the accessor share a name on purpose
-        return self.cleaned_data.get("supporting_document")
-
-
-# The accessor above would shadow the declared field on the class; keep the
-# field by re-declaring it in base_fields.
-RectificationForm.base_fields["supporting_document"] = DocumentField(
-    label=_("Supporting document (optional)"), required=False
-)
 
 
 class ErasureForm(RequestForm):

@@ -92,7 +92,7 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
                     details=form.details(),
                     description=form.cleaned_data.get("description", ""),
                 ),
-                supporting_document=form.supporting_document(),
+                supporting_document=form.uploaded_document(),
             )
             _grant_status_access(http_request, request)
             return redirect("requests_app:status_detail", reference=request.reference)
