@@ -134,6 +134,7 @@ class EventKind(models.TextChoices):
     DOCUMENT_DELETED = "document_deleted", _("Document deleted")
     IDENTITY_EVIDENCE_REQUESTED = "identity_evidence_requested", _("Identity evidence requested")
     MESSAGE_SENT = "message_sent", _("Message sent")
+    MESSAGE_FAILED = "message_failed", _("Message could not be delivered")
     STATUS_LINK_SENT = "status_link_sent", _("Status link sent")
     SUBJECT_CONFIRMED_AGENT = "subject_confirmed_agent", _("Data subject confirmed the agent")
     SUBJECT_DENIED_AGENT = "subject_denied_agent", _("Data subject denied the agent")

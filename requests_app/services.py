@@ -219,6 +219,20 @@ def message_deliver(*, message_id: int) -> bool:
     return True
 
 
+def message_delivery_failed(*, message_id: int, error: str) -> None:
+    """Record that an e-mail could not be delivered after every retry (no personal data: the error's type)."""
+    message = Message.objects.select_related("request").filter(pk=message_id).first()
+    if message is None or message.sent_at is not None:
+        return
+    _record(
+        message.request,
+        EventKind.MESSAGE_FAILED,
+        actor_kind=SYSTEM,
+        reason=f"{MessageKind(message.kind).label}: {error}",
+    )
+    logger.error("message %s for request %s could not be delivered: %s", message.pk, message.request_id, error)
+
+
 # --- Intake ----------------------------------------------------------------------
 
 

@@ -3,15 +3,23 @@
 import logging
 import smtplib
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
+class MessageDeliveryTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Retries are spent: put it in the request's trail so staff can reach the person another way.
+        message_id = args[0] if args else kwargs["message_id"]
+        services.message_delivery_failed(message_id=message_id, error=type(exc).__name__)
+
+
 @shared_task(
     bind=True,
+    base=MessageDeliveryTask,
     acks_late=True,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,
