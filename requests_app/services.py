@@ -526,9 +526,14 @@ def request_refuse(
         result = transition(request, Status.REFUSED, actor=actor, actor_kind=STAFF if actor else SYSTEM, reason=reasons)
         if result.changed:
             request.refusal_ground = ground
-            request.clock_paused_on = None
-            request.clock_pause_reason = ""
-            request.save(update_fields=["refusal_ground", "clock_paused_on", "clock_pause_reason", "updated_at"])
+            request.save(update_fields=["refusal_ground", "updated_at"])
+            if request.clock_paused_on is not None:
+                # The pause ends here. Its days still count if the request is ever reopened;
+                # nothing was received, so even in the UK the clock does not restart.
+                request.paused_days += deadlines.paused_days_between(request.clock_paused_on, timezone.localdate())
+                request.clock_paused_on = None
+                request.clock_pause_reason = ""
+                _recompute_deadline(request, result.event)
             _message_send(
                 request,
                 MessageKind.REFUSAL,

@@ -446,3 +446,29 @@ def test_staff_see_the_internal_target_beside_the_legal_due_date(client):
     assert request.reference in html
     assert row["target"].strip() == "March 30, 2026"
     assert row["due"].strip() == "April 2, 2026"
+
+
+def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
+    """Asked for a clarification 10 days ago, refused today, then reopened: those 10 days still count."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from requests_app import deadlines
+
+    handler = StaffUserFactory()
+    received = timezone.localdate() - timedelta(days=20)
+    request = in_progress_objection(received_on=received)
+    services.request_clarification_ask(
+        request=request, actor=handler, question="Which list?", asked_on=timezone.localdate() - timedelta(days=10)
+    )
+    services.request_refuse(request=request, actor=handler, ground="manifestly_unfounded", reasons="Repeated request.")
+    request.refresh_from_db()
+    assert request.clock_paused_on is None
+    assert request.paused_days == 10
+    assert request.due_on == deadlines.due_date(clock_start=received, jurisdiction="GB-ENG", paused_days=10)
+
+    services.request_reopen(request=request, actor=handler, reason="Refused in error.")
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert request.due_on == deadlines.due_date(clock_start=received, jurisdiction="GB-ENG", paused_days=10)
