@@ -262,7 +262,8 @@ def verification_decide(
             )
         else:
             raise VerificationError(_("Unknown outcome."))
-        _schedule_evidence_deletion(request)
+    # Deletion after the retention period is done by the periodic purge (beat,
+    # or run_scheduled_jobs), not a day-long countdown: Redis would redeliver it.
     return verification
 
 
@@ -283,20 +284,10 @@ def _record_check(request: DataSubjectRequest, actor: AbstractBaseUser, kind: st
     )
 
 
-def _schedule_evidence_deletion(request: DataSubjectRequest) -> None:
-    from . import tasks
-
-    hours = identity_policy.policy_get().evidence_retention_hours
-    request_id = request.pk
-    transaction.on_commit(
-        lambda: tasks.purge_decided_evidence.apply_async(kwargs={"request_id": request_id}, countdown=hours * 3600)
-    )
-
-
 def evidence_purge(*, now=None, request_id: int | None = None) -> int:
     """Delete evidence files whose decision is older than the retention period; keep the check record.
 
-    Runs from beat every hour and once per decision; safe to run any number of times.
+    Runs from beat every 15 minutes (or run_scheduled_jobs); safe to run any number of times.
     """
     from requests_app import documents as document_store
     from requests_app import services as request_services
