@@ -12,9 +12,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dsar_portal import ratelimit
 from dsar_portal.crypto import normalise_email
 from requests_app import services as request_services
+from requests_app import status_access
 from requests_app.forms import FORMS
 from requests_app.models import Right
-from requests_app.views import _grant_status_access
 
 from . import selectors, services
 from .forms import CodeForm, SignInForm, SignUpForm, agent_request_form
@@ -116,7 +116,7 @@ def sign_out(http_request: HttpRequest) -> HttpResponse:
     # Pending notices name the agent's cases: they must not greet whoever uses the browser next.
     list(messages.get_messages(http_request))
     logout(http_request)
-    return redirect("agents:sign_in")
+    return status_access.revoke_all(redirect("agents:sign_in"))
 
 
 @agent_required
@@ -166,8 +166,8 @@ def request_open(http_request: HttpRequest, agent: Agent, reference: str) -> Htt
     request = selectors.agent_requests(agent=agent).filter(reference=reference).first()
     if request is None:
         raise Http404
-    _grant_status_access(http_request, request)
-    return redirect("requests_app:status_detail", reference=reference)
+    response = redirect("requests_app:status_detail", reference=reference)
+    return status_access.grant(http_request, response, reference)
 
 
 @agent_required

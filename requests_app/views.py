@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -22,7 +23,7 @@ from identity import services as identity_services
 from identity.forms import MoreDetailsForm
 from identity.services import CodeCheck
 
-from . import selectors, services
+from . import selectors, services, status_access
 from .forms import (
     FORMS,
     ClarificationReplyForm,
@@ -35,23 +36,13 @@ from .models import DataSubjectRequest, DocumentPurpose, RequesterRole, Right, S
 
 logger = logging.getLogger(__name__)
 
-SESSION_KEY = "dsar_status_requests"
-
-
-def _grant_status_access(http_request: HttpRequest, request: DataSubjectRequest) -> None:
-    allowed = list(http_request.session.get(SESSION_KEY, []))
-    if request.pk not in allowed:
-        allowed.append(request.pk)
-    http_request.session[SESSION_KEY] = allowed[-20:]
-
 
 def _request_for_session(http_request: HttpRequest, reference: str) -> DataSubjectRequest:
     """The request behind a status page, only if this browser was given access to it."""
-    request = get_object_or_404(DataSubjectRequest, reference=reference)
-    if request.pk not in http_request.session.get(SESSION_KEY, []):
+    if not status_access.is_granted(http_request, reference):
         # Same answer as an unknown reference: a reference alone reveals nothing.
         raise Http404
-    return request
+    return get_object_or_404(DataSubjectRequest, reference=reference)
 
 
 def start(http_request: HttpRequest) -> HttpResponse:
@@ -94,14 +85,21 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
                 ),
                 supporting_document=form.uploaded_document(),
             )
-            _grant_status_access(http_request, request)
-            return redirect("requests_app:status_detail", reference=request.reference)
+            response = redirect("requests_app:status_detail", reference=request.reference)
+            return status_access.grant(http_request, response, request.reference)
     else:
-        form = form_class()
+        # Built only if the cached blank form has to be rendered again (see the template).
+        form = SimpleLazyObject(form_class)
     return render(
         http_request,
         "requests_app/request_form.html",
-        {"form": form, "right": Right(right), "file_was_chosen": bool(http_request.FILES)},
+        {
+            "form": form,
+            "blank": http_request.method != "POST",
+            "multipart": any(field.widget.needs_multipart_form for field in form_class.base_fields.values()),
+            "right": Right(right),
+            "file_was_chosen": bool(http_request.FILES),
+        },
         status=(429 if limited else 400) if http_request.method == "POST" else 200,
     )
 
@@ -110,8 +108,8 @@ def status_link(http_request: HttpRequest, token: str) -> HttpResponse:
     request = selectors.request_for_status_token(token=token)
     if request is None:
         return render(http_request, "requests_app/status_link_invalid.html", status=404)
-    _grant_status_access(http_request, request)
-    return redirect("requests_app:status_detail", reference=request.reference)
+    response = redirect("requests_app:status_detail", reference=request.reference)
+    return status_access.grant(http_request, response, request.reference)
 
 
 def status_detail(http_request: HttpRequest, reference: str) -> HttpResponse:

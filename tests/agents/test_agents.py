@@ -295,3 +295,14 @@ def test_a_signed_in_agent_cannot_reach_the_evidence_or_the_staff_pages(client, 
     assert client.get(evidence_url).status_code == 403
     assert client.get(case_url).status_code == 403
     assert not request.events.filter(kind=EventKind.DOCUMENT_VIEWED).exists()
+
+
+def test_signing_out_removes_this_browsers_access_to_the_agents_status_pages(client, mailoutbox):
+    _agent_client(client, mailoutbox)
+    _file(client)
+    request = DataSubjectRequest.objects.get()
+    status_url = client.get(reverse("agents:request_open", args=[request.reference]))["Location"]
+    assert client.get(status_url).status_code == 200
+
+    client.post(reverse("agents:sign_out"))
+    assert client.get(status_url).status_code == 404

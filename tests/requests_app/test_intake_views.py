@@ -441,3 +441,10 @@ def test_requests_for_one_email_address_are_limited_across_clients(client, setti
     assert LIMITED in html_lib.unescape(refused.content.decode())
     assert other_address.status_code == 302
     assert DataSubjectRequest.objects.count() == 3
+
+
+def test_only_a_form_with_a_file_field_is_sent_as_multipart(client):
+    rectification = client.get(reverse("requests_app:request_create", args=["rectification"])).content.decode()
+    access = client.get(reverse("requests_app:request_create", args=["access"])).content.decode()
+    assert 'enctype="multipart/form-data"' in rectification
+    assert 'enctype="multipart/form-data"' not in access

@@ -22,6 +22,7 @@ from tests.factories import (
     in_progress_objection,
     png_upload,
     status_link_path_in,
+    submitted_request,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -439,3 +440,14 @@ def test_no_pause_notice_once_the_request_has_ended(client):
     assert "Refused" in page
     assert "Information Commissioner's Office" in page
     assert "judicial remedy" in page
+
+
+def test_a_forged_access_cookie_opens_nothing(client):
+    """The browser's list of requests it may open is signed: writing a reference into it by hand fails."""
+    from requests_app.status_access import COOKIE
+
+    request = submitted_request()
+    client.cookies[COOKIE] = request.reference
+    assert client.get(reverse("requests_app:status_detail", args=[request.reference])).status_code == 404
+    client.cookies[COOKIE] = f"{request.reference}:forgedsignature"
+    assert client.get(reverse("requests_app:status_detail", args=[request.reference])).status_code == 404
