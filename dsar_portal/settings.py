@@ -171,7 +171,7 @@ if REDIS_URL:
             "KEY_PREFIX": "dsar",
         }
     }
-    # Sessions (staff, agents, requesters' status access) live in Redis: no
+    # Sessions (staff and agents; requesters need none) live in Redis: no
     # database write on every request that touches the session.
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
