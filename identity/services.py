@@ -74,6 +74,28 @@ def email_code_resend_allowed(*, request: DataSubjectRequest) -> bool:
     return timezone.now() - latest.created_at >= wait
 
 
+# --- The demo organisation's customer records (for the demo records matcher) ----------------------
+
+
+def demo_customer_save(*, customer_number: str, name: str, email: str, phone: str = "", postcode: str = ""):
+    """Create or update a demo customer; only keyed hashes of the matching details are kept."""
+    from dsar_portal.crypto import email_lookup_hash
+
+    from .matching import phone_hash, postcode_hash
+    from .models import DemoCustomer
+
+    customer, _created = DemoCustomer.objects.update_or_create(
+        customer_number=customer_number,
+        defaults={
+            "name": name,
+            "email_hash": email_lookup_hash(email),
+            "phone_hash": phone_hash(phone),
+            "postcode_hash": postcode_hash(postcode),
+        },
+    )
+    return customer
+
+
 # --- Deciding what a request needs ------------------------------------------------------------
 
 

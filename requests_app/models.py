@@ -228,6 +228,9 @@ class Message(models.Model):
 class StatusLink(models.Model):
     """A random, single-purpose link to a request's status page, stored only as a hash."""
 
+    # Keys the token's hash (identity.tokens.secret_hash) to this one purpose.
+    TOKEN_PURPOSE = "status-link"
+
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="status_links")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -9,14 +9,13 @@ from dsar_portal.crypto import email_lookup_hash
 from identity.tokens import secret_hash
 
 from .models import DataSubjectRequest, Message, StatusLink
-from .services import STATUS_LINK_PURPOSE
 
 
 def request_for_status_token(*, token: str) -> DataSubjectRequest | None:
     """The request a status link opens, if the link is genuine and unexpired."""
     link = (
         StatusLink.objects.select_related("request")
-        .filter(token_hash=secret_hash(token, purpose=STATUS_LINK_PURPOSE), expires_at__gt=timezone.now())
+        .filter(token_hash=secret_hash(token, purpose=StatusLink.TOKEN_PURPOSE), expires_at__gt=timezone.now())
         .first()
     )
     return link.request if link else None

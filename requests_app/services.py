@@ -2,7 +2,7 @@
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type back.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-STATUS_LINK_PURPOSE = "status-link"
 STATUS_LINK_LIFETIME = timedelta(days=365)
 # Shown on the status page in place of secrets that went only into the e-mail;
 # the task puts the real link and code in their place when it sends.
@@ -203,7 +202,7 @@ def message_deliver(*, message_id: int) -> bool:
         token = new_link_token()
         StatusLink.objects.create(
             request=request,
-            token_hash=secret_hash(token, purpose=STATUS_LINK_PURPOSE),
+            token_hash=secret_hash(token, purpose=StatusLink.TOKEN_PURPOSE),
             expires_at=timezone.now() + STATUS_LINK_LIFETIME,
         )
         body = message.body.replace(
@@ -247,36 +246,54 @@ class Submission:
     description: str
 
 
-def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
-    """File a new request. The clock starts on the day of receipt in the organisation's time zone."""
-    received_at = received_at or timezone.now()
+def _request_file(
+    *,
+    submission: Submission,
+    received_at,
+    organisation,
+    agent=None,
+    email_confirmed_at=None,
+    reason: str = "",
+) -> DataSubjectRequest:
+    """Store a new request, its submission event and its first due date.
+
+    The clock starts on the day of receipt in the organisation's time zone.
+    """
     received_on = timezone.localdate(received_at)
-    organisation = organisation_get()
     jurisdiction = organisation.jurisdiction
+    request = DataSubjectRequest.objects.create(
+        reference=new_reference(),
+        right=submission.right,
+        requester_role=submission.requester_role,
+        agent=agent,
+        requester_name=submission.name.strip(),
+        requester_email=submission.email.strip(),
+        email_hash=email_lookup_hash(submission.email),
+        identifiers={k: v for k, v in submission.identifiers.items() if v},
+        details=submission.details,
+        description=submission.description.strip(),
+        jurisdiction=jurisdiction,
+        received_at=received_at,
+        email_confirmed_at=email_confirmed_at,
+        clock_started_on=received_on,
+        due_on=deadlines.response_due_date(received_on, jurisdiction),
+        target_on=deadlines.internal_target_date(
+            clock_start=received_on, jurisdiction=jurisdiction, target_days=settings.DSAR_INTERNAL_TARGET_DAYS
+        ),
+    )
+    event = _record(request, EventKind.SUBMITTED, actor_kind=REQUESTER, reason=reason)
+    DueDateChange.objects.create(
+        request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
+    )
+    return request
+
+
+def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
+    """File a new request from the public form; the person then confirms their e-mail address."""
+    organisation = organisation_get()
     with transaction.atomic():
-        request = DataSubjectRequest.objects.create(
-            reference=new_reference(),
-            right=submission.right,
-            requester_role=submission.requester_role,
-            requester_name=submission.name.strip(),
-            requester_email=submission.email.strip(),
-            email_hash=email_lookup_hash(submission.email),
-            identifiers={k: v for k, v in submission.identifiers.items() if v},
-            details=submission.details,
-            description=submission.description.strip(),
-            jurisdiction=jurisdiction,
-            received_at=received_at,
-            clock_started_on=received_on,
-            due_on=deadlines.response_due_date(received_on, jurisdiction),
-            target_on=deadlines.internal_target_date(
-                clock_start=received_on,
-                jurisdiction=jurisdiction,
-                target_days=settings.DSAR_INTERNAL_TARGET_DAYS,
-            ),
-        )
-        event = _record(request, EventKind.SUBMITTED, actor_kind=REQUESTER)
-        DueDateChange.objects.create(
-            request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
+        request = _request_file(
+            submission=submission, received_at=received_at or timezone.now(), organisation=organisation
         )
         if supporting_document is not None:
             _document_store(request, supporting_document, purpose=DocumentPurpose.SUPPORTING)
@@ -301,36 +318,19 @@ def request_submit_by_agent(
     from agents import services as agent_services
 
     received_at = received_at or timezone.now()
-    received_on = timezone.localdate(received_at)
-    jurisdiction = organisation_get().jurisdiction
+    as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.user.email)
     with transaction.atomic():
-        request = DataSubjectRequest.objects.create(
-            reference=new_reference(),
-            right=submission.right,
-            requester_role=RequesterRole.AGENT,
-            agent=agent,
-            requester_name=agent.full_name,
-            requester_email=agent.user.email,
-            email_hash=email_lookup_hash(agent.user.email),
-            identifiers={k: v for k, v in submission.identifiers.items() if v},
-            details=submission.details,
-            description=submission.description.strip(),
-            jurisdiction=jurisdiction,
+        request = _request_file(
+            submission=as_agent,
             received_at=received_at,
+            organisation=organisation_get(),
+            agent=agent,
             email_confirmed_at=received_at,
-            clock_started_on=received_on,
-            due_on=deadlines.response_due_date(received_on, jurisdiction),
-            target_on=deadlines.internal_target_date(
-                clock_start=received_on, jurisdiction=jurisdiction, target_days=settings.DSAR_INTERNAL_TARGET_DAYS
-            ),
-        )
-        event = _record(request, EventKind.SUBMITTED, actor_kind=REQUESTER, reason=_("Filed by an authorised agent"))
-        DueDateChange.objects.create(
-            request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
+            reason=_("Filed by an authorised agent"),
         )
         decision = identity_services.verification_start(request=request)
         transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=decision.summary)
-        _clock_pause(request, reason=PauseReason.IDENTITY, on=received_on, actor_kind=SYSTEM)
+        _clock_pause(request, reason=PauseReason.IDENTITY, on=request.clock_started_on, actor_kind=SYSTEM)
         _document_store(request, authority_document, purpose=DocumentPurpose.AUTHORITY)
         identity_services.evidence_received(request=request)
         if subject_email.strip():

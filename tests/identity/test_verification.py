@@ -10,10 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from dsar_portal.crypto import email_lookup_hash
 from identity import services as identity_services
-from identity.matching import phone_hash, postcode_hash
-from identity.models import DemoCustomer, EvidenceCheck, IdentityVerification, VerificationPolicy, VerificationStep
+from identity.models import EvidenceCheck, IdentityVerification, VerificationPolicy, VerificationStep
 from identity.policy import policy_get
 from organisation.selectors import organisation_get
 from requests_app import services
@@ -35,12 +33,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def customer():
-    return DemoCustomer.objects.create(
+    return identity_services.demo_customer_save(
         customer_number="C-1001",
         name="Ada Lovelace",
-        email_hash=email_lookup_hash("ada@example.com"),
-        phone_hash=phone_hash("07700 900001"),
-        postcode_hash=postcode_hash("SW1A 1AA"),
+        email="ada@example.com",
+        phone="07700 900001",
+        postcode="SW1A 1AA",
     )
 
 

@@ -45,20 +45,10 @@ class Command(BaseCommand):
 
     def _customers(self) -> None:
         """Customer records the demo records matcher checks requesters against."""
-        from dsar_portal.crypto import email_lookup_hash
-        from identity.matching import phone_hash, postcode_hash
-        from identity.models import DemoCustomer
+        from identity.services import demo_customer_save
 
         for number, name, email, phone, postcode in DEMO_CUSTOMERS:
-            DemoCustomer.objects.update_or_create(
-                customer_number=number,
-                defaults={
-                    "name": name,
-                    "email_hash": email_lookup_hash(email),
-                    "phone_hash": phone_hash(phone),
-                    "postcode_hash": postcode_hash(postcode),
-                },
-            )
+            demo_customer_save(customer_number=number, name=name, email=email, phone=phone, postcode=postcode)
 
     def _dpo_password(self) -> str:
         path = settings.DATA_DIR / "demo-dpo-password"
