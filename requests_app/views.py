@@ -13,12 +13,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import email_lookup_hash
+from dsar_portal.pagecache import public_page
 from identity import services as identity_services
 from identity.forms import MoreDetailsForm
 from identity.services import CodeCheck
@@ -45,11 +45,13 @@ def _request_for_session(http_request: HttpRequest, reference: str) -> DataSubje
     return get_object_or_404(DataSubjectRequest, reference=reference)
 
 
+@public_page
 def start(http_request: HttpRequest) -> HttpResponse:
     return render(http_request, "requests_app/start.html", {"rights": Right})
 
 
 @require_http_methods(["GET", "POST"])
+@public_page
 def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
     form_class = FORMS.get(right)
     if form_class is None:
@@ -88,15 +90,13 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
             response = redirect("requests_app:status_detail", reference=request.reference)
             return status_access.grant(http_request, response, request.reference)
     else:
-        # Built only if the cached blank form has to be rendered again (see the template).
-        form = SimpleLazyObject(form_class)
+        form = form_class()
     return render(
         http_request,
         "requests_app/request_form.html",
         {
             "form": form,
-            "blank": http_request.method != "POST",
-            "multipart": any(field.widget.needs_multipart_form for field in form_class.base_fields.values()),
+            "multipart": form.is_multipart(),
             "right": Right(right),
             "file_was_chosen": bool(http_request.FILES),
         },
@@ -225,6 +225,7 @@ def status_withdraw(http_request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@public_page
 def status_lost_link(http_request: HttpRequest) -> HttpResponse:
     form = LostLinkForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():

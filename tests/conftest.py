@@ -28,7 +28,7 @@ def _portal_isolation(settings, tmp_path):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     _clear_cache()
-    caches["fragments"].clear()
+    caches["pages"].clear()
     organisation_forget()
     yield
     _clear_cache()
