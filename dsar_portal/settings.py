@@ -166,7 +166,7 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dsar_portal.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dsar",
         }
@@ -182,6 +182,10 @@ CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "
 # --- Celery -------------------------------------------------------------------
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or None
+if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis://"):
+    # kombu's Redis transport with one client for publishing (see dsar_portal/broker.py). Other schemes
+    # (rediss:// with its TLS defaults, sentinel://, amqp://) keep kombu's own transport for the scheme.
+    CELERY_BROKER_TRANSPORT = "dsar_portal.broker:Transport"
 # Without a broker, tasks run in-process so the embedded portal needs no
 # worker; the same task code runs on real workers in production.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
