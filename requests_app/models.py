@@ -60,17 +60,15 @@ class DataSubjectRequest(models.Model):
     without storing it in the clear.
     """
 
-    reference = models.CharField(max_length=24, unique=True, editable=False)
+    reference = models.CharField(max_length=24, editable=False)
     right = models.CharField(max_length=20, choices=Right.choices)
-    status = models.CharField(
-        max_length=40, choices=Status.choices, default=Status.AWAITING_EMAIL_CONFIRMATION, db_index=True
-    )
+    status = models.CharField(max_length=40, choices=Status.choices, default=Status.AWAITING_EMAIL_CONFIRMATION)
     requester_role = models.CharField(max_length=20, choices=RequesterRole.choices, default=RequesterRole.DATA_SUBJECT)
     # Set when an authorised agent filed the request from their account.
     agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
     requester_name = EncryptedTextField()
     requester_email = EncryptedTextField()
-    email_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    email_hash = models.CharField(max_length=64, editable=False)
     identifiers = EncryptedJSONField(default=dict, blank=True)
     details = EncryptedJSONField(default=dict, blank=True)
     description = EncryptedTextField(blank=True, default="")
@@ -102,6 +100,14 @@ class DataSubjectRequest(models.Model):
         permissions = [("view_personal_data", _("Can see requesters' personal data"))]
         constraints = [
             models.CheckConstraint(condition=models.Q(extension_months__lte=2), name="extension_at_most_two_months"),
+            models.UniqueConstraint(fields=["reference"], name="request_reference_unique"),
+        ]
+        # Declared here rather than with unique=True or db_index=True on the fields: on PostgreSQL those add a
+        # second, pattern-matching index to every text column for LIKE queries the portal never makes, and each
+        # index is written on every submission.
+        indexes = [
+            models.Index(fields=["status"], name="request_status_idx"),
+            models.Index(fields=["email_hash"], name="request_email_hash_idx"),
         ]
 
     def __str__(self) -> str:
@@ -155,7 +161,8 @@ class RequestEvent(models.Model):
     actor_kind = models.CharField(max_length=20)
     # Reasons written by staff or the requester can hold personal data.
     reason = EncryptedTextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Read per request (by the request_id index), so no index of its own.
+    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
