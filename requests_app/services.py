@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar_portal.crypto import email_lookup_hash
+from dsar_portal.db import insert_together
 from identity import services as identity_services
 from identity.tokens import new_link_token, secret_hash
 from organisation.selectors import organisation_get
@@ -59,7 +60,8 @@ class RequestError(Exception):
 
 def new_reference() -> str:
     """80 random bits in four groups of four, e.g. DSAR-7K3M-Q9TX-W2PA-H4RN."""
-    characters = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(16))
+    bits = int.from_bytes(secrets.token_bytes(10))
+    characters = "".join(REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 80, 5))
     return "DSAR-" + "-".join(characters[i : i + 4] for i in range(0, 16, 4))
 
 
@@ -160,12 +162,10 @@ def _record(
 # --- Messages to the requester ----------------------------------------------------
 
 
-def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
-    """Store a message for the status page and e-mail it after the transaction commits.
+def _message_new(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+    """A message for the status page, not yet stored: the e-mail carries only the name and the reference.
 
-    E-mails carry only the person's name and the reference; everything else is
-    on the status page behind the link. The audit event is written when the
-    e-mail has really gone (message_deliver), not when it is queued.
+    Everything else is on the status page behind the link.
     """
     context = {
         "request": request,
@@ -175,14 +175,26 @@ def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = N
         "code_ttl_minutes": settings.DSAR_EMAIL_CODE_TTL_MINUTES,
         **(extra or {}),
     }
-    message = Message.objects.create(
+    return Message(
         request=request,
         direction=Message.Direction.TO_REQUESTER,
         kind=kind,
         subject=f"{MessageKind(kind).label} ({request.reference})",
         body=render_to_string(f"requests_app/emails/{kind}.txt", context).strip(),
     )
+
+
+def _message_enqueue(message: Message) -> None:
+    """E-mail a stored message once the transaction commits. The audit event is written when the e-mail has
+    really gone (message_deliver), not when it is queued."""
     transaction.on_commit(lambda: tasks.deliver_message.delay(message.pk))
+
+
+def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+    """Store a message for the status page and e-mail it after the transaction commits."""
+    message = _message_new(request, kind, extra, organisation=organisation)
+    message.save(force_insert=True)
+    _message_enqueue(message)
     return message
 
 
@@ -246,7 +258,7 @@ class Submission:
     description: str
 
 
-def _request_file(
+def _request_new(
     *,
     submission: Submission,
     received_at,
@@ -254,14 +266,14 @@ def _request_file(
     agent=None,
     email_confirmed_at=None,
     reason: str = "",
-) -> DataSubjectRequest:
-    """Store a new request, its submission event and its first due date.
+) -> tuple[DataSubjectRequest, RequestEvent, DueDateChange]:
+    """A new request with its submission event and its first due date, not yet stored.
 
     The clock starts on the day of receipt in the organisation's time zone.
     """
     received_on = timezone.localdate(received_at)
     jurisdiction = organisation.jurisdiction
-    request = DataSubjectRequest.objects.create(
+    request = DataSubjectRequest(
         reference=new_reference(),
         right=submission.right,
         requester_role=submission.requester_role,
@@ -281,23 +293,27 @@ def _request_file(
             clock_start=received_on, jurisdiction=jurisdiction, target_days=settings.DSAR_INTERNAL_TARGET_DAYS
         ),
     )
-    event = _record(request, EventKind.SUBMITTED, actor_kind=REQUESTER, reason=reason)
-    DueDateChange.objects.create(
+    event = RequestEvent(request=request, kind=EventKind.SUBMITTED, actor_kind=REQUESTER, reason=reason)
+    first_due_date = DueDateChange(
         request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
     )
-    return request
+    return request, event, first_due_date
 
 
 def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
     """File a new request from the public form; the person then confirms their e-mail address."""
     organisation = organisation_get()
-    with transaction.atomic():
-        request = _request_file(
-            submission=submission, received_at=received_at or timezone.now(), organisation=organisation
-        )
-        if supporting_document is not None:
+    filed = _request_new(submission=submission, received_at=received_at or timezone.now(), organisation=organisation)
+    request = filed[0]
+    message = _message_new(request, MessageKind.EMAIL_CONFIRMATION, organisation=organisation)
+    if supporting_document is None:
+        # The request, its first event and due date, and the message: one statement, stored together or not at all.
+        insert_together(*filed, message)
+    else:
+        with transaction.atomic():
+            insert_together(*filed, message)
             _document_store(request, supporting_document, purpose=DocumentPurpose.SUPPORTING)
-        _message_send(request, MessageKind.EMAIL_CONFIRMATION, organisation=organisation)
+    _message_enqueue(message)
     logger.info("request %s submitted", request.pk)
     return request
 
@@ -320,7 +336,7 @@ def request_submit_by_agent(
     received_at = received_at or timezone.now()
     as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.user.email)
     with transaction.atomic():
-        request = _request_file(
+        filed = _request_new(
             submission=as_agent,
             received_at=received_at,
             organisation=organisation_get(),
@@ -328,6 +344,8 @@ def request_submit_by_agent(
             email_confirmed_at=received_at,
             reason=_("Filed by an authorised agent"),
         )
+        insert_together(*filed)
+        request = filed[0]
         decision = identity_services.verification_start(request=request)
         transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=decision.summary)
         _clock_pause(request, reason=PauseReason.IDENTITY, on=request.clock_started_on, actor_kind=SYSTEM)
