@@ -2,10 +2,26 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsar_portal.settings")
 
-app = Celery("dsar_portal")
+
+class PortalTask(Task):
+    """The base of the portal's tasks.
+
+    They take IDs and plain values, never personal data, so the arguments shown
+    in worker logs and monitoring are their plain repr. Celery's default,
+    saferepr, is built for any object and was a quarter of the cost of
+    enqueueing a task on the request form.
+    """
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        options.setdefault("argsrepr", repr(tuple(args or ())))
+        options.setdefault("kwargsrepr", repr(dict(kwargs or {})))
+        return super().apply_async(args, kwargs, **options)
+
+
+app = Celery("dsar_portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -3,14 +3,16 @@
 import logging
 import smtplib
 
-from celery import Task, shared_task
+from celery import shared_task
+
+from dsar_portal.celery import PortalTask
 
 from . import services
 
 logger = logging.getLogger(__name__)
 
 
-class MessageDeliveryTask(Task):
+class MessageDeliveryTask(PortalTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Retries are spent: put it in the request's trail so staff can reach the person another way.
         message_id = args[0] if args else kwargs["message_id"]
