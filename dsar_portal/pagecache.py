@@ -49,6 +49,7 @@ def _same_for_everyone(http_request: HttpRequest, response: HttpResponse) -> boo
     return (
         response.status_code == 200
         and not response.streaming
+        and response["Content-Type"] == "text/html; charset=utf-8"
         and not response.cookies
         # A page with a CSP nonce (an inline script or style) is unique to its response.
         and getattr(http_request, "_csp_nonce", None) is None
