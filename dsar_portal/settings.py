@@ -197,6 +197,10 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE = {
+    "queue-undelivered-messages-again": {
+        "task": "requests_app.tasks.resend_undelivered_messages",
+        "schedule": 60 * 60,
+    },
     "remind-and-close-unconfirmed-requests": {
         "task": "requests_app.tasks.sweep_unconfirmed_requests",
         "schedule": 60 * 60,

@@ -224,6 +224,8 @@ class Message(models.Model):
     body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When delivery was given up after every retry (MESSAGE_FAILED in the trail): staff reach the person another way.
+    delivery_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 # Crockford's base32 without I, L, O, U: easy to read aloud and to type back.
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 STATUS_LINK_LIFETIME = timedelta(days=365)
+# A message not sent this long after it was stored was never queued. Longer than a delivery task's own retries
+# take (8, backing off up to 30 minutes), so the sweep does not start a second round of them.
+UNDELIVERED_AFTER = timedelta(hours=3)
 # Shown on the status page in place of secrets that went only into the e-mail;
 # the task puts the real link and code in their place when it sends.
 LINK_PLACEHOLDER = "[your private link: in the e-mail we sent you]"
@@ -187,7 +190,25 @@ def _message_new(request: DataSubjectRequest, kind: str, extra: dict | None = No
 def _message_enqueue(message: Message) -> None:
     """E-mail a stored message once the transaction commits. The audit event is written when the e-mail has
     really gone (message_deliver), not when it is queued."""
-    transaction.on_commit(lambda: tasks.deliver_message.delay(message.pk))
+    transaction.on_commit(lambda: _message_queue(message.pk))
+
+
+def _message_queue(message_id: int) -> bool:
+    """Queue the e-mail task; False if it could not be queued.
+
+    What the message belongs to is already stored, so a broker that is down
+    (or, without one, an e-mail server that refuses) must not turn into an
+    error page: the message waits for undelivered_messages_sweep.
+    """
+    try:
+        tasks.deliver_message.delay(message_id)
+    except Exception as error:  # noqa: BLE001 - any failure here is recovered by the sweep
+        # The type only: an e-mail server's error can name the address.
+        logger.error(
+            "message %s not queued (%s); the undelivered-messages sweep will queue it", message_id, type(error).__name__
+        )
+        return False
+    return True
 
 
 def _message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
@@ -235,6 +256,8 @@ def message_delivery_failed(*, message_id: int, error: str) -> None:
     message = Message.objects.select_related("request").filter(pk=message_id).first()
     if message is None or message.sent_at is not None:
         return
+    message.delivery_failed_at = timezone.now()
+    message.save(update_fields=["delivery_failed_at"])
     _record(
         message.request,
         EventKind.MESSAGE_FAILED,
@@ -646,6 +669,29 @@ def status_link_resend(*, reference: str, email: str) -> None:
 
 
 # --- Sweeps run by beat ---------------------------------------------------------------------
+
+
+def undelivered_messages_sweep(*, now=None) -> int:
+    """Queue again the messages to requesters that were stored but never sent nor given up on.
+
+    That happens when the broker was down as they were stored, or a task was
+    lost. Returns how many were queued; stops at the first that cannot be (the
+    broker is still down: the next run tries again). A repeat is harmless:
+    message_deliver sends a message once.
+    """
+    now = now or timezone.now()
+    waiting = Message.objects.filter(
+        direction=Message.Direction.TO_REQUESTER,
+        sent_at=None,
+        delivery_failed_at=None,
+        created_at__lte=now - UNDELIVERED_AFTER,
+    ).order_by("pk")
+    queued = 0
+    for message_id in waiting.values_list("pk", flat=True):
+        if not _message_queue(message_id):
+            break
+        queued += 1
+    return queued
 
 
 def unconfirmed_requests_sweep(*, now=None) -> tuple[int, int]:

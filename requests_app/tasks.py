@@ -33,6 +33,13 @@ def deliver_message(self, message_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def resend_undelivered_messages() -> int:
+    queued = services.undelivered_messages_sweep()
+    logger.info("undelivered messages queued again: %s", queued)
+    return queued
+
+
+@shared_task(acks_late=True)
 def sweep_unconfirmed_requests() -> dict:
     reminded, closed = services.unconfirmed_requests_sweep()
     logger.info("unconfirmed sweep: %s reminded, %s closed", reminded, closed)

@@ -10,9 +10,14 @@ from requests_app import services as request_services
 
 
 class Command(BaseCommand):
-    help = "Remind and close unconfirmed requests and unanswered identity checks; delete decided evidence."
+    help = (
+        "Send messages that were never queued; remind and close unconfirmed requests and unanswered identity "
+        "checks; delete decided evidence."
+    )
 
     def handle(self, *args, **options) -> None:
+        queued = request_services.undelivered_messages_sweep()
+        self.stdout.write(f"Messages never sent, queued again: {queued}.")
         reminded, closed = request_services.unconfirmed_requests_sweep()
         self.stdout.write(f"Unconfirmed e-mail addresses: {reminded} reminded, {closed} closed.")
         reminded, closed = identity_services.verification_timeouts_sweep()
