@@ -7,15 +7,16 @@ own (it borrows from the pool) and is safe to share between threads, so one
 per pool does.
 """
 
+import redis
 from django.core.cache.backends import redis as django_redis
 
 
 class RedisCacheClient(django_redis.RedisCacheClient):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._clients = {}
+        self._clients: dict[int, redis.Redis] = {}
 
-    def get_client(self, key=None, *, write=False):
+    def get_client(self, key: str | None = None, *, write: bool = False) -> redis.Redis:
         pool = self._get_connection_pool(write)
         client = self._clients.get(id(pool))
         if client is None:
