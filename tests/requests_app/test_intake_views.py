@@ -53,37 +53,8 @@ VALID = {
     },
 }
 
-EXPECTED_DETAILS = {
-    "access": {
-        "access_scope": "subset",
-        "access_subset": "My orders and calls with customer service",
-        "date_from": "2024-01-01",
-        "date_to": "2024-12-31",
-        "access_format": "report_and_files",
-    },
-    "rectification": {
-        "rectification_wrong": "My surname is spelt Hoper",
-        "rectification_correct": "Hopper, with two p's",
-        "supplementary_statement": "",
-    },
-    "erasure": {
-        "erasure_grounds": ["consent_withdrawn", "no_longer_necessary"],
-        "erasure_scope": "specific",
-        "erasure_specific": "My marketing profile",
-    },
-    "restriction": {"restriction_ground": "accuracy_contested", "restriction_data": "My postal address"},
-    "objection": {
-        "objection_type": "legitimate_interests",
-        "objection_processing": "Profiling for targeted adverts",
-        "objection_grounds": "I work in a sensitive job and do not want a profile kept.",
-    },
-    "portability": {
-        "portability_format": "csv",
-        "transmit_to_controller": True,
-        "recipient_name": "Other Bank plc",
-        "recipient_contact": "dpo@otherbank.example",
-    },
-}
+# What is stored is what was typed, except the checkbox, which the form turns into a boolean.
+EXPECTED_DETAILS = {**VALID, "portability": {**VALID["portability"], "transmit_to_controller": True}}
 
 
 def _url(right: str) -> str:
