@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar_portal.crypto import email_lookup_hash
-from dsar_portal.db import insert_together
 from identity import services as identity_services
 from identity.tokens import new_link_token, secret_hash
 from organisation.selectors import organisation_get
@@ -323,18 +322,21 @@ def _request_new(
     return request, event, first_due_date
 
 
+def _save_new(*objects) -> None:
+    """Store new rows in order, each after the row it points to; the caller holds the transaction."""
+    for new in objects:
+        new.save(force_insert=True)
+
+
 def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
     """File a new request from the public form; the person then confirms their e-mail address."""
     organisation = organisation_get()
     filed = _request_new(submission=submission, received_at=received_at or timezone.now(), organisation=organisation)
     request = filed[0]
     message = _message_new(request, MessageKind.EMAIL_CONFIRMATION, organisation=organisation)
-    if supporting_document is None:
-        # The request, its first event and due date, and the message: one statement, stored together or not at all.
-        insert_together(*filed, message)
-    else:
-        with transaction.atomic():
-            insert_together(*filed, message)
+    with transaction.atomic():
+        _save_new(*filed, message)
+        if supporting_document is not None:
             _document_store(request, supporting_document, purpose=DocumentPurpose.SUPPORTING)
     _message_enqueue(message)
     logger.info("request %s submitted", request.pk)
@@ -367,7 +369,7 @@ def request_submit_by_agent(
             email_confirmed_at=received_at,
             reason=_("Filed by an authorised agent"),
         )
-        insert_together(*filed)
+        _save_new(*filed)
         request = filed[0]
         decision = identity_services.verification_start(request=request)
         transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=decision.summary)
