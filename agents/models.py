@@ -5,7 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.fields import EncryptedTextField
-from identity.models import OneTimeCode
+from dsar_portal.onetime import OneTimeCode
 
 
 class Agent(models.Model):
@@ -61,23 +61,14 @@ class AuthorityType(models.TextChoices):
     COURT_ORDER = "court_order", _("A court order")
 
 
-class SubjectConfirmation(models.Model):
-    """The data subject's own answer: does this agent act for them?"""
+class AgentFiling(models.Model):
+    """A request an agent filed from their account: the agent sees it on their dashboard and can open it."""
 
-    class Answer(models.TextChoices):
-        PENDING = "pending", _("Waiting for the person")
-        CONFIRMED = "confirmed", _("The person confirmed")
-        DENIED = "denied", _("The person denied")
-
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="filings")
     request = models.OneToOneField(
-        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="subject_confirmation"
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="agent_filing"
     )
-    subject_email = EncryptedTextField()
-    token_hash = models.CharField(max_length=64, unique=True)
-    answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.PENDING)
-    answered_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
-        return f"subject confirmation for {self.request_id}"
+        return f"request {self.request_id} filed by agent {self.agent_id}"

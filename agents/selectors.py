@@ -10,7 +10,7 @@ from .models import Agent
 
 def agent_requests(*, agent: Agent) -> QuerySet[DataSubjectRequest]:
     """Only the requests this agent filed: an agent never sees anyone else's."""
-    return DataSubjectRequest.objects.filter(agent=agent).order_by("-received_at")
+    return DataSubjectRequest.objects.filter(agent_filing__agent=agent).order_by("-received_at")
 
 
 def qr_svg(uri: str) -> SafeString:

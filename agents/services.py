@@ -2,6 +2,7 @@
 
 import hmac
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pyotp
@@ -10,19 +11,22 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dsar_portal.crypto import normalise_email
-from identity.tokens import CodeCheck, new_code, new_link_token, one_time_code_check, secret_hash
+from dsar_portal.onetime import CodeCheck, new_code, one_time_code_check, secret_hash
+from identity import services as identity_services
+from organisation.selectors import organisation_get
+from requests_app import services as request_services
+from requests_app.models import DocumentPurpose, RequesterRole
 
 from . import tasks
-from .models import Agent, AgentCode, SubjectConfirmation
+from .models import Agent, AgentCode, AgentFiling
 
 logger = logging.getLogger(__name__)
 
 AGENT_CODE_PURPOSE = "agent-code"
-SUBJECT_LINK_PURPOSE = "subject-confirmation"
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
 
@@ -156,8 +160,6 @@ def totp_new_secret() -> str:
 
 
 def totp_provisioning_uri(*, agent: Agent, secret: str) -> str:
-    from organisation.selectors import organisation_get
-
     return pyotp.TOTP(secret).provisioning_uri(name=agent.user.email, issuer_name=organisation_get().name)
 
 
@@ -170,83 +172,44 @@ def agent_enable_authenticator(*, agent: Agent, secret: str, code: str) -> bool:
     return True
 
 
-# --- The data subject's confirmation --------------------------------------------------------------------
+# --- Filing for someone ------------------------------------------------------------------------------
 
 
-def subject_confirmation_create(*, request, subject_email: str) -> SubjectConfirmation:
-    confirmation = SubjectConfirmation.objects.create(
-        request=request, subject_email=subject_email.strip(), token_hash=f"pending-{request.pk}"
-    )
-    transaction.on_commit(lambda: tasks.send_subject_confirmation.delay(confirmation.pk))
-    return confirmation
+def request_submit_by_agent(
+    *,
+    agent: Agent,
+    submission: request_services.Submission,
+    authority_document,
+    subject_email: str = "",
+    received_at=None,
+):
+    """An authorised agent files for a data subject from their signed-in account.
 
-
-def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
-    """E-mail the data subject a link to confirm or deny the agent; a second run sends nothing."""
-    from organisation.selectors import organisation_get
-
+    The agent's address is already confirmed, so the request goes straight to checking their authority (and,
+    where we can reach them, the subject: ICO guidance on requests made on behalf of others). All of it commits
+    together or not at all.
+    """
+    received_at = received_at or timezone.now()
+    as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.user.email)
     with transaction.atomic():
-        confirmation = (
-            # Lock only this row: PostgreSQL cannot lock the nullable side of the agent join.
-            SubjectConfirmation.objects.select_for_update(of=("self",))
-            .select_related("request__agent")
-            .filter(pk=confirmation_id, sent_at=None)
-            .first()
+        request = request_services.request_file(
+            submission=as_agent,
+            received_at=received_at,
+            email_confirmed_at=received_at,
+            reason=_("Filed by an authorised agent"),
         )
-        if confirmation is None:
-            return False
-        token = new_link_token()
-        confirmation.token_hash = secret_hash(token, purpose=SUBJECT_LINK_PURPOSE)
-        confirmation.sent_at = timezone.now()
-        confirmation.save(update_fields=["token_hash", "sent_at"])
-        request = confirmation.request
-        body = render_to_string(
-            "agents/emails/subject_confirmation.txt",
-            {
-                "request": request,
-                "agent": request.agent,
-                "subject_name": request.details.get("agent", {}).get("subject_name", ""),
-                "organisation": organisation_get(),
-                "url": settings.DSAR_PUBLIC_URL + reverse("agents:subject_confirm", args=[token]),
-            },
+        AgentFiling.objects.create(agent=agent, request=request)
+        decision = identity_services.verification_start(request=request)
+        # Their authority document is here already: the receipt goes, and no request for evidence.
+        request_services.request_identity_check_begin(
+            request=request, reason=decision.summary, on=request.clock_started_on
         )
-        EmailMessage(
-            subject=f"Is someone acting for you? ({request.reference})", body=body, to=[confirmation.subject_email]
-        ).send()
-    return True
-
-
-def subject_confirmation_for_token(*, token: str) -> SubjectConfirmation | None:
-    return (
-        SubjectConfirmation.objects.select_related("request__agent")
-        .filter(token_hash=secret_hash(token, purpose=SUBJECT_LINK_PURPOSE))
-        .first()
-    )
-
-
-def subject_confirmation_answer(*, confirmation: SubjectConfirmation, confirmed: bool) -> SubjectConfirmation:
-    """The subject confirms or denies. A denial stops the request at once and is recorded."""
-    from requests_app import services as request_services
-    from requests_app.models import EventKind, RefusalGround
-
-    with transaction.atomic():
-        confirmation = SubjectConfirmation.objects.select_for_update().get(pk=confirmation.pk)
-        if confirmation.answer != SubjectConfirmation.Answer.PENDING:
-            raise AgentError("This question has already been answered.")
-        confirmation.answer = SubjectConfirmation.Answer.CONFIRMED if confirmed else SubjectConfirmation.Answer.DENIED
-        confirmation.answered_at = timezone.now()
-        confirmation.save(update_fields=["answer", "answered_at"])
-        request = confirmation.request
-        request_services.record_subject_answer(
-            request=request,
-            kind=EventKind.SUBJECT_CONFIRMED_AGENT if confirmed else EventKind.SUBJECT_DENIED_AGENT,
+        identity_services.request_evidence_upload(
+            request=request, document=authority_document, purpose=DocumentPurpose.AUTHORITY
         )
-        if not confirmed and request.is_open:
-            request_services.request_refuse(
-                request=request,
-                actor=None,
-                ground=RefusalGround.SUBJECT_DENIED_AGENT,
-                reasons="The person this request is about told us that you do not act for them, so we have "
-                "stopped the request and will not disclose their information.",
+        if subject_email.strip():
+            identity_services.subject_confirmation_create(
+                request=request, subject_email=subject_email, agent_name=agent.display_name
             )
-    return confirmation
+    logger.info("request %s filed by agent %s", request.pk, agent.pk)
+    return request

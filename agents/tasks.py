@@ -10,13 +10,6 @@ def send_agent_code(code_id: int) -> bool:
     return services.agent_code_deliver(code_id=code_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(ConnectionError, TimeoutError), retry_backoff=30, max_retries=8)
-def send_subject_confirmation(confirmation_id: int) -> bool:
-    from . import services
-
-    return services.subject_confirmation_deliver(confirmation_id=confirmation_id)
-
-
 @shared_task(acks_late=True)
 def send_account_exists_notice(agent_id: int) -> None:
     from . import services

@@ -14,5 +14,4 @@ urlpatterns = [
     path("agents/security/", views.security, name="security"),
     path("agents/request/<slug:right>/", views.request_create, name="request_create"),
     path("agents/requests/<str:reference>/", views.request_open, name="request_open"),
-    path("confirm-agent/<str:token>/", views.subject_confirm, name="subject_confirm"),
 ]

@@ -136,7 +136,7 @@ def request_create(http_request: HttpRequest, agent: Agent, right: str) -> HttpR
     form_class = agent_request_form(right)
     form = form_class(http_request.POST or None, http_request.FILES or None)
     if http_request.method == "POST" and form.is_valid():
-        request = request_services.request_submit_by_agent(
+        request = services.request_submit_by_agent(
             agent=agent,
             submission=request_services.Submission(
                 right=right,
@@ -189,22 +189,4 @@ def security(http_request: HttpRequest, agent: Agent) -> HttpResponse:
         "agents/security.html",
         {"form": form, "secret": secret, "qr_svg": selectors.qr_svg(uri), "agent": agent},
         status=400 if form.errors else 200,
-    )
-
-
-@require_http_methods(["GET", "POST"])
-def subject_confirm(http_request: HttpRequest, token: str) -> HttpResponse:
-    """The data subject says whether the agent acts for them."""
-    confirmation = services.subject_confirmation_for_token(token=token)
-    if confirmation is None:
-        return render(http_request, "requests_app/status_link_invalid.html", status=404)
-    if http_request.method == "POST" and confirmation.answer == confirmation.Answer.PENDING:
-        answer = http_request.POST.get("answer")
-        if answer in ("confirm", "deny"):
-            services.subject_confirmation_answer(confirmation=confirmation, confirmed=answer == "confirm")
-            confirmation.refresh_from_db()
-    return render(
-        http_request,
-        "agents/subject_confirm.html",
-        {"confirmation": confirmation, "request_obj": confirmation.request, "agent": confirmation.request.agent},
     )

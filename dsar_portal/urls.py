@@ -14,7 +14,7 @@ admin.site.site_title = _("DSAR Portal")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
-    path("staff/", include("identity.urls")),
+    path("", include("identity.urls")),
     path("", include("agents.urls")),
     path("", include("requests_app.urls")),
 ]

@@ -5,37 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from dsar_portal.fields import EncryptedTextField
 
 
-class OneTimeCode(models.Model):
-    """A code sent to someone's e-mail address: only a keyed hash is stored; single use,
-    expiring in minutes, a handful of attempts. Issuing a new code retires the earlier
-    ones. Checked by identity.tokens.one_time_code_check."""
-
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    retired_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ["-created_at", "-pk"]
-
-
-class EmailConfirmation(OneTimeCode):
-    """Proves the requester controls the e-mail address they gave."""
-
-    request = models.ForeignKey(
-        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="email_confirmations"
-    )
-
-    class Meta(OneTimeCode.Meta):
-        pass
-
-    def __str__(self) -> str:
-        return f"e-mail confirmation for {self.request_id}"
-
-
 class AssuranceLevel(models.IntegerChoices):
     """How sure we must be that the requester is the data subject, weakest first."""
 
@@ -188,3 +157,35 @@ class DemoCustomer(models.Model):
 
     def __str__(self) -> str:
         return self.customer_number
+
+
+class SubjectConfirmation(models.Model):
+    """The data subject's own answer to an agent's claim to act for them.
+
+    Part of proving the agent's authority (ICO right of access guidance, "requests made on behalf of others"):
+    where we can reach the person, we ask them, and a denial stops the request.
+    """
+
+    class Answer(models.TextChoices):
+        PENDING = "pending", _("Waiting for the person")
+        CONFIRMED = "confirmed", _("The person confirmed")
+        DENIED = "denied", _("The person denied")
+
+    request = models.OneToOneField(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="subject_confirmation"
+    )
+    subject_email = EncryptedTextField()
+    # How the agent is named to the person ("Sam Solicitor of Law & Co"), captured when the agent files.
+    agent_name = EncryptedTextField(blank=True, default="")
+    token_hash = models.CharField(max_length=64, unique=True)
+    answer = models.CharField(max_length=20, choices=Answer.choices, default=Answer.PENDING)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The table it was created in when this lived in the agents app.
+        db_table = "agents_subjectconfirmation"
+
+    def __str__(self) -> str:
+        return f"subject confirmation for {self.request_id}"

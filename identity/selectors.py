@@ -2,6 +2,8 @@ from django.db.models import QuerySet
 
 from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, Status
 
+from .models import SubjectConfirmation
+
 
 def verification_queue() -> QuerySet[DataSubjectRequest]:
     """Requests waiting on identity, soonest legal deadline first."""
@@ -16,3 +18,8 @@ def evidence_documents(*, request: DataSubjectRequest) -> QuerySet[RequestDocume
     return RequestDocument.objects.filter(
         request=request, purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY]
     ).order_by("uploaded_at")
+
+
+def subject_confirmation_of(*, request: DataSubjectRequest) -> SubjectConfirmation | None:
+    """The data subject's answer to the agent who filed ``request``, if we asked them."""
+    return SubjectConfirmation.objects.filter(request=request).first()

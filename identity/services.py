@@ -1,77 +1,158 @@
-"""Proving who a requester is: e-mail possession, matching our records, evidence checked by staff.
+"""Proving who a requester is, and on what authority an agent acts.
 
-Each method answers one question at one assurance level; the policy says
-which level a request needs. Outcomes drive the request's lifecycle through
-requests_app.services, never by setting a status here.
+E-mail possession, matching our records, evidence checked by staff, and the data subject's own answer to an agent.
+Each method answers one question at one assurance level; the policy says which level a request needs. Identity
+drives the case through the request core's public operations (``requests_app.services``), never by setting a
+request's status here; flows that must commit together with a move of the request (confirming the e-mail address
+and starting the checks, an upload of evidence, a decision) are written here, the highest app they touch.
+
+Two lifecycles live here, each a table of allowed moves behind ``requests_app.lifecycle``'s guarded setter: the
+identity verification (``VERIFICATION_LIFECYCLE``) and the subject's answer to an agent (``SUBJECT_ANSWER``).
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
+from dsar_portal.crypto import email_lookup_hash
+from dsar_portal.onetime import CodeCheck, new_link_token, secret_hash
+from organisation.selectors import organisation_get
+from requests_app import services as request_services
+from requests_app.audit import DATA_SUBJECT, REQUESTER, SYSTEM, actor_kind_of
+from requests_app.lifecycle import IllegalTransition, Lifecycle
+from requests_app.locks import request_lock
+from requests_app.models import (
+    DataSubjectRequest,
+    DocumentPurpose,
+    EventKind,
+    RefusalGround,
+    RequestDocument,
+    RequesterRole,
+    Status,
+)
 
 from . import policy as identity_policy
+from . import tasks
+from .matching import phone_hash, postcode_hash
 from .methods import MethodOutcome, VerificationMethod, method_for_step, registered_methods
 from .models import (
     AssuranceLevel,
-    EmailConfirmation,
+    DemoCustomer,
     EvidenceCheck,
     IdentityVerification,
+    SubjectConfirmation,
     VerificationStatus,
     VerificationStep,
 )
-from .tokens import CodeCheck, new_code, one_time_code_check, secret_hash
 
 logger = logging.getLogger(__name__)
 
-CODE_PURPOSE = "email-confirmation"
+SUBJECT_LINK_PURPOSE = "subject-confirmation"
+
+VERIFICATION_LIFECYCLE = Lifecycle(
+    name="identity verification",
+    model=IdentityVerification,
+    transitions={
+        VerificationStatus.PENDING: frozenset(
+            {
+                VerificationStatus.EVIDENCE_RECEIVED,
+                VerificationStatus.VERIFIED,
+                VerificationStatus.FAILED,
+                VerificationStatus.TIMED_OUT,
+            }
+        ),
+        # Staff may ask for more (back to pending), verify or fail; a decided check is never reopened: a failed or
+        # timed-out check ends the request, and the person makes a new one.
+        VerificationStatus.EVIDENCE_RECEIVED: frozenset(
+            {VerificationStatus.PENDING, VerificationStatus.VERIFIED, VerificationStatus.FAILED}
+        ),
+        VerificationStatus.VERIFIED: frozenset(),
+        VerificationStatus.FAILED: frozenset(),
+        VerificationStatus.TIMED_OUT: frozenset(),
+    },
+    event_kind=EventKind.IDENTITY_STATUS_CHANGED,
+)
+
+SUBJECT_ANSWER = Lifecycle(
+    name="subject's answer",
+    model=SubjectConfirmation,
+    field="answer",
+    transitions={
+        SubjectConfirmation.Answer.PENDING: frozenset(
+            {SubjectConfirmation.Answer.CONFIRMED, SubjectConfirmation.Answer.DENIED}
+        ),
+        SubjectConfirmation.Answer.CONFIRMED: frozenset(),
+        SubjectConfirmation.Answer.DENIED: frozenset(),
+    },
+    event_kind={
+        SubjectConfirmation.Answer.CONFIRMED: EventKind.SUBJECT_CONFIRMED_AGENT,
+        SubjectConfirmation.Answer.DENIED: EventKind.SUBJECT_DENIED_AGENT,
+    },
+)
 
 
 class VerificationError(Exception):
-    """A verification rule refuses what was asked; the message is safe to show staff."""
+    """A verification rule refuses what was asked; the message is safe to show the person acting."""
 
 
-# --- Possession of the e-mail address (methods.email_possession) ---------------------------------------------
-
-
-def email_code_issue(*, request: DataSubjectRequest) -> str:
-    """Issue a fresh confirmation code for ``request`` and return it (to be e-mailed, never stored)."""
-    code = new_code()
-    now = timezone.now()
-    with transaction.atomic():
-        EmailConfirmation.objects.filter(request=request, used_at=None, retired_at=None).update(retired_at=now)
-        EmailConfirmation.objects.create(
-            request=request,
-            code_hash=secret_hash(code, purpose=CODE_PURPOSE),
-            expires_at=now + timedelta(minutes=settings.DSAR_EMAIL_CODE_TTL_MINUTES),
-        )
-    return code
-
-
-def email_code_check(*, request: DataSubjectRequest, code: str) -> CodeCheck:
-    """Check a code the person typed against the live code for ``request``."""
-    return one_time_code_check(
-        EmailConfirmation.objects.filter(request=request),
-        code,
-        purpose=CODE_PURPOSE,
-        max_attempts=settings.DSAR_EMAIL_CODE_MAX_ATTEMPTS,
+def _moved_on_meanwhile(request: DataSubjectRequest) -> VerificationError:
+    return VerificationError(
+        _("This request changed while you were working on it: it is now '%(status)s'. Nothing else was changed.")
+        % {"status": request.get_status_display()}
     )
 
 
-def email_code_resend_allowed(*, request: DataSubjectRequest) -> bool:
-    """Throttle resends so a code cannot be requested in a tight loop."""
-    latest = EmailConfirmation.objects.filter(request=request).order_by("-created_at").first()
-    if latest is None:
-        return True
-    wait = timedelta(seconds=settings.DSAR_EMAIL_CODE_RESEND_SECONDS)
-    return timezone.now() - latest.created_at >= wait
+def verification_methods_check() -> None:
+    """Fail at start-up, with a message for the operator, if DSAR_VERIFICATION_METHODS cannot be used."""
+    try:
+        methods = registered_methods()
+    except (ImportError, AttributeError, TypeError) as error:
+        raise ImproperlyConfigured(f"DSAR_VERIFICATION_METHODS: {error}") from error
+    if not methods:
+        raise ImproperlyConfigured("DSAR_VERIFICATION_METHODS lists no verification method.")
+    if not any(method.level >= AssuranceLevel.EVIDENCE for method in methods):
+        raise ImproperlyConfigured(
+            "DSAR_VERIFICATION_METHODS has no method at the evidence level, so a request that needs a document "
+            "could never be verified."
+        )
+    for step in (VerificationStep.MORE_DETAILS, VerificationStep.DOCUMENT):
+        if step == VerificationStep.MORE_DETAILS and not any(m.step == step for m in methods):
+            continue
+        method_for_step(step)
+
+
+# --- Confirming the e-mail address, then the checks (methods.email_possession and the rest) -------------
+
+
+def request_confirm_email(*, request: DataSubjectRequest, code: str, today: date | None = None) -> CodeCheck:
+    """Check the code; on success start the identity checks and move the request on, in one transaction.
+
+    A verified requester's request goes to work; otherwise the clock stops from ``today`` while we wait for what
+    we ask (UK GDPR Art. 12(6); the clock itself in ``requests_app.clock``).
+    """
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        result = request_services.request_email_confirm(request=request, code=code)
+        if result is not CodeCheck.CONFIRMED:
+            return result
+        decision = verification_start(request=request)
+        if decision.verified:
+            request_services.request_work_begin(request=request, reason=decision.summary)
+        else:
+            request_services.request_identity_check_begin(
+                request=request, reason=decision.summary, on=today, explanation=decision.explanation
+            )
+    return result
 
 
 # --- The demo organisation's customer records (for the demo records matcher) ----------------------
@@ -79,11 +160,6 @@ def email_code_resend_allowed(*, request: DataSubjectRequest) -> bool:
 
 def demo_customer_save(*, customer_number: str, name: str, email: str, phone: str = "", postcode: str = ""):
     """Create or update a demo customer; only keyed hashes of the matching details are kept."""
-    from dsar_portal.crypto import email_lookup_hash
-
-    from .matching import phone_hash, postcode_hash
-    from .models import DemoCustomer
-
     customer, _created = DemoCustomer.objects.update_or_create(
         customer_number=customer_number,
         defaults={
@@ -111,8 +187,8 @@ class VerificationDecision:
 def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
     """Try the methods the policy allows, weakest first, once the e-mail address is confirmed.
 
-    The first method that verifies wins; the first that needs the person says
-    what to ask them for.
+    The first method that verifies wins; the first that needs the person says what to ask them for. Only what is
+    necessary and proportionate is asked (EDPB Guidelines 01/2022; UK GDPR Art. 12(6)).
     """
     required = identity_policy.required_level(request)
     agent_details = request.details.get("agent") or {}
@@ -132,31 +208,63 @@ def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
             return _mark_verified(verification, method.level, method=method.key, summary=result.summary)
         if result.outcome is MethodOutcome.ASK:
             return _ask(verification, method)
-    raise VerificationError("No verification method can satisfy the policy; check DSAR_VERIFICATION_METHODS.")
+    # verification_methods_check refuses such a list at start-up; this is the last guard.
+    raise ImproperlyConfigured("No verification method can satisfy the policy; check DSAR_VERIFICATION_METHODS.")
 
 
 def _mark_verified(
     verification: IdentityVerification, level: int, *, method: str, summary: str, actor=None
 ) -> VerificationDecision:
-    verification.achieved_level = level
-    verification.status = VerificationStatus.VERIFIED
-    verification.step = VerificationStep.NONE
-    verification.method = method
-    verification.decided_at = timezone.now()
-    verification.decided_by = actor
-    verification.save()
+    VERIFICATION_LIFECYCLE.move(
+        verification,
+        VerificationStatus.VERIFIED,
+        actor=actor,
+        actor_kind=actor_kind_of(actor),
+        reason=summary,
+        changes={
+            "achieved_level": level,
+            "step": VerificationStep.NONE,
+            "method": method,
+            "decided_at": timezone.now(),
+            "decided_by": actor if actor is not None and actor.is_authenticated else None,
+            "records_match": verification.records_match,
+        },
+    )
     return VerificationDecision(verified=True, summary=summary)
+
+
+def _ask_for(
+    verification: IdentityVerification, *, step: str, explanation: str, actor=None, actor_kind: str = SYSTEM
+) -> None:
+    """Ask the person for ``step``: back to pending (a guarded move) if evidence had arrived, else just the ask."""
+    changes = {
+        "step": step,
+        "request_to_requester": explanation,
+        "asked_at": verification.asked_at or timezone.now(),
+        "records_match": verification.records_match,
+    }
+    if verification.status == VerificationStatus.PENDING:
+        request_lock(verification.request_id)
+        IdentityVerification.objects.select_for_update().filter(pk=verification.pk).update(
+            **changes, updated_at=timezone.now()
+        )
+        for name, value in changes.items():
+            setattr(verification, name, value)
+    else:
+        VERIFICATION_LIFECYCLE.move(
+            verification,
+            VerificationStatus.PENDING,
+            actor=actor,
+            actor_kind=actor_kind,
+            reason=str(VerificationStep(step).label),
+            changes=changes,
+        )
 
 
 def _ask(verification: IdentityVerification, method: VerificationMethod) -> VerificationDecision:
     explanation = method.explanation(verification.request)
-    step = method.step
-    verification.step = step
-    verification.status = VerificationStatus.PENDING
-    verification.request_to_requester = explanation
-    verification.asked_at = verification.asked_at or timezone.now()
-    verification.save()
-    return VerificationDecision(verified=False, step=step, explanation=explanation, summary=str(step))
+    _ask_for(verification, step=method.step, explanation=explanation)
+    return VerificationDecision(verified=False, step=method.step, explanation=explanation, summary=str(method.step))
 
 
 def verification_get(*, request: DataSubjectRequest) -> IdentityVerification | None:
@@ -168,13 +276,13 @@ def verification_get(*, request: DataSubjectRequest) -> IdentityVerification | N
 
 def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[str, str]) -> VerificationDecision:
     """The person gave one more detail. A match verifies them; after a few misses we ask for a document."""
-    from requests_app import services as request_services
-
     with transaction.atomic():
+        request_lock(request.pk)
         verification = IdentityVerification.objects.select_for_update().get(request=request)
         if verification.step != VerificationStep.MORE_DETAILS or verification.status != VerificationStatus.PENDING:
             raise VerificationError(_("We are not asking for more details on this request."))
         verification.detail_attempts += 1
+        verification.save(update_fields=["detail_attempts", "updated_at"])
         method = method_for_step(VerificationStep.MORE_DETAILS)
         result = method.attempt(request, verification, identifiers=identifiers)
         if result.outcome is MethodOutcome.VERIFIED:
@@ -187,7 +295,8 @@ def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[s
             decision = _ask(verification, method_for_step(VerificationStep.DOCUMENT))
             request_services.request_identity_more_needed(request=request, actor=None, explanation=decision.explanation)
             return decision
-        verification.save()
+        if verification.records_match:
+            verification.save(update_fields=["records_match", "updated_at"])
         return VerificationDecision(
             verified=False,
             step=VerificationStep.MORE_DETAILS,
@@ -196,13 +305,40 @@ def verification_add_details(*, request: DataSubjectRequest, identifiers: dict[s
         )
 
 
-# --- Evidence reviewed by staff (methods.staff_evidence) -----------------------------------------------------------
+# --- Evidence: sent by the person, reviewed by staff (methods.staff_evidence) ----------------------------------
 
 
-def evidence_received(*, request: DataSubjectRequest) -> None:
-    IdentityVerification.objects.filter(request=request).exclude(status=VerificationStatus.VERIFIED).update(
-        status=VerificationStatus.EVIDENCE_RECEIVED, updated_at=timezone.now()
+def evidence_received(*, verification: IdentityVerification, actor_kind: str = REQUESTER) -> None:
+    """A document arrived: the check waits for staff. Nothing changes once the check is verified."""
+    if verification.status in (VerificationStatus.VERIFIED, VerificationStatus.EVIDENCE_RECEIVED):
+        return
+    VERIFICATION_LIFECYCLE.move(
+        verification,
+        VerificationStatus.EVIDENCE_RECEIVED,
+        actor_kind=actor_kind,
+        reason=_("Document received"),
     )
+
+
+def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: str) -> RequestDocument:
+    """A document the person sends when we have asked for one (identity or authority).
+
+    Locks the request, then its verification (the lock order of ``requests_app.locks``).
+    """
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if locked.status != Status.AWAITING_IDENTITY_VERIFICATION:
+            raise VerificationError(_("We have not asked for a document on this request."))
+        verification = IdentityVerification.objects.select_for_update().filter(request=locked).first()
+        if verification is not None and verification.status in (
+            VerificationStatus.FAILED,
+            VerificationStatus.TIMED_OUT,
+        ):
+            raise VerificationError(_("This identity check has already been decided; please make a new request."))
+        stored = request_services.request_document_store(request=locked, upload=document, purpose=purpose)
+        if verification is not None:
+            evidence_received(verification=verification)
+        return stored
 
 
 def _evidence_documents(request: DataSubjectRequest):
@@ -221,6 +357,9 @@ def _staff_name(actor: AbstractBaseUser) -> str:
     return actor.get_username()
 
 
+MORE_NEEDED = "more_needed"
+
+
 def verification_decide(
     *,
     request: DataSubjectRequest,
@@ -230,13 +369,18 @@ def verification_decide(
     message: str = "",
     response_to_agent: bool = False,
 ) -> IdentityVerification:
-    """Staff decide on the evidence: verified, more needed (with a message), or failed (with reasons)."""
-    from requests_app import services as request_services
+    """Staff decide on the evidence: verified, more needed (with a message), or failed (with reasons).
 
+    Locks the request first, then its verification (``requests_app.locks``). A decision on a request that moved
+    on meanwhile (withdrawn a second ago, say) is refused with a message saying so.
+    """
     if not actor.has_perm("identity.decide_verification"):
         raise PermissionError("not allowed to decide verification")
     with transaction.atomic():
-        verification = IdentityVerification.objects.select_for_update().get(request=request)
+        locked_request = request_lock(request.pk)
+        verification = IdentityVerification.objects.select_for_update().get(request=locked_request)
+        if locked_request.status != Status.AWAITING_IDENTITY_VERIFICATION:
+            raise _moved_on_meanwhile(locked_request)
         if verification.status in (VerificationStatus.VERIFIED, VerificationStatus.FAILED):
             raise VerificationError(_("This verification has already been decided."))
         documents = list(_evidence_documents(request))
@@ -245,13 +389,14 @@ def verification_decide(
                 raise VerificationError(_("There is no document to check yet."))
             if not document_kind.strip():
                 raise VerificationError(_("Say what document you checked, e.g. 'passport'."))
-            subject_answer = _subject_answer(request)
-            if subject_answer == "pending":
+            if _subject_answer(request) == SubjectConfirmation.Answer.PENDING:
                 raise VerificationError(
                     _("We are waiting for the data subject to confirm that this agent acts for them.")
                 )
             received_on = timezone.localdate(max(d.uploaded_at for d in documents)) if documents else None
-            verification.response_to_agent = response_to_agent and request.requester_role == RequesterRole.AGENT
+            if response_to_agent and request.requester_role == RequesterRole.AGENT:
+                verification.response_to_agent = True
+                verification.save(update_fields=["response_to_agent", "updated_at"])
             _record_check(request, actor, document_kind, VerificationStatus.VERIFIED)
             _mark_verified(verification, AssuranceLevel.EVIDENCE, method="evidence", summary=document_kind, actor=actor)
             request_services.request_identity_verified(
@@ -260,27 +405,34 @@ def verification_decide(
                 evidence_received_on=received_on,
                 note=_("%(kind)s checked") % {"kind": document_kind},
             )
-        elif outcome == "more_needed":
+        elif outcome == MORE_NEEDED:
             if not message.strip():
                 raise VerificationError(_("Tell the person what else you need and why."))
             if documents:
-                _record_check(request, actor, document_kind or _("document"), "more_needed")
-            verification.status = VerificationStatus.PENDING
-            verification.step = VerificationStep.DOCUMENT
-            verification.request_to_requester = message.strip()
-            verification.save()
+                _record_check(request, actor, document_kind or _("document"), MORE_NEEDED)
+            _ask_for(
+                verification,
+                step=VerificationStep.DOCUMENT,
+                explanation=message.strip(),
+                actor=actor,
+                actor_kind=actor_kind_of(actor),
+            )
             request_services.request_identity_more_needed(request=request, actor=actor, explanation=message.strip())
         elif outcome == VerificationStatus.FAILED:
             if not message.strip():
                 raise VerificationError(_("Give the reasons, which we send to the person."))
             if documents:
                 _record_check(request, actor, document_kind or _("document"), VerificationStatus.FAILED)
-            verification.status = VerificationStatus.FAILED
-            verification.decided_at = timezone.now()
-            verification.decided_by = actor
-            verification.save()
+            VERIFICATION_LIFECYCLE.move(
+                verification,
+                VerificationStatus.FAILED,
+                actor=actor,
+                actor_kind=actor_kind_of(actor),
+                reason=message.strip(),
+                changes={"decided_at": timezone.now(), "decided_by": actor},
+            )
             request_services.request_refuse(
-                request=request, actor=actor, ground="identity_not_verified", reasons=message.strip()
+                request=request, actor=actor, ground=RefusalGround.IDENTITY_NOT_VERIFIED, reasons=message.strip()
             )
         else:
             raise VerificationError(_("Unknown outcome."))
@@ -290,8 +442,6 @@ def verification_decide(
 
 
 def _subject_answer(request: DataSubjectRequest) -> str | None:
-    from agents.models import SubjectConfirmation
-
     confirmation = SubjectConfirmation.objects.filter(request=request).first()
     return confirmation.answer if confirmation else None
 
@@ -309,34 +459,28 @@ def _record_check(request: DataSubjectRequest, actor: AbstractBaseUser, kind: st
 def evidence_purge(*, now=None, request_id: int | None = None) -> int:
     """Delete evidence files whose decision is older than the retention period; keep the check record.
 
-    Runs from beat every 15 minutes (or run_scheduled_jobs); safe to run any number of times.
+    Evidence is kept no longer than needed to check it (EDPB Guidelines 01/2022; Art. 5(1)(e)). Runs from beat
+    every 15 minutes (or run_scheduled_jobs); safe to run any number of times.
     """
-    from requests_app import documents as document_store
-    from requests_app import services as request_services
-
     now = now or timezone.now()
     hours = identity_policy.policy_get().evidence_retention_hours
     decided_before = now - timedelta(hours=hours)
     checks = EvidenceCheck.objects.filter(checked_at__lte=decided_before)
     if request_id is not None:
         checks = checks.filter(request_id=request_id)
-    request_ids = set(checks.values_list("request_id", flat=True))
     deleted = 0
-    for rid in request_ids:
+    for rid in set(checks.values_list("request_id", flat=True)):
         latest_check = EvidenceCheck.objects.filter(request_id=rid).order_by("-checked_at").first()
         with transaction.atomic():
-            documents = RequestDocument.objects.select_for_update().filter(
+            documents = RequestDocument.objects.filter(
                 request_id=rid,
                 purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY],
                 deleted_at=None,
                 uploaded_at__lte=latest_check.checked_at,
             )
             for document in documents:
-                document_store.document_erase_file(document)
-                document.deleted_at = now
-                document.save(update_fields=["deleted_at"])
-                request_services.record_evidence_deleted(document=document)
-                deleted += 1
+                if request_services.request_document_delete(document=document, on=now):
+                    deleted += 1
             EvidenceCheck.objects.filter(request_id=rid, evidence_deleted_at=None).update(evidence_deleted_at=now)
     if deleted:
         logger.info("deleted %s evidence documents", deleted)
@@ -348,9 +492,6 @@ def evidence_purge(*, now=None, request_id: int | None = None) -> int:
 
 def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
     """Remind, then close, requests whose identity evidence never came. Returns (reminded, closed)."""
-    from requests_app import services as request_services
-    from requests_app.models import Status
-
     now = now or timezone.now()
     policy = identity_policy.policy_get()
     timeout = timedelta(days=policy.response_timeout_days)
@@ -361,29 +502,39 @@ def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
         request__status=Status.AWAITING_IDENTITY_VERIFICATION,
     )
     closed = reminded = 0
-    for verification_id in waiting.filter(asked_at__lte=now - timeout).values_list("pk", flat=True):
+    for verification_id, rid in waiting.filter(asked_at__lte=now - timeout).values_list("pk", "request_id"):
         with transaction.atomic():
+            request_lock(rid)
             verification = IdentityVerification.objects.select_for_update().get(pk=verification_id)
             if verification.status != VerificationStatus.PENDING:
                 continue
-            verification.status = VerificationStatus.TIMED_OUT
-            verification.decided_at = now
-            verification.save()
-            request_services.request_refuse(
-                request=verification.request,
-                actor=None,
-                ground="identity_not_verified",
-                reasons=_(
-                    "We asked you on %(date)s for what we need to confirm your identity and did not receive it "
-                    "within %(days)s days, so we cannot act on this request. You are welcome to make a new request."
-                )
-                % {"date": timezone.localdate(verification.asked_at).strftime("%d %B %Y"), "days": timeout.days},
+            VERIFICATION_LIFECYCLE.move(
+                verification,
+                VerificationStatus.TIMED_OUT,
+                actor_kind=SYSTEM,
+                changes={"decided_at": now},
             )
+            try:
+                request_services.request_refuse(
+                    request=verification.request,
+                    actor=None,
+                    ground=RefusalGround.IDENTITY_NOT_VERIFIED,
+                    reasons=_(
+                        "We asked you on %(date)s for what we need to confirm your identity and did not receive it "
+                        "within %(days)s days, so we cannot act on this request. You are welcome to make a new "
+                        "request."
+                    )
+                    % {"date": timezone.localdate(verification.asked_at).strftime("%d %B %Y"), "days": timeout.days},
+                    on=timezone.localdate(now),
+                )
+            except request_services.RequestError:
+                continue
             closed += 1
-    for verification_id in waiting.filter(
+    for verification_id, rid in waiting.filter(
         asked_at__lte=now - remind_at, asked_at__gt=now - timeout, reminder_sent_at=None
-    ).values_list("pk", flat=True):
+    ).values_list("pk", "request_id"):
         with transaction.atomic():
+            request_lock(rid)
             verification = IdentityVerification.objects.select_for_update().get(pk=verification_id)
             if verification.reminder_sent_at or verification.status != VerificationStatus.PENDING:
                 continue
@@ -396,3 +547,85 @@ def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
             )
             reminded += 1
     return reminded, closed
+
+
+# --- The data subject's answer to an agent ----------------------------------------------------------
+
+
+def subject_confirmation_create(*, request: DataSubjectRequest, subject_email: str, agent_name: str):
+    """Ask the data subject whether the agent acts for them; the e-mail goes after the commit."""
+    confirmation = SubjectConfirmation.objects.create(
+        request=request,
+        subject_email=subject_email.strip(),
+        agent_name=agent_name,
+        token_hash=f"pending-{request.pk}",
+    )
+    transaction.on_commit(lambda: tasks.send_subject_confirmation.delay(confirmation.pk))
+    return confirmation
+
+
+def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
+    """E-mail the data subject a link to confirm or deny the agent; a second run sends nothing."""
+    with transaction.atomic():
+        confirmation = (
+            SubjectConfirmation.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(pk=confirmation_id, sent_at=None)
+            .first()
+        )
+        if confirmation is None:
+            return False
+        token = new_link_token()
+        confirmation.token_hash = secret_hash(token, purpose=SUBJECT_LINK_PURPOSE)
+        confirmation.sent_at = timezone.now()
+        confirmation.save(update_fields=["token_hash", "sent_at"])
+        request = confirmation.request
+        body = render_to_string(
+            "identity/emails/subject_confirmation.txt",
+            {
+                "request": request,
+                "agent_name": confirmation.agent_name or request.requester_name,
+                "subject_name": request.details.get("agent", {}).get("subject_name", ""),
+                "organisation": organisation_get(),
+                "url": settings.DSAR_PUBLIC_URL + reverse("identity:subject_confirm", args=[token]),
+            },
+        )
+        EmailMessage(
+            subject=f"Is someone acting for you? ({request.reference})", body=body, to=[confirmation.subject_email]
+        ).send()
+    return True
+
+
+def subject_confirmation_for_token(*, token: str) -> SubjectConfirmation | None:
+    return (
+        SubjectConfirmation.objects.select_related("request")
+        .filter(token_hash=secret_hash(token, purpose=SUBJECT_LINK_PURPOSE))
+        .first()
+    )
+
+
+def subject_confirmation_answer(*, confirmation: SubjectConfirmation, confirmed: bool) -> SubjectConfirmation:
+    """The subject confirms or denies. A denial stops the request at once and is recorded.
+
+    A second click with the same answer changes nothing; a different answer after the first is refused.
+    """
+    answer = SubjectConfirmation.Answer.CONFIRMED if confirmed else SubjectConfirmation.Answer.DENIED
+    with transaction.atomic():
+        try:
+            move = SUBJECT_ANSWER.move(
+                confirmation, answer, actor_kind=DATA_SUBJECT, changes={"answered_at": timezone.now()}
+            )
+        except IllegalTransition:
+            raise VerificationError(_("This question has already been answered.")) from None
+        request = DataSubjectRequest.objects.get(pk=confirmation.request_id)
+        if move.changed and not confirmed and request.is_open:
+            request_services.request_refuse(
+                request=request,
+                actor=None,
+                ground=RefusalGround.SUBJECT_DENIED_AGENT,
+                reasons=_(
+                    "The person this request is about told us that you do not act for them, so we have "
+                    "stopped the request and will not disclose their information."
+                ),
+            )
+    return confirmation

@@ -1,6 +1,7 @@
 """Identity tasks: take IDs, safe to run twice."""
 
 import logging
+import smtplib
 
 from celery import shared_task
 
@@ -19,3 +20,15 @@ def sweep_verification_timeouts() -> dict:
     reminded, closed = services.verification_timeouts_sweep()
     logger.info("verification sweep: %s reminded, %s closed", reminded, closed)
     return {"reminded": reminded, "closed": closed}
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def send_subject_confirmation(confirmation_id: int) -> bool:
+    """E-mail the data subject the question whether an agent acts for them; a second run sends nothing."""
+    return services.subject_confirmation_deliver(confirmation_id=confirmation_id)

@@ -4,8 +4,17 @@ from . import views
 
 app_name = "identity"
 
+REFERENCE = "<str:reference>"
+
 urlpatterns = [
-    path("verification/", views.verification_queue, name="verification_queue"),
-    path("verification/<str:reference>/", views.verification_case, name="verification_case"),
-    path("evidence/<slug:key>/", views.evidence_document, name="evidence_document"),
+    # Staff review of evidence.
+    path("staff/verification/", views.verification_queue, name="verification_queue"),
+    path("staff/verification/<str:reference>/", views.verification_case, name="verification_case"),
+    path("staff/evidence/<slug:key>/", views.evidence_document, name="evidence_document"),
+    # The requester's steps on their status page.
+    path(f"status/{REFERENCE}/confirm-email/", views.status_confirm_email, name="status_confirm_email"),
+    path(f"status/{REFERENCE}/more-details/", views.status_more_details, name="status_more_details"),
+    path(f"status/{REFERENCE}/upload/", views.status_upload, name="status_upload"),
+    # The data subject's answer to an agent (the address is in e-mails already sent: keep it).
+    path("confirm-agent/<str:token>/", views.subject_confirm, name="subject_confirm"),
 ]

@@ -1,4 +1,5 @@
-"""Staff review of identity and authority evidence.
+"""Identity's pages: the requester's steps on their status page, the data subject's answer to an agent, and
+staff review of identity and authority evidence.
 
 Only staff with the permission see documents; every view of a document is
 written to the request's audit trail.
@@ -9,14 +10,18 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
+from dsar_portal import ratelimit
+from dsar_portal.onetime import CodeCheck
 from requests_app import documents as document_store
 from requests_app import services as request_services
-from requests_app.models import DataSubjectRequest, RequestDocument
+from requests_app.forms import ConfirmEmailForm, EvidenceUploadForm
+from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
+from requests_app.status_page import render_status_page, request_for_browser
 
 from . import selectors, services
-from .forms import AUTHORITY_CHECKLISTS, VerificationDecisionForm
+from .forms import AUTHORITY_CHECKLISTS, MoreDetailsForm, VerificationDecisionForm
 
 
 @login_required
@@ -59,7 +64,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "can_see_personal_data": http_request.user.has_perm("requests_app.view_personal_data"),
         "can_view_evidence": http_request.user.has_perm("identity.view_evidence"),
         "agent": agent,
-        "subject_confirmation": getattr(request, "subject_confirmation", None),
+        "subject_confirmation": selectors.subject_confirmation_of(request=request),
         "checklist": AUTHORITY_CHECKLISTS.get(agent.get("authority_type", ""), []),
     }
     return render(
@@ -82,3 +87,119 @@ def evidence_document(http_request: HttpRequest, key: str) -> HttpResponse:
     # A PDF viewer must not run scripts from an uploaded file.
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     return response
+
+
+# --- The requester's steps on their status page (panels of requests_app.status_page) ----------------------------
+
+
+def confirm_email_panel(http_request: HttpRequest, request: DataSubjectRequest, bound_forms: dict) -> dict:
+    return {"confirm_form": bound_forms.get("confirm_form") or ConfirmEmailForm()}
+
+
+def identity_panel(http_request: HttpRequest, request: DataSubjectRequest, bound_forms: dict) -> dict:
+    return {
+        "verification": services.verification_get(request=request),
+        "details_form": bound_forms.get("details_form") or MoreDetailsForm(),
+        "upload_form": bound_forms.get("upload_form") or EvidenceUploadForm(),
+    }
+
+
+@require_POST
+def status_confirm_email(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = request_for_browser(http_request, reference)
+    form = ConfirmEmailForm(http_request.POST)
+    allowed = ratelimit.allow("code_per_client", ratelimit.client_key(http_request)) and ratelimit.allow(
+        "code_per_request", str(request.pk)
+    )
+    if not allowed:
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
+    elif form.is_valid():
+        result = services.request_confirm_email(request=request, code=form.cleaned_data["code"])
+        if result is CodeCheck.CONFIRMED:
+            messages.success(http_request, _("Thank you. Your e-mail address is confirmed."))
+            return redirect("requests_app:status_detail", reference=reference)
+        if result is CodeCheck.WRONG:
+            form.add_error("code", _("That code is not right. Check the e-mail and try again."))
+        else:
+            form.add_error(
+                "code", _("That code has expired or has been used too many times. Ask for a new code below.")
+            )
+    request.refresh_from_db()
+    return render_status_page(http_request, request, status=400, confirm_form=form)
+
+
+@require_POST
+def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
+    request = request_for_browser(http_request, reference)
+    form = EvidenceUploadForm(http_request.POST, http_request.FILES)
+    if form.is_valid():
+        try:
+            services.request_evidence_upload(
+                request=request,
+                document=form.cleaned_data["document"],
+                purpose=(
+                    DocumentPurpose.AUTHORITY
+                    if request.requester_role == RequesterRole.AGENT
+                    else DocumentPurpose.IDENTITY_EVIDENCE
+                ),
+            )
+        except services.VerificationError as error:
+            # Shown through messages: the upload form (and its errors) is only on the page while we ask for one.
+            messages.error(http_request, str(error))
+        else:
+            messages.success(http_request, _("Thank you. We have your document and will review it."))
+            return redirect("requests_app:status_detail", reference=reference)
+    return render_status_page(http_request, request, status=400, upload_form=form)
+
+
+@require_POST
+def status_more_details(http_request: HttpRequest, reference: str) -> HttpResponse:
+    """The person gives one more detail so we can match them against our records."""
+    request = request_for_browser(http_request, reference)
+    form = MoreDetailsForm(http_request.POST)
+    if not ratelimit.allow("code_per_request", f"details:{request.pk}"):
+        form.is_valid()
+        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
+    elif form.is_valid():
+        try:
+            decision = services.verification_add_details(request=request, identifiers=form.cleaned_data)
+        except services.VerificationError as error:
+            form.add_error(None, str(error))
+        else:
+            if decision.verified:
+                messages.success(http_request, _("Thank you. We have confirmed your identity."))
+            elif decision.step == "document":
+                messages.info(http_request, _("We could not match these details. Please send us a document instead."))
+            else:
+                messages.info(http_request, _("These details do not match what we hold. Please check and try again."))
+            return redirect("requests_app:status_detail", reference=reference)
+    return render_status_page(http_request, request, status=400, details_form=form)
+
+
+# --- The data subject's answer to an agent ---------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def subject_confirm(http_request: HttpRequest, token: str) -> HttpResponse:
+    """The data subject says whether the agent acts for them."""
+    confirmation = services.subject_confirmation_for_token(token=token)
+    if confirmation is None:
+        return render(http_request, "requests_app/status_link_invalid.html", status=404)
+    if http_request.method == "POST" and confirmation.answer == confirmation.Answer.PENDING:
+        answer = http_request.POST.get("answer")
+        if answer in ("confirm", "deny"):
+            try:
+                services.subject_confirmation_answer(confirmation=confirmation, confirmed=answer == "confirm")
+            except services.VerificationError as error:
+                messages.error(http_request, str(error))
+            confirmation.refresh_from_db()
+    return render(
+        http_request,
+        "identity/subject_confirm.html",
+        {
+            "confirmation": confirmation,
+            "request_obj": confirmation.request,
+            "agent_name": confirmation.agent_name or confirmation.request.requester_name,
+        },
+    )

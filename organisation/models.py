@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.deadlines import SUPPORTED_JURISDICTIONS
+from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
 
 
 class Organisation(models.Model):

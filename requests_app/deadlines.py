@@ -40,6 +40,8 @@ from functools import lru_cache
 
 import holidays
 
+from dsar_portal.jurisdictions import EU_EEA_LABELS, SUPPORTED_JURISDICTIONS, UK_LABELS
+
 __all__ = [
     "SUPPORTED_JURISDICTIONS",
     "add_months",
@@ -64,50 +66,8 @@ _UK_SUBDIVISIONS: dict[str, str] = {
     "GB-NIR": "NIR",
 }
 
-_UK_LABELS: dict[str, str] = {
-    "GB-ENG": "England",
-    "GB-WLS": "Wales",
-    "GB-SCT": "Scotland",
-    "GB-NIR": "Northern Ireland",
-}
-
-# EU member states and the EEA EFTA states (ISO 3166-1 alpha-2 codes; note
-# Greece is "GR" in ISO 3166, not the EU's "EL").
-_EU_EEA_LABELS: dict[str, str] = {
-    "AT": "Austria",
-    "BE": "Belgium",
-    "BG": "Bulgaria",
-    "HR": "Croatia",
-    "CY": "Cyprus",
-    "CZ": "Czechia",
-    "DK": "Denmark",
-    "EE": "Estonia",
-    "FI": "Finland",
-    "FR": "France",
-    "DE": "Germany",
-    "GR": "Greece",
-    "HU": "Hungary",
-    "IE": "Ireland",
-    "IT": "Italy",
-    "LV": "Latvia",
-    "LT": "Lithuania",
-    "LU": "Luxembourg",
-    "MT": "Malta",
-    "NL": "Netherlands",
-    "PL": "Poland",
-    "PT": "Portugal",
-    "RO": "Romania",
-    "SK": "Slovakia",
-    "SI": "Slovenia",
-    "ES": "Spain",
-    "SE": "Sweden",
-    "IS": "Iceland",
-    "LI": "Liechtenstein",
-    "NO": "Norway",
-}
-
-SUPPORTED_JURISDICTIONS: dict[str, str] = {**_UK_LABELS, **_EU_EEA_LABELS}
-"""Jurisdiction code (ISO 3166) -> human-readable label."""
+_UK_LABELS = UK_LABELS
+_EU_EEA_LABELS = EU_EEA_LABELS
 
 # Longest run of consecutive non-working days we are prepared to skip. Real
 # calendars never get close (Christmas + New Year + weekends is under a

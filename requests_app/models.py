@@ -3,6 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.fields import EncryptedJSONField, EncryptedTextField
+from dsar_portal.onetime import OneTimeCode
 
 
 class Right(models.TextChoices):
@@ -64,8 +65,6 @@ class DataSubjectRequest(models.Model):
     right = models.CharField(max_length=20, choices=Right.choices)
     status = models.CharField(max_length=40, choices=Status.choices, default=Status.AWAITING_EMAIL_CONFIRMATION)
     requester_role = models.CharField(max_length=20, choices=RequesterRole.choices, default=RequesterRole.DATA_SUBJECT)
-    # Set when an authorised agent filed the request from their account.
-    agent = models.ForeignKey("agents.Agent", null=True, blank=True, on_delete=models.PROTECT, related_name="requests")
     requester_name = EncryptedTextField()
     requester_email = EncryptedTextField()
     email_hash = models.CharField(max_length=64, editable=False)
@@ -145,6 +144,7 @@ class EventKind(models.TextChoices):
     SUBJECT_CONFIRMED_AGENT = "subject_confirmed_agent", _("Data subject confirmed the agent")
     SUBJECT_DENIED_AGENT = "subject_denied_agent", _("Data subject denied the agent")
     REMINDER_SENT = "reminder_sent", _("Reminder sent")
+    IDENTITY_STATUS_CHANGED = "identity_status_changed", _("Identity check status changed")
 
 
 class RequestEvent(models.Model):
@@ -226,6 +226,10 @@ class Message(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     # When delivery was given up after every retry (MESSAGE_FAILED in the trail): staff reach the person another way.
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
+    # While a worker sends it: until when it holds the message, and the link and code made for it (encrypted,
+    # forgotten once it is sent), so that a retry sends the same secrets (requests_app.correspondence).
+    sending_until = models.DateTimeField(null=True, blank=True)
+    pending_secrets = EncryptedJSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -237,13 +241,14 @@ class Message(models.Model):
 class StatusLink(models.Model):
     """A random, single-purpose link to a request's status page, stored only as a hash."""
 
-    # Keys the token's hash (identity.tokens.secret_hash) to this one purpose.
+    # Keys the token's hash (dsar_portal.onetime.secret_hash) to this one purpose.
     TOKEN_PURPOSE = "status-link"
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="status_links")
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"status link for {self.request_id}"
@@ -273,3 +278,16 @@ class RequestDocument(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_purpose_display()} ({self.request_id})"
+
+
+class EmailConfirmation(OneTimeCode):
+    """Proves the requester controls the e-mail address they gave."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="email_confirmations")
+
+    class Meta(OneTimeCode.Meta):
+        # The table it was created in when this lived in the identity app.
+        db_table = "identity_emailconfirmation"
+
+    def __str__(self) -> str:
+        return f"e-mail confirmation for {self.request_id}"

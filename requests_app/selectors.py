@@ -5,8 +5,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from dsar_portal.crypto import email_lookup_hash
-from identity.tokens import secret_hash
+from dsar_portal.onetime import secret_hash
 
 from .models import DataSubjectRequest, Message, StatusLink
 
@@ -15,14 +14,14 @@ def request_for_status_token(*, token: str) -> DataSubjectRequest | None:
     """The request a status link opens, if the link is genuine and unexpired."""
     link = (
         StatusLink.objects.select_related("request")
-        .filter(token_hash=secret_hash(token, purpose=StatusLink.TOKEN_PURPOSE), expires_at__gt=timezone.now())
+        .filter(
+            token_hash=secret_hash(token, purpose=StatusLink.TOKEN_PURPOSE),
+            expires_at__gt=timezone.now(),
+            revoked_at=None,
+        )
         .first()
     )
     return link.request if link else None
-
-
-def requests_for_email(*, email: str) -> QuerySet[DataSubjectRequest]:
-    return DataSubjectRequest.objects.filter(email_hash=email_lookup_hash(email))
 
 
 def request_messages(*, request: DataSubjectRequest) -> QuerySet[Message]:

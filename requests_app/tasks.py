@@ -7,7 +7,7 @@ from celery import shared_task
 
 from dsar_portal.celery import PortalTask
 
-from . import services
+from . import correspondence, services
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +16,7 @@ class MessageDeliveryTask(PortalTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
         # Retries are spent: put it in the request's trail so staff can reach the person another way.
         message_id = args[0] if args else kwargs["message_id"]
-        services.message_delivery_failed(message_id=message_id, error=type(exc).__name__)
+        correspondence.message_delivery_failed(message_id=message_id, error=type(exc).__name__)
 
 
 @shared_task(
@@ -29,12 +29,12 @@ class MessageDeliveryTask(PortalTask):
     max_retries=8,
 )
 def deliver_message(self, message_id: int) -> bool:
-    return services.message_deliver(message_id=message_id)
+    return correspondence.message_deliver(message_id=message_id)
 
 
 @shared_task(acks_late=True)
 def resend_undelivered_messages() -> int:
-    queued = services.undelivered_messages_sweep()
+    queued = correspondence.undelivered_messages_sweep()
     logger.info("undelivered messages queued again: %s", queued)
     return queued
 

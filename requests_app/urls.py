@@ -13,10 +13,7 @@ urlpatterns = [
     path("status/lost-link/", views.status_lost_link, name="status_lost_link"),
     path("status/lost-link/sent/", views.status_lost_link_sent, name="status_lost_link_sent"),
     path(f"status/{REFERENCE}/", views.status_detail, name="status_detail"),
-    path(f"status/{REFERENCE}/confirm-email/", views.status_confirm_email, name="status_confirm_email"),
     path(f"status/{REFERENCE}/resend-code/", views.status_resend_code, name="status_resend_code"),
     path(f"status/{REFERENCE}/reply/", views.status_reply, name="status_reply"),
-    path(f"status/{REFERENCE}/more-details/", views.status_more_details, name="status_more_details"),
-    path(f"status/{REFERENCE}/upload/", views.status_upload, name="status_upload"),
     path(f"status/{REFERENCE}/withdraw/", views.status_withdraw, name="status_withdraw"),
 ]

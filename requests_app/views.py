@@ -10,39 +10,26 @@ import logging
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.pagecache import public_page
-from identity import services as identity_services
-from identity.forms import MoreDetailsForm
-from identity.services import CodeCheck
 
 from . import selectors, services, status_access
 from .forms import (
     FORMS,
     ClarificationReplyForm,
-    ConfirmEmailForm,
-    EvidenceUploadForm,
     LostLinkForm,
     WithdrawForm,
 )
-from .models import DataSubjectRequest, DocumentPurpose, RequesterRole, Right, Status
+from .models import Right
+from .status_page import render_status_page, request_for_browser
 
 logger = logging.getLogger(__name__)
-
-
-def _request_for_session(http_request: HttpRequest, reference: str) -> DataSubjectRequest:
-    """The request behind a status page, only if this browser was given access to it."""
-    if not status_access.is_granted(http_request, reference):
-        # Same answer as an unknown reference: a reference alone reveals nothing.
-        raise Http404
-    return get_object_or_404(DataSubjectRequest, reference=reference)
 
 
 @public_page
@@ -113,55 +100,13 @@ def status_link(http_request: HttpRequest, token: str) -> HttpResponse:
 
 
 def status_detail(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
-    return _render_status(http_request, request)
-
-
-def _render_status(http_request: HttpRequest, request: DataSubjectRequest, status: int = 200, **forms) -> HttpResponse:
-    today = timezone.localdate()
-    context = {
-        "request_obj": request,
-        "Status": Status,
-        "messages_list": selectors.request_messages(request=request),
-        "paused_days_so_far": selectors.paused_days_so_far(request=request, today=today),
-        "confirm_form": forms.get("confirm_form") or ConfirmEmailForm(),
-        "reply_form": forms.get("reply_form") or ClarificationReplyForm(),
-        "upload_form": forms.get("upload_form") or EvidenceUploadForm(),
-        "details_form": forms.get("details_form") or MoreDetailsForm(),
-        "verification": identity_services.verification_get(request=request),
-        "documents": request.documents.filter(deleted_at=None),
-    }
-    return render(http_request, "requests_app/status_detail.html", context, status=status)
-
-
-@require_POST
-def status_confirm_email(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
-    form = ConfirmEmailForm(http_request.POST)
-    allowed = ratelimit.allow("code_per_client", ratelimit.client_key(http_request)) and ratelimit.allow(
-        "code_per_request", str(request.pk)
-    )
-    if not allowed:
-        form.is_valid()
-        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
-    elif form.is_valid():
-        result = services.request_confirm_email(request=request, code=form.cleaned_data["code"])
-        if result is CodeCheck.CONFIRMED:
-            messages.success(http_request, _("Thank you. Your e-mail address is confirmed."))
-            return redirect("requests_app:status_detail", reference=reference)
-        if result is CodeCheck.WRONG:
-            form.add_error("code", _("That code is not right. Check the e-mail and try again."))
-        else:
-            form.add_error(
-                "code", _("That code has expired or has been used too many times. Ask for a new code below.")
-            )
-    request.refresh_from_db()
-    return _render_status(http_request, request, status=400, confirm_form=form)
+    request = request_for_browser(http_request, reference)
+    return render_status_page(http_request, request)
 
 
 @require_POST
 def status_resend_code(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
+    request = request_for_browser(http_request, reference)
     if services.request_resend_confirmation(request=request):
         messages.success(http_request, _("We have sent you a new code."))
     else:
@@ -171,7 +116,7 @@ def status_resend_code(http_request: HttpRequest, reference: str) -> HttpRespons
 
 @require_POST
 def status_reply(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
+    request = request_for_browser(http_request, reference)
     form = ClarificationReplyForm(http_request.POST, http_request.FILES)
     if form.is_valid():
         try:
@@ -184,42 +129,23 @@ def status_reply(http_request: HttpRequest, reference: str) -> HttpResponse:
         else:
             messages.success(http_request, _("Thank you. We have your reply and will carry on with your request."))
             return redirect("requests_app:status_detail", reference=reference)
-    return _render_status(http_request, request, status=400, reply_form=form)
-
-
-@require_POST
-def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
-    form = EvidenceUploadForm(http_request.POST, http_request.FILES)
-    if form.is_valid():
-        try:
-            services.request_evidence_upload(
-                request=request,
-                document=form.cleaned_data["document"],
-                purpose=(
-                    DocumentPurpose.AUTHORITY
-                    if request.requester_role == RequesterRole.AGENT
-                    else DocumentPurpose.IDENTITY_EVIDENCE
-                ),
-            )
-        except services.RequestError as error:
-            # Shown through messages: the upload form (and its errors) is only on the page while we ask for one.
-            messages.error(http_request, str(error))
-        else:
-            messages.success(http_request, _("Thank you. We have your document and will review it."))
-            return redirect("requests_app:status_detail", reference=reference)
-    return _render_status(http_request, request, status=400, upload_form=form)
+    return render_status_page(http_request, request, status=400, reply_form=form)
 
 
 @require_http_methods(["GET", "POST"])
 def status_withdraw(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = _request_for_session(http_request, reference)
+    request = request_for_browser(http_request, reference)
     if not request.is_open:
         return redirect("requests_app:status_detail", reference=reference)
     form = WithdrawForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
-        services.request_withdraw(request=request, reason=form.cleaned_data["reason"])
-        messages.success(http_request, _("Your request has been withdrawn."))
+        try:
+            services.request_withdraw(request=request, reason=form.cleaned_data["reason"])
+        except services.RequestError as error:
+            # We closed or decided the request a moment before: say so rather than fail.
+            messages.error(http_request, str(error))
+        else:
+            messages.success(http_request, _("Your request has been withdrawn."))
         return redirect("requests_app:status_detail", reference=reference)
     return render(http_request, "requests_app/status_withdraw.html", {"request_obj": request, "form": form})
 
@@ -242,27 +168,3 @@ def status_lost_link(http_request: HttpRequest) -> HttpResponse:
 
 def status_lost_link_sent(http_request: HttpRequest) -> HttpResponse:
     return render(http_request, "requests_app/status_lost_link_sent.html")
-
-
-@require_POST
-def status_more_details(http_request: HttpRequest, reference: str) -> HttpResponse:
-    """The person gives one more detail so we can match them against our records."""
-    request = _request_for_session(http_request, reference)
-    form = MoreDetailsForm(http_request.POST)
-    if not ratelimit.allow("code_per_request", f"details:{request.pk}"):
-        form.is_valid()
-        form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
-    elif form.is_valid():
-        try:
-            decision = identity_services.verification_add_details(request=request, identifiers=form.cleaned_data)
-        except identity_services.VerificationError as error:
-            form.add_error(None, str(error))
-        else:
-            if decision.verified:
-                messages.success(http_request, _("Thank you. We have confirmed your identity."))
-            elif decision.step == "document":
-                messages.info(http_request, _("We could not match these details. Please send us a document instead."))
-            else:
-                messages.info(http_request, _("These details do not match what we hold. Please check and try again."))
-            return redirect("requests_app:status_detail", reference=reference)
-    return _render_status(http_request, request, status=400, details_form=form)

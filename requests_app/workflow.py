@@ -1,17 +1,33 @@
 """The request lifecycle: every allowed move in one table, and the one function that makes it.
 
-Nothing else in the code base assigns ``DataSubjectRequest.status``. The
-function locks the row, treats a repeat as a no-op, refuses an illegal move
-and writes the move to the request's audit trail.
+Nothing else in the code base assigns ``DataSubjectRequest.status``. ``transition`` is the guarded setter of
+``requests_app.lifecycle`` for requests: it locks the row, treats a repeat as a no-op, refuses an illegal move,
+sets the fields that move with the status, writes the move to the audit trail, and after the commit sends the
+``request_status_changed`` domain event (IDs only) for the apps built above the request core.
 """
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from .models import DataSubjectRequest, EventKind, RequestEvent, Status
+from .lifecycle import IllegalTransition, Lifecycle, Move
+from .models import DataSubjectRequest, EventKind, Status
+from .signals import request_status_changed
+
+__all__ = [
+    "EXTENDABLE_STATUSES",
+    "OPEN_STATUSES",
+    "REQUEST_LIFECYCLE",
+    "TERMINAL_STATUSES",
+    "TRANSITIONS",
+    "IllegalTransition",
+    "TransitionResult",
+    "can_transition",
+    "transition",
+]
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     Status.AWAITING_EMAIL_CONFIRMATION: frozenset(
@@ -49,28 +65,16 @@ EXTENDABLE_STATUSES = frozenset(
     {Status.AWAITING_IDENTITY_VERIFICATION, Status.IN_PROGRESS, Status.AWAITING_CLARIFICATION}
 )
 
+REQUEST_LIFECYCLE = Lifecycle(
+    name="request", model=DataSubjectRequest, transitions=TRANSITIONS, event_kind=EventKind.STATUS_CHANGED
+)
 
-class IllegalTransition(Exception):
-    """The request cannot move from its current status to the one asked for."""
-
-    def __init__(self, from_status: str, to_status: str) -> None:
-        self.from_status = from_status
-        self.to_status = to_status
-        super().__init__(f"A request cannot move from {from_status!r} to {to_status!r}.")
-
-
-@dataclass(frozen=True)
-class TransitionResult:
-    request: DataSubjectRequest
-    event: RequestEvent | None  # None when the request was already in that status
-
-    @property
-    def changed(self) -> bool:
-        return self.event is not None
+# A move of the request: ``result.obj`` (also ``result.request``) is the caller's refreshed instance.
+TransitionResult = Move
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
-    return to_status in TRANSITIONS.get(from_status, frozenset())
+    return REQUEST_LIFECYCLE.can_move(from_status, to_status)
 
 
 def transition(
@@ -80,36 +84,25 @@ def transition(
     actor: AbstractBaseUser | None = None,
     actor_kind: str,
     reason: str = "",
-) -> TransitionResult:
+    changes: Mapping[str, Any] | None = None,
+) -> Move:
     """Move ``request`` to ``to_status`` and record who did it and why.
 
-    The row is re-read under a lock so two concurrent moves cannot both pass
-    the check; the caller's instance is refreshed with the stored values.
+    ``changes`` are the fields that move with the status (an outcome, a refusal ground, the clock), saved with it.
     """
-    with transaction.atomic():
-        locked = DataSubjectRequest.objects.select_for_update().get(pk=request.pk)
-        if locked.status == to_status:
-            _copy_into(request, locked)
-            return TransitionResult(request=request, event=None)
-        if not can_transition(locked.status, to_status):
-            raise IllegalTransition(locked.status, to_status)
-        from_status = locked.status
-        locked.status = to_status
-        locked.closed_at = timezone.now() if to_status in TERMINAL_STATUSES else None
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
-        event = RequestEvent.objects.create(
-            request=locked,
-            kind=EventKind.STATUS_CHANGED,
-            from_status=from_status,
-            to_status=to_status,
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_kind=actor_kind,
-            reason=reason,
+    changes = {"closed_at": timezone.now() if to_status in TERMINAL_STATUSES else None, **(changes or {})}
+    result = REQUEST_LIFECYCLE.move(
+        request, to_status, actor=actor, actor_kind=actor_kind, reason=reason, changes=changes
+    )
+    if result.changed:
+        request_id, from_status, event_id = request.pk, result.from_status, result.event.pk
+        transaction.on_commit(
+            lambda: request_status_changed.send(
+                sender=DataSubjectRequest,
+                request_id=request_id,
+                from_status=from_status,
+                to_status=to_status,
+                event_id=event_id,
+            )
         )
-        _copy_into(request, locked)
-        return TransitionResult(request=request, event=event)
-
-
-def _copy_into(target: DataSubjectRequest, source: DataSubjectRequest) -> None:
-    for field in DataSubjectRequest._meta.concrete_fields:
-        setattr(target, field.attname, getattr(source, field.attname))
+    return result

@@ -6,8 +6,9 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from identity.services import email_code_issue
+from identity import services as identity_services
 from requests_app import services
+from requests_app.confirmation import email_code_issue
 from requests_app.models import DataSubjectRequest, RequesterRole, Right
 
 
@@ -51,7 +52,7 @@ def confirmed_request(**kwargs) -> DataSubjectRequest:
     """A request whose e-mail is confirmed: awaiting identity (or in progress, by policy)."""
     request = submitted_request(**kwargs)
     code = email_code_issue(request=request)
-    services.request_confirm_email(request=request, code=code)
+    identity_services.request_confirm_email(request=request, code=code)
     request.refresh_from_db()
     return request
 

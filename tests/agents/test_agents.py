@@ -11,8 +11,9 @@ from django.urls import reverse
 from PIL import Image
 
 from agents import services as agent_services
-from agents.models import Agent, SubjectConfirmation
+from agents.models import Agent
 from identity import services as identity_services
+from identity.models import SubjectConfirmation
 from requests_app.models import DataSubjectRequest, DocumentPurpose, EventKind, RefusalGround, Status
 from tests.factories import StaffUserFactory
 
@@ -155,7 +156,7 @@ def test_an_agent_files_for_a_subject_who_is_asked_to_confirm(client, mailoutbox
     assert response["Location"] == reverse("agents:dashboard")
 
     request = DataSubjectRequest.objects.get()
-    assert request.agent == agent
+    assert request.agent_filing.agent == agent
     assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
     assert request.documents.get().purpose == DocumentPurpose.AUTHORITY
     assert request.details["agent"]["subject_name"] == "Pat Client"

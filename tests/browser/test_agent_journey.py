@@ -6,7 +6,7 @@ import re
 import pytest
 from PIL import Image
 
-from agents.models import SubjectConfirmation
+from identity.models import SubjectConfirmation
 from requests_app.models import DataSubjectRequest, Status
 
 from .support import assert_accessible, confirmation_code, emails_to

@@ -5,8 +5,8 @@ import logging
 import pytest
 from django.urls import reverse
 
-from identity.services import email_code_issue
 from requests_app import services
+from requests_app.confirmation import email_code_issue
 from requests_app.models import DataSubjectRequest, Outcome
 from tests.factories import StaffUserFactory
 

@@ -14,7 +14,7 @@ from identity import services as identity_services
 from identity.models import EvidenceCheck, IdentityVerification, VerificationPolicy, VerificationStep
 from identity.policy import policy_get
 from organisation.selectors import organisation_get
-from requests_app import services
+from requests_app.confirmation import email_code_issue
 from requests_app.models import (
     DocumentPurpose,
     EventKind,
@@ -56,7 +56,9 @@ def _png() -> SimpleUploadedFile:
 
 
 def _upload(request):
-    return services.request_evidence_upload(request=request, document=_png(), purpose=DocumentPurpose.IDENTITY_EVIDENCE)
+    return identity_services.request_evidence_upload(
+        request=request, document=_png(), purpose=DocumentPurpose.IDENTITY_EVIDENCE
+    )
 
 
 # --- What the policy asks for ---------------------------------------------------------------
@@ -311,7 +313,7 @@ def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer
     from requests_app.models import DataSubjectRequest
 
     request = DataSubjectRequest.objects.get()
-    code = identity_services.email_code_issue(request=request)
+    code = email_code_issue(request=request)
     client.post(status_url + "confirm-email/", {"code": code})
     request.refresh_from_db()
     assert request.identity_verification.step == VerificationStep.MORE_DETAILS

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from requests_app import services, tasks
+from requests_app import correspondence, tasks
 from requests_app.models import DataSubjectRequest, EventKind, Message
 from tests.factories import submitted_request
 
@@ -44,7 +44,7 @@ def test_an_email_still_undeliverable_at_its_last_retry_is_recorded_and_left_to_
     assert not request.events.filter(kind=EventKind.MESSAGE_SENT).exists()
     # Staff take it from here: the sweep for messages that were never queued does not start another round.
     assert message.delivery_failed_at is not None
-    assert services.undelivered_messages_sweep(now=_later()) == 0
+    assert correspondence.undelivered_messages_sweep(now=_later()) == 0
 
 
 # --- The broker is down when a request is filed ---------------------------------------------------
@@ -60,7 +60,7 @@ FORM = {
 
 
 def _later():
-    return timezone.now() + services.UNDELIVERED_AFTER + timedelta(minutes=1)
+    return timezone.now() + correspondence.UNDELIVERED_AFTER + timedelta(minutes=1)
 
 
 @pytest.mark.django_db(transaction=True)  # commits as in production: the e-mail is queued inside the request
@@ -78,15 +78,15 @@ def test_a_broker_outage_does_not_stop_a_request_being_filed_and_its_email_goes_
     assert mailoutbox == []
 
     # A sweep before the delivery task's own retries could have run leaves it alone ...
-    assert services.undelivered_messages_sweep() == 0
+    assert correspondence.undelivered_messages_sweep() == 0
     # ... and the next one after them, with the broker back, sends it.
-    assert services.undelivered_messages_sweep(now=_later()) == 1
+    assert correspondence.undelivered_messages_sweep(now=_later()) == 1
 
     message.refresh_from_db()
     assert message.sent_at is not None
     assert [m.to for m in mailoutbox] == [["grace@example.com"]]
     # Sent once, however often the sweep runs.
-    assert services.undelivered_messages_sweep(now=_later()) == 0
+    assert correspondence.undelivered_messages_sweep(now=_later()) == 0
     assert len(mailoutbox) == 1
 
 
@@ -100,7 +100,7 @@ def test_the_sweep_stops_at_the_first_message_while_the_broker_is_still_down(
     caplog.clear()
 
     with down:
-        assert services.undelivered_messages_sweep(now=_later()) == 0
+        assert correspondence.undelivered_messages_sweep(now=_later()) == 0
 
     first = Message.objects.earliest("pk").pk
     assert [r.getMessage() for r in caplog.records] == [

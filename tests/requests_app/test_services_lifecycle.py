@@ -15,12 +15,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dsar_portal.crypto import email_lookup_hash
-from identity.models import EmailConfirmation
-from identity.services import CodeCheck, email_code_check
+from dsar_portal.onetime import CodeCheck
+from identity import services as identity_services
 from organisation.selectors import organisation_get
-from requests_app import services, tasks
+from requests_app import correspondence, services, tasks
+from requests_app.confirmation import email_code_check
 from requests_app.models import (
     DataSubjectRequest,
+    EmailConfirmation,
     EventKind,
     Message,
     MessageKind,
@@ -176,7 +178,7 @@ def test_the_right_code_confirms_and_an_access_request_moves_to_identity_checks(
     code = code_in(mail.outbox[-1])
     mail.outbox.clear()
 
-    result = services.request_confirm_email(request=request, code=code)
+    result = identity_services.request_confirm_email(request=request, code=code)
 
     assert result is CodeCheck.CONFIRMED
     request.refresh_from_db()
@@ -196,7 +198,7 @@ def test_the_right_code_puts_an_objection_to_direct_marketing_straight_into_prog
     code = code_in(mail.outbox[-1])
     mail.outbox.clear()
 
-    assert services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
 
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
@@ -210,21 +212,23 @@ def test_a_wrong_code_is_refused_and_counted():
     code = code_in(mail.outbox[-1])
     wrong = "000000" if code != "000000" else "111111"
 
-    assert services.request_confirm_email(request=request, code=wrong) is CodeCheck.WRONG
+    assert identity_services.request_confirm_email(request=request, code=wrong) is CodeCheck.WRONG
 
     request.refresh_from_db()
     assert request.status == Status.AWAITING_EMAIL_CONFIRMATION
     assert EmailConfirmation.objects.get(request=request, retired_at=None).attempts == 1
     assert request.events.filter(kind=EventKind.EMAIL_CODE_FAILED).count() == 1
     # The right code still works afterwards.
-    assert services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
 
 
 def test_a_code_with_spaces_typed_in_still_works():
     request = services.request_submit(submission=_private_submission())
     code = code_in(mail.outbox[-1])
 
-    assert services.request_confirm_email(request=request, code=f" {code[:3]} {code[3:]} ") is CodeCheck.CONFIRMED
+    assert (
+        identity_services.request_confirm_email(request=request, code=f" {code[:3]} {code[3:]} ") is CodeCheck.CONFIRMED
+    )
 
 
 def test_an_expired_code_no_longer_works():
@@ -232,7 +236,7 @@ def test_an_expired_code_no_longer_works():
     code = code_in(mail.outbox[-1])
     EmailConfirmation.objects.filter(request=request).update(expires_at=timezone.now() - timedelta(seconds=1))
 
-    assert services.request_confirm_email(request=request, code=code) is CodeCheck.EXPIRED
+    assert identity_services.request_confirm_email(request=request, code=code) is CodeCheck.EXPIRED
 
     request.refresh_from_db()
     assert request.status == Status.AWAITING_EMAIL_CONFIRMATION
@@ -244,9 +248,9 @@ def test_after_the_maximum_attempts_even_the_right_code_is_refused(settings):
     code = code_in(mail.outbox[-1])
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(settings.DSAR_EMAIL_CODE_MAX_ATTEMPTS):
-        assert services.request_confirm_email(request=request, code=wrong) is CodeCheck.WRONG
+        assert identity_services.request_confirm_email(request=request, code=wrong) is CodeCheck.WRONG
 
-    assert services.request_confirm_email(request=request, code=code) is CodeCheck.EXPIRED
+    assert identity_services.request_confirm_email(request=request, code=code) is CodeCheck.EXPIRED
 
     request.refresh_from_db()
     assert request.status == Status.AWAITING_EMAIL_CONFIRMATION
@@ -266,17 +270,17 @@ def test_a_new_code_cannot_be_asked_for_again_straight_away():
     new_code = code_in(mail.outbox[-1])
     _assert_plain_and_private(mail.outbox[-1], request)
     if new_code != first_code:
-        assert services.request_confirm_email(request=request, code=first_code) is not CodeCheck.CONFIRMED
-    assert services.request_confirm_email(request=request, code=new_code) is CodeCheck.CONFIRMED
+        assert identity_services.request_confirm_email(request=request, code=first_code) is not CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=new_code) is CodeCheck.CONFIRMED
 
 
 def test_a_code_works_only_once():
     request = services.request_submit(submission=marketing_objection(name=NAME, email=EMAIL))
     code = code_in(mail.outbox[-1])
-    assert services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=code) is CodeCheck.CONFIRMED
     sent = len(mail.outbox)
 
-    assert services.request_confirm_email(request=request, code=code) is not CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=code) is not CodeCheck.CONFIRMED
     assert email_code_check(request=request, code=code) is CodeCheck.EXPIRED
 
     request.refresh_from_db()
@@ -512,8 +516,8 @@ def test_the_stored_message_never_holds_the_code_or_the_link_but_the_email_does(
     stored = Message.objects.get(request=request, kind=MessageKind.EMAIL_CONFIRMATION)
     assert code not in stored.body
     assert token not in stored.body
-    assert services.CODE_PLACEHOLDER in stored.body
-    assert services.LINK_PLACEHOLDER in stored.body
+    assert correspondence.CODE_PLACEHOLDER in stored.body
+    assert correspondence.LINK_PLACEHOLDER in stored.body
 
     # The status page, which shows the stored messages, shows neither.
     page = client.get(link_path, follow=True)
@@ -559,7 +563,7 @@ def test_unconfirmed_requests_are_reminded_then_closed_once(settings):
     assert closed.subject.startswith("Your request has been closed")
     _assert_plain_and_private(closed, request)
     # A closed request can no longer be confirmed.
-    assert services.request_confirm_email(request=request, code=new_code) is not CodeCheck.CONFIRMED
+    assert identity_services.request_confirm_email(request=request, code=new_code) is not CodeCheck.CONFIRMED
 
 
 def test_the_sweep_leaves_confirmed_requests_alone():

@@ -44,7 +44,9 @@ def _file(client, right: str = "access", **data) -> tuple[DataSubjectRequest, st
 
 
 def _url(request: DataSubjectRequest, name: str = "status_detail") -> str:
-    return reverse(f"requests_app:{name}", args=[request.reference])
+    # The steps identity asks of the person are identity's pages on the same status page.
+    app = "identity" if name in {"status_confirm_email", "status_upload", "status_more_details"} else "requests_app"
+    return reverse(f"{app}:{name}", args=[request.reference])
 
 
 def _emails_for(request: DataSubjectRequest) -> list:

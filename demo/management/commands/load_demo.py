@@ -13,8 +13,11 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from identity import services as identity_services
+from identity.services import demo_customer_save
 from organisation.selectors import organisation_get
 from requests_app import services
+from requests_app.confirmation import email_code_issue
 from requests_app.models import DataSubjectRequest, Outcome, RefusalGround, Right
 
 DPO_USERNAME = "dpo"
@@ -45,8 +48,6 @@ class Command(BaseCommand):
 
     def _customers(self) -> None:
         """Customer records the demo records matcher checks requesters against."""
-        from identity.services import demo_customer_save
-
         for number, name, email, phone, postcode in DEMO_CUSTOMERS:
             demo_customer_save(customer_number=number, name=name, email=email, phone=phone, postcode=postcode)
 
@@ -89,10 +90,8 @@ class Command(BaseCommand):
         )
 
     def _confirm(self, request: DataSubjectRequest) -> None:
-        from identity.services import email_code_issue
-
         code = email_code_issue(request=request)
-        services.request_confirm_email(request=request, code=code)
+        identity_services.request_confirm_email(request=request, code=code)
 
     def _requests(self, dpo) -> None:
         waiting = self._submit(Right.RESTRICTION, "Rosa Mendes", 0, {"restriction_ground": "accuracy_contested"})

@@ -1,4 +1,8 @@
-"""Secrets handed to people (codes, link tokens): random, stored only as keyed hashes."""
+"""Secrets handed to people (one-time codes, link tokens): random, stored only as keyed hashes.
+
+The kernel's kit for every app that sends someone a code or a link: requesters confirming their e-mail address,
+agents signing in. ``OneTimeCode`` is the abstract row each app extends with what the code belongs to.
+"""
 
 import enum
 import hashlib
@@ -6,7 +10,7 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -32,6 +36,23 @@ def secret_hash(value: str, *, purpose: str) -> str:
 def secret_matches(value: str, stored_hash: str, *, purpose: str) -> bool:
     # Constant time, so response timing reveals nothing about the stored code.
     return hmac.compare_digest(secret_hash(value, purpose=purpose), stored_hash)
+
+
+class OneTimeCode(models.Model):
+    """A code sent to someone's e-mail address: only a keyed hash is stored; single use,
+    expiring in minutes, a handful of attempts. Issuing a new code retires the earlier
+    ones. Checked by one_time_code_check."""
+
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
 
 
 class CodeCheck(enum.Enum):

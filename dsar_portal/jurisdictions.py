@@ -1,0 +1,50 @@
+"""The jurisdictions whose data protection law and public holidays the portal knows: ISO 3166 codes and names.
+
+In the kernel because both the organisation (where it operates) and the request clock (``requests_app.deadlines``)
+need them.
+"""
+
+UK_LABELS: dict[str, str] = {
+    "GB-ENG": "England",
+    "GB-WLS": "Wales",
+    "GB-SCT": "Scotland",
+    "GB-NIR": "Northern Ireland",
+}
+
+# EU member states and the EEA EFTA states (ISO 3166-1 alpha-2 codes; note
+# Greece is "GR" in ISO 3166, not the EU's "EL").
+EU_EEA_LABELS: dict[str, str] = {
+    "AT": "Austria",
+    "BE": "Belgium",
+    "BG": "Bulgaria",
+    "HR": "Croatia",
+    "CY": "Cyprus",
+    "CZ": "Czechia",
+    "DK": "Denmark",
+    "EE": "Estonia",
+    "FI": "Finland",
+    "FR": "France",
+    "DE": "Germany",
+    "GR": "Greece",
+    "HU": "Hungary",
+    "IE": "Ireland",
+    "IT": "Italy",
+    "LV": "Latvia",
+    "LT": "Lithuania",
+    "LU": "Luxembourg",
+    "MT": "Malta",
+    "NL": "Netherlands",
+    "PL": "Poland",
+    "PT": "Portugal",
+    "RO": "Romania",
+    "SK": "Slovakia",
+    "SI": "Slovenia",
+    "ES": "Spain",
+    "SE": "Sweden",
+    "IS": "Iceland",
+    "LI": "Liechtenstein",
+    "NO": "Norway",
+}
+
+SUPPORTED_JURISDICTIONS: dict[str, str] = {**UK_LABELS, **EU_EEA_LABELS}
+"""Jurisdiction code (ISO 3166) -> human-readable label."""

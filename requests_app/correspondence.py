@@ -1,0 +1,235 @@
+"""Correspondence with the requester: messages on the status page, the e-mails that carry them, status links.
+
+A message is stored with the change that caused it and e-mailed by a task after the transaction commits. The
+stored body is what the person reads on their status page; the secrets an e-mail carries (a link to the status
+page, a confirmation code) are made when it is sent and never stored in the clear.
+
+Sending happens in three steps so that no database transaction and no row lock is held while the mail server is
+talked to, and so that a commit that fails after a successful send never leads to a second e-mail with a
+different code or link:
+
+1. *prepare* (one short transaction): claim the message for a few minutes, and make its secrets once: the link's
+   and code's hashes are stored as usual, the secrets themselves kept encrypted on the message until it is sent;
+2. *send* the e-mail, outside any transaction;
+3. *record* (one short transaction): mark it sent, forget the secrets, write the audit event.
+
+A retry after step 3 failed finds the same secrets and sends the same e-mail again; a second worker given the same
+message while the first holds its claim sends nothing.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dsar_portal.onetime import new_link_token, secret_hash
+from organisation.selectors import organisation_get
+
+from . import tasks
+from .audit import SYSTEM, event_record
+from .confirmation import email_code_issue
+from .models import DataSubjectRequest, EventKind, Message, MessageKind, StatusLink
+
+logger = logging.getLogger(__name__)
+
+STATUS_LINK_LIFETIME = timedelta(days=365)
+# Links live at once per request: each e-mail brings a new one, and the oldest beyond this are revoked, so links
+# forwarded or left in old mailboxes stop working.
+MAX_LIVE_STATUS_LINKS = 3
+# How long one worker holds a message while it talks to the mail server (longer than EMAIL_TIMEOUT).
+SENDING_CLAIM = timedelta(minutes=5)
+# A message not sent this long after it was stored was never queued. Longer than a delivery task's own retries
+# take (8, backing off up to 30 minutes), so the sweep does not start a second round of them.
+UNDELIVERED_AFTER = timedelta(hours=3)
+# Shown on the status page in place of secrets that went only into the e-mail;
+# the task puts the real link and code in their place when it sends.
+LINK_PLACEHOLDER = "[your private link: in the e-mail we sent you]"
+CODE_PLACEHOLDER = "[your code: in the e-mail we sent you]"
+
+
+def message_new(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+    """A message for the status page, not yet stored: the e-mail carries only the name and the reference.
+
+    Everything else is on the status page behind the link.
+    """
+    context = {
+        "request": request,
+        "organisation": organisation or organisation_get(),
+        "status_url": LINK_PLACEHOLDER,
+        "code": CODE_PLACEHOLDER,
+        "code_ttl_minutes": settings.DSAR_EMAIL_CODE_TTL_MINUTES,
+        **(extra or {}),
+    }
+    return Message(
+        request=request,
+        direction=Message.Direction.TO_REQUESTER,
+        kind=kind,
+        subject=f"{MessageKind(kind).label} ({request.reference})",
+        body=render_to_string(f"requests_app/emails/{kind}.txt", context).strip(),
+    )
+
+
+def message_enqueue(message: Message) -> None:
+    """E-mail a stored message once the transaction commits. The audit event is written when the e-mail has
+    really gone (message_deliver), not when it is queued."""
+    transaction.on_commit(lambda: message_queue(message.pk))
+
+
+def message_queue(message_id: int) -> bool:
+    """Queue the e-mail task; False if it could not be queued.
+
+    What the message belongs to is already stored, so a broker that is down
+    (or, without one, an e-mail server that refuses) must not turn into an
+    error page: the message waits for undelivered_messages_sweep.
+    """
+    try:
+        tasks.deliver_message.delay(message_id)
+    except Exception as error:  # noqa: BLE001 - any failure here is recovered by the sweep
+        # The type only: an e-mail server's error can name the address.
+        logger.error(
+            "message %s not queued (%s); the undelivered-messages sweep will queue it", message_id, type(error).__name__
+        )
+        return False
+    return True
+
+
+def message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+    """Store a message for the status page and e-mail it after the transaction commits."""
+    message = message_new(request, kind, extra, organisation=organisation)
+    message.save(force_insert=True)
+    message_enqueue(message)
+    return message
+
+
+def message_deliver(*, message_id: int) -> bool:
+    """E-mail a stored message; a second run sends nothing. Returns whether it sent."""
+    prepared = _delivery_prepare(message_id)
+    if prepared is None:
+        return False
+    message, body, address = prepared
+    try:
+        EmailMessage(subject=message.subject, body=body, to=[address]).send()
+    except Exception:
+        # Let the retry (or the sweep) take it at once rather than after the claim runs out.
+        Message.objects.filter(pk=message_id, sent_at=None).update(sending_until=None)
+        raise
+    _delivery_record(message)
+    logger.info("message %s for request %s sent", message.pk, message.request_id)
+    return True
+
+
+def _delivery_prepare(message_id: int) -> tuple[Message, str, str] | None:
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(of=("self",))
+            .select_related("request")
+            .filter(pk=message_id, sent_at=None, direction=Message.Direction.TO_REQUESTER)
+            .filter(Q(sending_until=None) | Q(sending_until__lte=now))
+            .first()
+        )
+        if message is None:
+            return None
+        secrets = dict(message.pending_secrets or {})
+        if not secrets:
+            # Made once per message: a retry after a failed commit sends the same link and code.
+            secrets["link"] = status_link_mint(request=message.request, now=now)
+            if CODE_PLACEHOLDER in message.body:
+                secrets["code"] = email_code_issue(request=message.request)
+        message.pending_secrets = secrets
+        message.sending_until = now + SENDING_CLAIM
+        message.save(update_fields=["pending_secrets", "sending_until"])
+    body = message.body.replace(
+        LINK_PLACEHOLDER, settings.DSAR_PUBLIC_URL + reverse("requests_app:status_link", args=[secrets["link"]])
+    )
+    if "code" in secrets:
+        body = body.replace(CODE_PLACEHOLDER, secrets["code"])
+    return message, body, message.request.requester_email
+
+
+def _delivery_record(message: Message) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        marked = Message.objects.filter(pk=message.pk, sent_at=None).update(
+            sent_at=now, sending_until=None, pending_secrets={}
+        )
+        if marked:
+            event_record(
+                request_id=message.request_id,
+                kind=EventKind.MESSAGE_SENT,
+                actor_kind=SYSTEM,
+                reason=str(MessageKind(message.kind).label),
+            )
+
+
+def message_delivery_failed(*, message_id: int, error: str) -> None:
+    """Record that an e-mail could not be delivered after every retry (no personal data: the error's type)."""
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None or message.sent_at is not None:
+        return
+    Message.objects.filter(pk=message_id).update(delivery_failed_at=timezone.now(), sending_until=None)
+    event_record(
+        request_id=message.request_id,
+        kind=EventKind.MESSAGE_FAILED,
+        actor_kind=SYSTEM,
+        reason=f"{MessageKind(message.kind).label}: {error}",
+    )
+    logger.error("message %s for request %s could not be delivered: %s", message.pk, message.request_id, error)
+
+
+def undelivered_messages_sweep(*, now=None) -> int:
+    """Queue again the messages to requesters that were stored but never sent nor given up on.
+
+    That happens when the broker was down as they were stored, or a task was
+    lost. Returns how many were queued; stops at the first that cannot be (the
+    broker is still down: the next run tries again). A repeat is harmless:
+    message_deliver sends a message once.
+    """
+    now = now or timezone.now()
+    waiting = Message.objects.filter(
+        direction=Message.Direction.TO_REQUESTER,
+        sent_at=None,
+        delivery_failed_at=None,
+        created_at__lte=now - UNDELIVERED_AFTER,
+    ).order_by("pk")
+    queued = 0
+    for message_id in waiting.values_list("pk", flat=True):
+        if not message_queue(message_id):
+            break
+        queued += 1
+    return queued
+
+
+# --- Status links ------------------------------------------------------------------------------------------
+
+
+def status_link_mint(*, request: DataSubjectRequest, now=None) -> str:
+    """A new bearer link to the request's status page; returns the token (stored only as a hash).
+
+    At most MAX_LIVE_STATUS_LINKS stay live per request: minting one revokes the oldest beyond that.
+    """
+    now = now or timezone.now()
+    token = new_link_token()
+    StatusLink.objects.create(
+        request=request,
+        token_hash=secret_hash(token, purpose=StatusLink.TOKEN_PURPOSE),
+        expires_at=now + STATUS_LINK_LIFETIME,
+    )
+    live = StatusLink.objects.filter(request=request, revoked_at=None, expires_at__gt=now)
+    live = live.order_by("-created_at", "-pk")
+    stale = list(live.values_list("pk", flat=True)[MAX_LIVE_STATUS_LINKS:])
+    if stale:
+        StatusLink.objects.filter(pk__in=stale).update(revoked_at=now)
+    return token
+
+
+def status_links_revoke(*, request_id: int, now=None) -> int:
+    """End every live link to a request's status page (when its case file reaches the end of its retention, or
+    when a link was sent to the wrong place). Returns how many were ended."""
+    return StatusLink.objects.filter(request_id=request_id, revoked_at=None).update(revoked_at=now or timezone.now())

@@ -1,0 +1,63 @@
+"""The requester's status page, and the one place apps above the request core add to it.
+
+The request core knows its own part of the page (status, dates, messages, the reply and withdraw forms). What a
+person must do while an app above is waiting for them (confirm their address and prove who they are, in
+``identity``) is a *panel* that app registers here when Django starts (``AppConfig.ready``): for a status, a
+template and a function giving its context. The core never imports those apps; it asks this registry.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from . import selectors, status_access
+from .forms import ClarificationReplyForm
+from .models import DataSubjectRequest, Status
+
+
+@dataclass(frozen=True)
+class StatusPanel:
+    """What a person sees and does, for one status, on the status page."""
+
+    template_name: str
+    # (the browser's request, the data subject request, forms bound by a failed POST) -> template context
+    context: Callable[[HttpRequest, DataSubjectRequest, dict], dict]
+
+
+_panels: dict[str, StatusPanel] = {}
+
+
+def panel_register(status: str, panel: StatusPanel) -> None:
+    """Show ``panel`` under "What happens next" while a request has ``status`` (one panel per status)."""
+    _panels[status] = panel
+
+
+def request_for_browser(http_request: HttpRequest, reference: str) -> DataSubjectRequest:
+    """The request behind a status page, only if this browser was given access to it."""
+    if not status_access.is_granted(http_request, reference):
+        # Same answer as an unknown reference: a reference alone reveals nothing.
+        raise Http404
+    return get_object_or_404(DataSubjectRequest, reference=reference)
+
+
+def render_status_page(
+    http_request: HttpRequest, request: DataSubjectRequest, *, status: int = 200, **bound_forms
+) -> HttpResponse:
+    """The whole status page; ``bound_forms`` are forms from a failed POST, shown with what was typed."""
+    today = timezone.localdate()
+    panel = _panels.get(request.status)
+    context = {
+        "request_obj": request,
+        "Status": Status,
+        "messages_list": selectors.request_messages(request=request),
+        "paused_days_so_far": selectors.paused_days_so_far(request=request, today=today),
+        "reply_form": bound_forms.get("reply_form") or ClarificationReplyForm(),
+        "documents": request.documents.filter(deleted_at=None),
+        "next_step_template": panel.template_name if panel else None,
+    }
+    if panel is not None:
+        context.update(panel.context(http_request, request, bound_forms))
+    return render(http_request, "requests_app/status_detail.html", context, status=status)
