@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # The kernel: its management commands (run_scheduled_jobs).
+    "dsar_portal",
     "organisation",
     "agents",
     "requests_app",
@@ -196,6 +198,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
+# The one list of periodic jobs: beat runs it on its schedule, and `manage.py run_scheduled_jobs` (from cron,
+# where there is no beat) runs each entry once.
 CELERY_BEAT_SCHEDULE = {
     "queue-undelivered-messages-again": {
         "task": "requests_app.tasks.resend_undelivered_messages",
