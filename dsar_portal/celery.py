@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery, Task
+from celery.app.registry import TaskRegistry
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsar_portal.settings")
 
@@ -25,3 +26,13 @@ class PortalTask(Task):
 app = Celery("dsar_portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def task_registry() -> TaskRegistry:
+    """Every task of every installed app, by name.
+
+    Task modules are discovered lazily, when a worker or beat starts; a process that is neither (a management
+    command, a test) loads them here the same way.
+    """
+    app.loader.import_default_modules()
+    return app.tasks

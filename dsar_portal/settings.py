@@ -112,8 +112,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
-    # The portal's apps, lowest layer first: each may import those above it in this list, never those below
-    # (import-linter checks it in CI; see the README's code map).
+    # The portal's apps, lowest layer first: each may import those before it in this list, never those after
+    # (import-linter checks it in CI; see the README's code map). The kernel is an app for its commands.
+    "dsar_portal",
     "organisation",
     "requests_app",
     "identity",
@@ -199,6 +200,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
+# The one list of periodic jobs: beat runs it on its schedule, and `manage.py run_scheduled_jobs` (from cron,
+# where there is no beat) runs each entry once.
 CELERY_BEAT_SCHEDULE = {
     "queue-undelivered-messages-again": {
         "task": "requests_app.tasks.resend_undelivered_messages",

@@ -1,5 +1,7 @@
 """A real Celery worker process, on Redis, delivers the portal's e-mail and records it in PostgreSQL."""
 
+import email
+import email.policy
 import os
 import subprocess
 import sys
@@ -8,12 +10,14 @@ import uuid
 from pathlib import Path
 
 import pytest
+from celery.backends.redis import RedisBackend
+from celery.result import AsyncResult
 from django.conf import settings
 from django.db import connection
 
 from dsar_portal.celery import app as celery_app
 from requests_app import tasks
-from requests_app.models import Message, MessageKind
+from requests_app.models import Message, MessageKind, StatusLink
 from tests.factories import submitted_request
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -22,11 +26,16 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _services_available() -> bool:
-    return connection.vendor == "postgresql" and bool(settings.CELERY_BROKER_URL)
+    return connection.vendor == "postgresql" and bool(settings.CELERY_BROKER_URL) and bool(settings.REDIS_URL)
 
 
 @pytest.fixture
 def real_worker(tmp_path):
+    """A worker process on its own queue, writing e-mail to files, and storing task results in Redis.
+
+    The portal ignores task results; the worker is given a result backend here so that the test can wait until the
+    worker has really finished a task it sent, instead of sleeping and hoping.
+    """
     if not _services_available():
         if os.environ.get("DSAR_REQUIRE_SERVICES"):
             pytest.fail("DSAR_REQUIRE_SERVICES is set but DATABASE_URL/REDIS_URL do not point at PostgreSQL/Redis")
@@ -48,6 +57,8 @@ def real_worker(tmp_path):
             "celery",
             "-A",
             "dsar_portal",
+            "--result-backend",
+            settings.REDIS_URL,
             "worker",
             "--pool=solo",
             "-Q",
@@ -66,7 +77,7 @@ def real_worker(tmp_path):
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     try:
-        yield mail_dir
+        yield mail_dir, RedisBackend(app=celery_app, url=settings.REDIS_URL)
     finally:
         celery_app.conf.task_default_queue = "celery"
         worker.terminate()
@@ -76,6 +87,17 @@ def real_worker(tmp_path):
             worker.kill()
             output, _ = worker.communicate()
         print(output[-4000:])
+
+
+def _sent_emails(mail_dir: Path) -> list[email.message.EmailMessage]:
+    """The e-mails the file backend wrote: one file per connection, messages separated by a line of dashes."""
+    separator = b"\n" + b"-" * 79 + b"\n"
+    return [
+        email.message_from_bytes(part, policy=email.policy.default)
+        for path in sorted(mail_dir.iterdir())
+        for part in path.read_bytes().split(separator)
+        if part.strip()
+    ]
 
 
 def _wait_for(predicate, timeout: float = 60.0) -> bool:
@@ -89,22 +111,35 @@ def _wait_for(predicate, timeout: float = 60.0) -> bool:
 
 def test_worker_sends_the_confirmation_email_and_marks_it_sent_in_postgres(real_worker):
     """Filing a request enqueues the e-mail after commit; a real worker sends it once, even if asked twice."""
+    mail_dir, results = real_worker
     request = submitted_request(email="worker@example.com", name="Wendy Worker")
     message = Message.objects.get(request=request, kind=MessageKind.EMAIL_CONFIRMATION)
 
     assert _wait_for(lambda: Message.objects.filter(pk=message.pk, sent_at__isnull=False).exists()), (
         "the worker did not deliver the message"
     )
-    mail_dir = real_worker
-    assert _wait_for(lambda: mail_dir.exists() and any(mail_dir.iterdir()))
-    sent = [path.read_text() for path in mail_dir.iterdir()]
+    sent = _sent_emails(mail_dir)
     assert len(sent) == 1
-    assert request.reference in sent[0]
+    # To the requester and no one else.
+    assert sent[0]["To"] == "worker@example.com"
+    assert sent[0]["Cc"] is None
+    assert request.reference in sent[0].get_content()
     # The worker wrote the audit event once the e-mail had really gone.
     assert request.events.filter(kind="message_sent").count() == 1
-    assert "worker@example.com" in sent[0]
+    message.refresh_from_db()
+    first_sent_at = message.sent_at
 
-    # A retry or duplicate delivery of the same task sends nothing more.
-    tasks.deliver_message.apply_async(args=[message.pk])
-    time.sleep(3)
-    assert len(list(mail_dir.iterdir())) == 1
+    # A retry or duplicate delivery of the same task sends nothing more: wait until the worker has run it.
+    duplicate = tasks.deliver_message.apply_async(args=[message.pk], ignore_result=False)
+    outcome = AsyncResult(duplicate.id, backend=results, app=celery_app)
+    try:
+        assert _wait_for(lambda: outcome.ready()), "the worker did not run the duplicate delivery"
+        assert outcome.successful()
+        assert outcome.result is False, "the worker sent the e-mail a second time"
+    finally:
+        outcome.forget()
+    assert len(_sent_emails(mail_dir)) == 1
+    assert request.events.filter(kind="message_sent").count() == 1
+    assert StatusLink.objects.filter(request=request).count() == 1
+    message.refresh_from_db()
+    assert message.sent_at == first_sent_at
