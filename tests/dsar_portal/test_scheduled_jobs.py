@@ -10,7 +10,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from dsar_portal.celery import task_registry
-from requests_app import services, tasks
+from requests_app import correspondence, tasks
 from requests_app.models import DataSubjectRequest, Message, MessageKind, Status
 from tests.factories import submitted_request
 
@@ -39,7 +39,7 @@ def _email_never_queued() -> Message:
         request = submitted_request(email="waiting@example.com")
     message = Message.objects.get(request=request, kind=MessageKind.EMAIL_CONFIRMATION)
     Message.objects.filter(pk=message.pk).update(
-        created_at=timezone.now() - services.UNDELIVERED_AFTER - timedelta(minutes=1)
+        created_at=timezone.now() - correspondence.UNDELIVERED_AFTER - timedelta(minutes=1)
     )
     return message
 
@@ -71,7 +71,7 @@ def test_a_failing_job_is_reported_and_the_others_still_run(settings, mailoutbox
     out, err = io.StringIO(), io.StringIO()
 
     with (
-        mock.patch.object(services, "undelivered_messages_sweep", side_effect=RuntimeError("boom")),
+        mock.patch.object(correspondence, "undelivered_messages_sweep", side_effect=RuntimeError("boom")),
         pytest.raises(CommandError, match="1 of 4 jobs failed: queue-undelivered-messages-again"),
     ):
         call_command("run_scheduled_jobs", stdout=out, stderr=err)
