@@ -112,6 +112,8 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # The kernel: its management commands (key rotation) know no app.
+    "dsar_portal",
     "organisation",
     "agents",
     "requests_app",
@@ -238,6 +240,10 @@ else:
 # Uploaded documents are encrypted and kept here, never under STATIC_ROOT and
 # never served by URL: staff views stream them after a permission check.
 PRIVATE_UPLOAD_DIR = Path(env("DSAR_PRIVATE_UPLOAD_DIR") or DATA_DIR / "private-uploads")
+# Documents stored before files had namespaces (dsar_portal/filestore.py) lie
+# directly in PRIVATE_UPLOAD_DIR; they belong to this namespace, and
+# rotate_encryption_keys moves them into it.
+FILESTORE_LEGACY_NAMESPACE = "documents"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
