@@ -179,15 +179,17 @@ def atomic(using: str | None = None, *, savepoint: bool = True, durable: bool = 
     """
     written: list[Path] = []
     token = _written.set((*_written.get(), written))
-    rolled_back = True
+    committed = False
     try:
         with transaction.atomic(using=using, savepoint=savepoint, durable=durable):
             yield
             # transaction.set_rollback(True) rolls back without an exception.
-            rolled_back = transaction.get_rollback(using=using)
+            marked_for_rollback = transaction.get_rollback(using=using)
+        # Only here has the commit (or the release of the savepoint) itself succeeded.
+        committed = not marked_for_rollback
     finally:
         _written.reset(token)
-        if rolled_back:
+        if not committed:
             _remove_quietly(written)
             if written:
                 logger.info("removed %s stored files after a rollback", len(written))
@@ -287,6 +289,35 @@ class _DecryptingReader(io.RawIOBase):
         super().close()
 
 
+class _Chunks:
+    """An iterator of plaintext pieces that closes its file when exhausted or closed (even if never started)."""
+
+    def __init__(self, stack: ExitStack, reader: BinaryIO, first: bytes, chunk_size: int) -> None:
+        self._stack = stack
+        self._reader = reader
+        self._next = first
+        self._chunk_size = chunk_size
+
+    def __iter__(self) -> _Chunks:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self._next
+        if not chunk:
+            self.close()
+            raise StopIteration
+        try:
+            self._next = self._reader.read(self._chunk_size)
+        except BaseException:
+            self.close()
+            raise
+        return chunk
+
+    def close(self) -> None:
+        self._next = b""
+        self._stack.close()
+
+
 class FileStore:
     """The encrypted files of one owner, kept in ``PRIVATE_UPLOAD_DIR/<namespace>/``."""
 
@@ -381,15 +412,7 @@ class FileStore:
         except BaseException:
             stack.close()
             raise
-        return self._rest(stack, reader, first, chunk_size)
-
-    @staticmethod
-    def _rest(stack: ExitStack, reader: BinaryIO, first: bytes, chunk_size: int) -> Iterator[bytes]:
-        with stack:
-            chunk = first
-            while chunk:
-                yield chunk
-                chunk = reader.read(chunk_size)
+        return _Chunks(stack, reader, first, chunk_size)
 
     def read_bytes(self, name: str) -> bytes:
         """The whole plaintext; only for files known to be small."""
@@ -480,6 +503,9 @@ class FileStore:
         legacy = path.parent != self.folder
         kid, current_format = self._sealing(name)
         if not legacy and current_format and kid == next(iter(_keys())):
+            if self.namespace == _legacy_namespace():
+                # A crash after an earlier rotation wrote this file but before it removed the flat-layout copy.
+                _remove_quietly([_root() / name])
             return False
         final = self.folder / name
         with self.open(name) as reader:

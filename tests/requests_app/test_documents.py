@@ -148,3 +148,19 @@ def test_the_orphan_sweep_task_can_run_twice(settings):
 
     assert sweep_orphan_document_files.delay().get() == 1
     assert sweep_orphan_document_files.delay().get() == 0
+
+
+def test_a_rotation_interrupted_after_moving_an_old_document_finishes_on_the_next_run(settings):
+    """A crash between writing the new file and removing the old flat-layout copy leaves no copy behind."""
+    old = parse_key_list(f"old:{generate_key()}")
+    settings.FIELD_ENCRYPTION_KEYS = old
+    legacy = _legacy_document(submitted_request(), settings, png_bytes())
+    flat_copy = (settings.PRIVATE_UPLOAD_DIR / legacy.storage_key).read_bytes()
+    settings.FIELD_ENCRYPTION_KEYS = {**parse_key_list(f"new:{generate_key()}"), **old}
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    (settings.PRIVATE_UPLOAD_DIR / legacy.storage_key).write_bytes(flat_copy)  # as if the crash came before removal
+
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+
+    assert not (settings.PRIVATE_UPLOAD_DIR / legacy.storage_key).exists()
+    assert documents.document_read(legacy) == png_bytes()
