@@ -113,7 +113,8 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "csp",
     # The portal's apps, lowest layer first: each may import those before it in this list, never those after
-    # (import-linter checks it in CI; see the README's code map). The kernel is an app for its commands.
+    # (import-linter checks it in CI; see the README's code map). The kernel is an app for its commands
+    # (run_scheduled_jobs, rotate_encryption_keys), which know no app.
     "dsar_portal",
     "organisation",
     "requests_app",
@@ -211,6 +212,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.sweep_unconfirmed_requests",
         "schedule": 60 * 60,
     },
+    # Encrypted files that no document refers to any more (a crash between writing and committing).
+    "sweep-orphan-document-files": {
+        "task": "requests_app.tasks.sweep_orphan_document_files",
+        "schedule": 60 * 60,
+    },
     "remind-and-close-unanswered-identity-checks": {
         "task": "identity.tasks.sweep_verification_timeouts",
         "schedule": 60 * 60,
@@ -244,6 +250,10 @@ else:
 # Uploaded documents are encrypted and kept here, never under STATIC_ROOT and
 # never served by URL: staff views stream them after a permission check.
 PRIVATE_UPLOAD_DIR = Path(env("DSAR_PRIVATE_UPLOAD_DIR") or DATA_DIR / "private-uploads")
+# Documents stored before files had namespaces (dsar_portal/filestore.py) lie
+# directly in PRIVATE_UPLOAD_DIR; they belong to this namespace, and
+# rotate_encryption_keys moves them into it.
+FILESTORE_LEGACY_NAMESPACE = "documents"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

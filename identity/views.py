@@ -7,7 +7,7 @@ written to the request's audit trail.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -79,9 +79,9 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
 @permission_required("identity.view_evidence", raise_exception=True)
 def evidence_document(http_request: HttpRequest, key: str) -> HttpResponse:
     document = get_object_or_404(RequestDocument, storage_key=f"{key}.bin", deleted_at=None)
-    data = document_store.document_read(document)
+    chunks = document_store.document_chunks(document)
     request_services.record_document_viewed(document=document, actor=http_request.user)
-    response = HttpResponse(data, content_type=document.content_type)
+    response = StreamingHttpResponse(chunks, content_type=document.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "no-store"
     # A PDF viewer must not run scripts from an uploaded file.

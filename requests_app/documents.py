@@ -1,22 +1,29 @@
 """Documents people send us: checked by their content, encrypted at rest, kept outside the web root.
 
+They live in the kernel's encrypted file store (dsar_portal/filestore.py), namespace ``documents``.
+
 A file's name and the browser's content type are claims, not facts: the type
 is decided from the bytes, images are decoded and bounded in pixels, PDFs are
 parsed and bounded in pages.
 """
 
 import io
+import logging
 import os
-import secrets
-import uuid
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar_portal import filestore
+from dsar_portal.filestore import FileStore
+
 from .models import DataSubjectRequest, RequestDocument
+
+logger = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PDF_PAGES = 30
@@ -96,62 +103,76 @@ def _check_image(data: bytes) -> None:
 
 # --- Storage -------------------------------------------------------------------------------
 
+# Longer than any transaction that stores a document: a younger file may belong to one not yet committed.
+ORPHAN_GRACE = timedelta(hours=1)
 
-def _storage_path(storage_key: str) -> str:
-    root = os.path.realpath(settings.PRIVATE_UPLOAD_DIR)
-    path = os.path.realpath(os.path.join(root, storage_key))
-    if not path.startswith(root + os.sep):
-        raise ValueError("storage key escapes the upload folder")
-    return path
-
-
-def _encrypt_bytes(data: bytes, associated: bytes) -> bytes:
-    kid, key = next(iter(settings.FIELD_ENCRYPTION_KEYS.items()))
-    nonce = secrets.token_bytes(12)
-    header = kid.encode().ljust(32, b"\0")
-    return header + nonce + AESGCM(key).encrypt(nonce, data, header + associated)
-
-
-def _decrypt_bytes(blob: bytes, associated: bytes) -> bytes:
-    header, nonce, ciphertext = blob[:32], blob[32:44], blob[44:]
-    kid = header.rstrip(b"\0").decode()
-    key = settings.FIELD_ENCRYPTION_KEYS[kid]
-    return AESGCM(key).decrypt(nonce, ciphertext, header + associated)
+_files = FileStore("documents")
 
 
 def document_store(*, request: DataSubjectRequest, upload: UploadedFile, purpose: str) -> RequestDocument:
-    """Validate, encrypt and store an upload; the caller records the audit event."""
+    """Validate, encrypt and store an upload; the caller records the audit event.
+
+    GDPR Art. 32: the file is encrypted at rest, its storage key bound into the ciphertext so files cannot
+    be swapped. Call it inside ``dsar_portal.filestore.atomic()``: if that transaction rolls back, the file
+    goes with it. Outside one, a failure here still removes it; a later rollback leaves it to
+    ``orphan_files_sweep``.
+    """
     content_type = validate_document(upload)
     upload.seek(0)
-    data = upload.read()
-    storage_key = f"{uuid.uuid4().hex}.bin"
-    path = _storage_path(storage_key)
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    # The storage key is bound into the ciphertext, so files cannot be swapped.
-    blob = _encrypt_bytes(data, storage_key.encode())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(blob)
-    return RequestDocument.objects.create(
-        request=request,
-        purpose=purpose,
-        original_name=os.path.basename(upload.name or "document")[:200],
-        content_type=content_type,
-        size=len(data),
-        storage_key=storage_key,
-    )
+    with filestore.atomic():
+        stored = _files.save(upload)
+        return RequestDocument.objects.create(
+            request=request,
+            purpose=purpose,
+            original_name=os.path.basename(upload.name or "document")[:200],
+            content_type=content_type,
+            size=stored.size,
+            storage_key=stored.name,
+        )
+
+
+def _readable_key(document: RequestDocument) -> str:
+    if document.deleted_at is not None:
+        raise FileNotFoundError("document deleted")
+    return document.storage_key
 
 
 def document_read(document: RequestDocument) -> bytes:
-    """Decrypted bytes of a stored document (callers check permission and record the view)."""
-    if document.deleted_at is not None:
-        raise FileNotFoundError("document deleted")
-    with open(_storage_path(document.storage_key), "rb") as handle:
-        return _decrypt_bytes(handle.read(), document.storage_key.encode())
+    """Decrypted bytes of a stored document (callers check permission and record the view).
+
+    Documents are bounded by MAX_DOCUMENT_BYTES; to stream, use ``document_chunks``.
+    """
+    return _files.read_bytes(_readable_key(document))
+
+
+def document_chunks(document: RequestDocument) -> Iterator[bytes]:
+    """The decrypted document in pieces, for a streaming response (callers check permission and record the view).
+
+    Raises FileDecryptionError before the first piece if the file was swapped or its key retired.
+    """
+    return _files.chunks(_readable_key(document))
 
 
 def document_erase_file(document: RequestDocument) -> None:
-    try:
-        os.remove(_storage_path(document.storage_key))
-    except FileNotFoundError:
-        pass
+    """Delete the stored file of a document; the caller marks the row deleted and records it."""
+    _files.delete(document.storage_key)
+
+
+def orphan_files_sweep(*, now: datetime | None = None) -> int:
+    """Delete document files no live document refers to, once older than ORPHAN_GRACE.
+
+    GDPR Art. 5(1)(e): a file whose transaction never committed (a crash between writing and
+    committing), or whose document was deleted, is personal data nothing tracks. Safe to run any number
+    of times.
+    """
+    now = now or timezone.now()
+
+    def referenced(names: list[str]) -> list[str]:
+        return list(
+            RequestDocument.objects.filter(storage_key__in=names, deleted_at=None).values_list("storage_key", flat=True)
+        )
+
+    removed = _files.sweep(older_than=now - ORPHAN_GRACE, referenced=referenced)
+    if removed:
+        logger.info("removed %s orphan document files", removed)
+    return removed

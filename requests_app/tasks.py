@@ -7,7 +7,7 @@ from celery import shared_task
 
 from dsar_portal.celery import PortalTask
 
-from . import correspondence, services
+from . import correspondence, documents, services
 
 logger = logging.getLogger(__name__)
 
@@ -44,3 +44,10 @@ def sweep_unconfirmed_requests() -> dict:
     reminded, closed = services.unconfirmed_requests_sweep()
     logger.info("unconfirmed sweep: %s reminded, %s closed", reminded, closed)
     return {"reminded": reminded, "closed": closed}
+
+
+@shared_task(acks_late=True)
+def sweep_orphan_document_files() -> int:
+    removed = documents.orphan_files_sweep()
+    logger.info("orphan document files removed: %s", removed)
+    return removed

@@ -218,7 +218,7 @@ def test_staff_without_the_permission_cannot_decide():
 def test_evidence_is_deleted_after_the_retention_period_keeping_only_the_record(settings):
     request = confirmed_request(email="stranger@example.com")
     document = _upload(request)
-    path = settings.PRIVATE_UPLOAD_DIR / document.storage_key
+    path = settings.PRIVATE_UPLOAD_DIR / "documents" / document.storage_key
     assert path.exists()
     assert b"\x89PNG" not in path.read_bytes()  # encrypted at rest
     identity_services.verification_decide(
@@ -276,7 +276,7 @@ def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client
     client.force_login(_reviewer("decide_verification", "view_evidence"))
     response = client.get(url)
     assert response.status_code == 200
-    assert response.content.startswith(b"\x89PNG")
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
     assert response["Cache-Control"] == "no-store"
     assert request.events.filter(kind=EventKind.DOCUMENT_VIEWED).count() == 1
 

@@ -329,7 +329,7 @@ def test_a_real_png_is_accepted_and_stored_encrypted(client, settings):
     assert document.purpose == DocumentPurpose.SUPPORTING
     assert document.content_type == "image/png"
     assert document.original_name == "bank-letter.png"
-    on_disk = (settings.PRIVATE_UPLOAD_DIR / document.storage_key).read_bytes()
+    on_disk = (settings.PRIVATE_UPLOAD_DIR / "documents" / document.storage_key).read_bytes()
     assert b"\x89PNG" not in on_disk
     assert b"IHDR" not in on_disk
     assert documents.document_read(document) == png_bytes()
