@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar_portal import filestore
 from dsar_portal.crypto import normalise_email
 from dsar_portal.onetime import CodeCheck, new_code, one_time_code_check, secret_hash
 from identity import services as identity_services
@@ -187,11 +188,11 @@ def request_submit_by_agent(
 
     The agent's address is already confirmed, so the request goes straight to checking their authority (and,
     where we can reach them, the subject: ICO guidance on requests made on behalf of others). All of it commits
-    together or not at all.
+    together or not at all, the authority document's file included (``filestore.atomic``).
     """
     received_at = received_at or timezone.now()
     as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.user.email)
-    with transaction.atomic():
+    with filestore.atomic():
         request = request_services.request_file(
             submission=as_agent,
             received_at=received_at,

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar_portal import filestore
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import CodeCheck, new_link_token, secret_hash
 from organisation.selectors import organisation_get
@@ -323,9 +324,10 @@ def evidence_received(*, verification: IdentityVerification, actor_kind: str = R
 def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: str) -> RequestDocument:
     """A document the person sends when we have asked for one (identity or authority).
 
-    Locks the request, then its verification (the lock order of ``requests_app.locks``).
+    Locks the request, then its verification (the lock order of ``requests_app.locks``); a rollback leaves no
+    file behind (``filestore.atomic``).
     """
-    with transaction.atomic():
+    with filestore.atomic():
         locked = request_lock(request.pk)
         if locked.status != Status.AWAITING_IDENTITY_VERIFICATION:
             raise VerificationError(_("We have not asked for a document on this request."))

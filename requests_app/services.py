@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dsar_portal import filestore
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import CodeCheck
 from organisation.selectors import organisation_get
@@ -132,7 +133,8 @@ def request_file(
 
 def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
     """File a new request from the public form; the person then confirms their e-mail address."""
-    with transaction.atomic():
+    # filestore.atomic: a rollback leaves no document file behind.
+    with filestore.atomic():
         request = request_file(submission=submission, received_at=received_at)
         if supporting_document is not None:
             request_document_store(request=request, upload=supporting_document, purpose=DocumentPurpose.SUPPORTING)
@@ -227,7 +229,9 @@ def request_document_delete(*, document: RequestDocument, on=None, actor_kind: s
         locked = RequestDocument.objects.select_for_update().filter(pk=document.pk, deleted_at=None).first()
         if locked is None:
             return False
-        documents.document_erase_file(locked)
+        # The file goes once the row says so: a rollback keeps both; a crash in between leaves a file of a
+        # deleted row, which the orphan sweep removes.
+        transaction.on_commit(lambda: documents.document_erase_file(locked))
         locked.deleted_at = on or timezone.now()
         locked.save(update_fields=["deleted_at"])
         event_record(
@@ -270,7 +274,7 @@ def request_clarification_answer(
 ) -> DataSubjectRequest:
     """Record the person's reply; the clock resumes from the day it arrives."""
     answered_on = answered_on or timezone.localdate()
-    with transaction.atomic():
+    with filestore.atomic():
         request = request_lock(request.pk)
         if request.status != Status.AWAITING_CLARIFICATION:
             raise RequestError(_("This request is not waiting for a reply."))
