@@ -66,6 +66,47 @@ class SignInForm(forms.Form):
     )
 
 
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Your e-mail address"),
+        max_length=254,
+        help_text=_("The address you signed up with."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class NewPasswordForm(forms.Form):
+    """A new password, typed twice and checked by Django's password validators against this account."""
+
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 12 characters. Not a common password."),
+    )
+    new_password2 = forms.CharField(
+        label=_("Type the new password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_new_password1(self) -> str:
+        password = self.cleaned_data["new_password1"]
+        password_validation.validate_password(password, self.user)
+        return password
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, second = cleaned.get("new_password1"), cleaned.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("The two passwords are not the same."))
+        return cleaned
+
+
 class AgentAuthorityMixin(forms.Form):
     """What an agent adds to any request: who it is for, and their authority to act."""
 

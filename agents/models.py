@@ -20,6 +20,8 @@ class Agent(models.Model):
     # Base32 secret of an authenticator app, encrypted; empty means codes go by e-mail.
     totp_secret = EncryptedTextField(blank=True, default="")
     totp_last_step = models.BigIntegerField(null=True, blank=True)  # a TOTP code is used once
+    # When "someone tried to open an account with your address" was last sent: one per window, retries included.
+    account_exists_notice_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -43,6 +45,7 @@ class AgentCode(OneTimeCode):
     class Purpose(models.TextChoices):
         CONFIRM_EMAIL = "confirm_email", _("Confirm e-mail address")
         SIGN_IN = "sign_in", _("Sign in")
+        PASSWORD_RESET = "password_reset", _("Reset your password")
 
     agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="codes")
     purpose = models.CharField(max_length=20, choices=Purpose.choices)

@@ -3,20 +3,22 @@
 import hmac
 import logging
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar_portal import filestore
 from dsar_portal.crypto import normalise_email
-from dsar_portal.onetime import CodeCheck, new_code, one_time_code_check, secret_hash
+from dsar_portal.onetime import CodeCheck, new_code, new_link_token, one_time_code_check, secret_hash
 from identity import services as identity_services
 from organisation.selectors import organisation_get
 from requests_app import services as request_services
@@ -28,8 +30,12 @@ from .models import Agent, AgentCode, AgentFiling
 logger = logging.getLogger(__name__)
 
 AGENT_CODE_PURPOSE = "agent-code"
+RESET_LINK_PURPOSE = "agent-password-reset"
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
+RESET_LINK_LIFETIME = timedelta(hours=1)
+# One "someone tried to open an account with your address" e-mail per window, however many tries or retries.
+ACCOUNT_EXISTS_NOTICE_WINDOW = timedelta(hours=1)
 
 
 class AgentError(Exception):
@@ -64,37 +70,75 @@ def agent_sign_up(*, full_name: str, email: str, password: str, organisation_nam
     return agent
 
 
-def _code_send(agent: Agent, purpose: str) -> AgentCode:
+def _code_send(agent: Agent, purpose: str, *, lifetime: timedelta = CODE_LIFETIME) -> AgentCode:
     now = timezone.now()
     AgentCode.objects.filter(agent=agent, purpose=purpose, used_at=None, retired_at=None).update(retired_at=now)
     # The code itself is made by the task at sending time, so it never passes through the broker.
-    code = AgentCode.objects.create(agent=agent, purpose=purpose, code_hash="", expires_at=now + CODE_LIFETIME)
-    transaction.on_commit(lambda: tasks.send_agent_code.delay(code.pk))
+    code = AgentCode.objects.create(agent=agent, purpose=purpose, code_hash="", expires_at=now + lifetime)
+    task = tasks.send_password_reset if purpose == AgentCode.Purpose.PASSWORD_RESET else tasks.send_agent_code
+    transaction.on_commit(lambda: task.delay(code.pk))
     return code
+
+
+def _code_recently_sent(agent: Agent, purpose: str) -> bool:
+    """True within the resend wait after the last code of this purpose, so no one can make us send in a loop."""
+    wait = timedelta(seconds=settings.DSAR_EMAIL_CODE_RESEND_SECONDS)
+    return AgentCode.objects.filter(agent=agent, purpose=purpose, created_at__gt=timezone.now() - wait).exists()
 
 
 def agent_code_deliver(*, code_id: int) -> bool:
     """Make the secret, store its hash and e-mail it; a second run sends nothing."""
     with transaction.atomic():
-        code = AgentCode.objects.select_for_update().select_related("agent__user").filter(pk=code_id).first()
+        code = (
+            # Only the code's row: the agent's row is not held while the mail server answers.
+            AgentCode.objects.select_for_update(of=("self",)).select_related("agent__user").filter(pk=code_id).first()
+        )
         if code is None or code.code_hash or code.retired_at or code.used_at:
             return False
         secret = new_code()
         code.code_hash = secret_hash(secret, purpose=AGENT_CODE_PURPOSE)
         code.save(update_fields=["code_hash"])
         body = render_to_string(
-            "agents/emails/agent_code.txt", {"agent": code.agent, "code": secret, "purpose": code.purpose}
+            "agents/emails/agent_code.txt",
+            {"agent": code.agent, "code": secret, "purpose": code.purpose, "public_url": settings.DSAR_PUBLIC_URL},
         )
         EmailMessage(subject=str(code.get_purpose_display()), body=body, to=[code.agent.user.email]).send()
     return True
 
 
-def account_exists_notice_deliver(*, agent_id: int) -> None:
-    agent = Agent.objects.select_related("user").get(pk=agent_id)
+def account_exists_notice_deliver(*, agent_id: int, now: datetime | None = None) -> bool:
+    """Tell an account's owner that someone tried to sign up with their address: at most once per window.
+
+    The window makes the notice idempotent (a retried or duplicated task sends
+    one e-mail) and stops repeated sign-up attempts from flooding the owner's
+    inbox. The slot is claimed before sending and given back if the mail server
+    refuses, so a retry after an SMTP error still sends; no row lock is held
+    while talking to the mail server.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update(of=("self",)).select_related("user").filter(pk=agent_id).first()
+        if agent is None:
+            return False
+        previous = agent.account_exists_notice_sent_at
+        if previous is not None and now - previous < ACCOUNT_EXISTS_NOTICE_WINDOW:
+            return False
+        agent.account_exists_notice_sent_at = now
+        agent.save(update_fields=["account_exists_notice_sent_at"])
     body = render_to_string(
         "agents/emails/account_exists.txt", {"agent": agent, "public_url": settings.DSAR_PUBLIC_URL}
     )
-    EmailMessage(subject="Someone tried to open an account with your address", body=body, to=[agent.user.email]).send()
+    try:
+        EmailMessage(
+            subject="Someone tried to open an account with your address", body=body, to=[agent.user.email]
+        ).send()
+    except Exception:
+        # Give the slot back (only if no later run took it), so the retry sends.
+        Agent.objects.filter(pk=agent_id, account_exists_notice_sent_at=now).update(
+            account_exists_notice_sent_at=previous
+        )
+        raise
+    return True
 
 
 def agent_code_check(*, agent: Agent, purpose: str, code: str) -> bool:
@@ -117,10 +161,117 @@ def agent_confirm_email(*, agent: Agent, code: str) -> bool:
     return True
 
 
-def agent_resend_confirmation(*, agent: Agent) -> None:
-    if agent.email_confirmed_at is None:
-        with transaction.atomic():
-            _code_send(agent, AgentCode.Purpose.CONFIRM_EMAIL)
+def agent_resend_confirmation(*, agent: Agent) -> bool:
+    """Send a new confirmation code, unless the address is confirmed or one went out within the resend wait.
+
+    Without this an agent whose code expired could neither confirm, nor sign in,
+    nor sign up again with the same address.
+    """
+    with transaction.atomic():
+        # Locked, so two resends at once cannot both pass the wait.
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if agent.email_confirmed_at is not None or _code_recently_sent(agent, AgentCode.Purpose.CONFIRM_EMAIL):
+            return False
+        _code_send(agent, AgentCode.Purpose.CONFIRM_EMAIL)
+    logger.info("agent %s: confirmation code sent again", agent.pk)
+    return True
+
+
+# --- Password reset ----------------------------------------------------------------------------------
+# A reset proves control of the address and sets a new password; it never touches the second factor and
+# never signs anyone in, so whoever resets still needs the authenticator app (or the e-mailed code) to get in.
+
+
+def agent_password_reset_request(*, email: str) -> None:
+    """E-mail a single-use reset link if the address has an active agent account.
+
+    Returns nothing, so the caller gives the same answer whether or not there is
+    an account. At most one link per resend wait, so the form cannot be used to
+    flood someone's inbox.
+    """
+    agent = Agent.objects.filter(user__username=normalise_email(email), user__is_active=True).first()
+    if agent is None:
+        return
+    with transaction.atomic():
+        agent = Agent.objects.select_for_update().get(pk=agent.pk)
+        if _code_recently_sent(agent, AgentCode.Purpose.PASSWORD_RESET):
+            return
+        code = _code_send(agent, AgentCode.Purpose.PASSWORD_RESET, lifetime=RESET_LINK_LIFETIME)
+    logger.info("agent %s: password reset link %s requested", agent.pk, code.pk)
+
+
+def agent_password_reset_deliver(*, code_id: int) -> bool:
+    """Make the link's token, store its keyed hash and e-mail the link; a second run sends nothing."""
+    with transaction.atomic():
+        code = (
+            # Only the code's row: the agent's row is not held while the mail server answers.
+            AgentCode.objects.select_for_update(of=("self",)).select_related("agent__user").filter(pk=code_id).first()
+        )
+        if code is None or code.code_hash or code.retired_at or code.used_at:
+            return False
+        token = new_link_token()
+        code.code_hash = secret_hash(token, purpose=RESET_LINK_PURPOSE)
+        code.save(update_fields=["code_hash"])
+        body = render_to_string(
+            "agents/emails/password_reset.txt",
+            {
+                "url": settings.DSAR_PUBLIC_URL + reverse("agents:password_reset_link", args=[token]),
+                "minutes": int(RESET_LINK_LIFETIME.total_seconds() // 60),
+            },
+        )
+        EmailMessage(subject="Reset your agent account password", body=body, to=[code.agent.user.email]).send()
+    return True
+
+
+def _reset_links_live(now: datetime) -> QuerySet[AgentCode]:
+    return AgentCode.objects.filter(
+        purpose=AgentCode.Purpose.PASSWORD_RESET, used_at=None, retired_at=None, expires_at__gt=now
+    ).exclude(code_hash="")
+
+
+def agent_password_reset_link_check(*, token: str) -> int | None:
+    """The ID of the live reset link this token opens, or None (unknown, used, replaced or expired)."""
+    code = _reset_links_live(timezone.now()).filter(code_hash=secret_hash(token, purpose=RESET_LINK_PURPOSE)).first()
+    return code.pk if code is not None else None
+
+
+def agent_password_reset_link_agent(*, code_id: int) -> Agent | None:
+    """The agent whose live reset link this is, or None once it is used, replaced or expired."""
+    code = _reset_links_live(timezone.now()).select_related("agent__user").filter(pk=code_id).first()
+    return code.agent if code is not None else None
+
+
+def agent_password_reset_complete(*, code_id: int, password: str) -> Agent | None:
+    """Set a new password through a live reset link, used up in the same transaction.
+
+    Changing the password ends every existing session of the account (Django
+    checks each session against a hash of the password). The second factor
+    stays as it was, and the caller does not sign the person in. Following the
+    link proves control of the address, so an unconfirmed address counts as
+    confirmed. Returns None if the link is no longer live.
+    """
+    now = timezone.now()
+    agent_id = _reset_links_live(now).filter(pk=code_id).values_list("agent_id", flat=True).first()
+    if agent_id is None:
+        return None
+    with transaction.atomic():
+        # The agent's rows first, then its codes: the order every account operation here locks in.
+        agent = Agent.objects.select_for_update().select_related("user").get(pk=agent_id)
+        code = _reset_links_live(now).select_for_update().filter(pk=code_id).first()
+        if code is None:  # used by another tab a moment ago
+            return None
+        code.used_at = now
+        code.save(update_fields=["used_at"])
+        AgentCode.objects.filter(
+            agent_id=agent_id, purpose=AgentCode.Purpose.PASSWORD_RESET, used_at=None, retired_at=None
+        ).update(retired_at=now)
+        agent.user.set_password(password)
+        agent.user.save(update_fields=["password"])
+        if agent.email_confirmed_at is None:
+            agent.email_confirmed_at = now
+            agent.save(update_fields=["email_confirmed_at"])
+    logger.info("agent %s: password reset with link %s", agent.pk, code.pk)
+    return agent
 
 
 # --- The second factor -------------------------------------------------------------------------------

@@ -1,13 +1,18 @@
 """Agent accounts (sign-up, two-step sign-in), their requests, and the data subject's confirmation page."""
 
+import time
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import normalise_email
@@ -17,11 +22,15 @@ from requests_app.forms import FORMS
 from requests_app.models import Right
 
 from . import selectors, services
-from .forms import CodeForm, SignInForm, SignUpForm, agent_request_form
+from .forms import CodeForm, NewPasswordForm, PasswordResetRequestForm, SignInForm, SignUpForm, agent_request_form
 from .models import Agent
 
 PENDING_CONFIRMATION = "agent_pending_confirmation"
+CONFIRMATION_SENT_AT = "agent_confirmation_sent_at"
 PENDING_SECOND_FACTOR = "agent_pending_second_factor"
+# The password the pending sign-in was checked against: a reset in between sends the person back to the start.
+PENDING_AUTH_HASH = "agent_pending_auth_hash"
+PASSWORD_RESET_LINK = "agent_password_reset_link"
 SECOND_FACTOR_DONE = "agent_second_factor_done"
 NEW_TOTP_SECRET = "agent_new_totp_secret"
 
@@ -49,6 +58,7 @@ def sign_up(http_request: HttpRequest) -> HttpResponse:
             agent = services.agent_sign_up(**form.cleaned_data)
             # The same next page whether or not the address already had an account.
             http_request.session[PENDING_CONFIRMATION] = agent.pk if agent else None
+            http_request.session[CONFIRMATION_SENT_AT] = time.time()
             return redirect("agents:confirm_email")
     return render(http_request, "agents/sign_up.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -63,8 +73,34 @@ def confirm_email(http_request: HttpRequest) -> HttpResponse:
             http_request.session.pop(PENDING_CONFIRMATION, None)
             messages.success(http_request, _("Your e-mail address is confirmed. Please sign in."))
             return redirect("agents:sign_in")
-        form.add_error("code", _("That code is not right, or it has expired."))
+        form.add_error("code", _("That code is not right, or it has expired. You can ask for a new code below."))
     return render(http_request, "agents/confirm_email.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def confirm_email_resend(http_request: HttpRequest) -> HttpResponse:
+    """A new confirmation code for the address this browser is confirming.
+
+    The answer is the same whether the browser holds a new account or a sign-up
+    with an address that already had one (which has nothing to resend), and the
+    wait between codes is kept per browser as well as per account, so the
+    answer's timing gives nothing away either.
+    """
+    if PENDING_CONFIRMATION not in http_request.session:
+        messages.info(http_request, _("To get a new code, sign in with your e-mail address and password."))
+        return redirect("agents:sign_in")
+    wait = settings.DSAR_EMAIL_CODE_RESEND_SECONDS
+    if not ratelimit.allow("account_email_per_client", ratelimit.client_key(http_request)):
+        messages.error(http_request, _("Too many attempts. Please wait an hour and try again."))
+    elif time.time() - http_request.session.get(CONFIRMATION_SENT_AT, 0) < wait:
+        messages.info(http_request, _("Please wait a minute before asking for another code."))
+    else:
+        http_request.session[CONFIRMATION_SENT_AT] = time.time()
+        agent = Agent.objects.filter(pk=http_request.session[PENDING_CONFIRMATION] or 0).first()
+        if agent is not None:
+            services.agent_resend_confirmation(agent=agent)
+        messages.success(http_request, _("We have sent you a new code. It works for 15 minutes."))
+    return redirect("agents:confirm_email")
 
 
 @require_http_methods(["GET", "POST"])
@@ -80,13 +116,25 @@ def sign_in(http_request: HttpRequest) -> HttpResponse:
                 password=form.cleaned_data["password"],
             )
             agent = getattr(user, "agent", None) if user else None
-            if agent is not None and agent.email_confirmed_at:
+            if agent is not None and agent.email_confirmed_at is None:
+                # They know the password, so they may learn the address is unconfirmed: a new code, not a dead end.
+                http_request.session.cycle_key()
+                http_request.session[PENDING_CONFIRMATION] = agent.pk
+                http_request.session[CONFIRMATION_SENT_AT] = time.time()
+                services.agent_resend_confirmation(agent=agent)
+                messages.info(
+                    http_request,
+                    _("Your e-mail address is not confirmed yet. We have e-mailed you a code: enter it here."),
+                )
+                return redirect("agents:confirm_email")
+            if agent is not None:
                 http_request.session.cycle_key()
                 http_request.session[PENDING_SECOND_FACTOR] = agent.pk
+                http_request.session[PENDING_AUTH_HASH] = agent.user.get_session_auth_hash()
                 services.agent_second_factor_start(agent=agent)
                 return redirect("agents:second_factor")
-            # One message for every failure: unknown address, wrong password, unconfirmed.
-            form.add_error(None, _("The e-mail address or password is not right, or the address is not confirmed."))
+            # One message for every failure: unknown address or wrong password.
+            form.add_error(None, _("The e-mail address or password is not right."))
     return render(http_request, "agents/sign_in.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -94,6 +142,10 @@ def sign_in(http_request: HttpRequest) -> HttpResponse:
 def second_factor(http_request: HttpRequest) -> HttpResponse:
     agent = Agent.objects.select_related("user").filter(pk=http_request.session.get(PENDING_SECOND_FACTOR) or 0).first()
     if agent is None:
+        return redirect("agents:sign_in")
+    if not constant_time_compare(http_request.session.get(PENDING_AUTH_HASH, ""), agent.user.get_session_auth_hash()):
+        # The password changed since this sign-in began (a reset): the old one proves nothing any more.
+        http_request.session.pop(PENDING_SECOND_FACTOR, None)
         return redirect("agents:sign_in")
     form = CodeForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
@@ -109,6 +161,61 @@ def second_factor(http_request: HttpRequest) -> HttpResponse:
         {"form": form, "uses_authenticator": agent.uses_authenticator},
         status=400 if form.errors else 200,
     )
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(http_request: HttpRequest) -> HttpResponse:
+    """Ask for a link to choose a new password; the same answer whether or not the address has an account."""
+    form = PasswordResetRequestForm(http_request.POST or None)
+    if http_request.method == "POST" and form.is_valid():
+        if not ratelimit.allow("account_email_per_client", ratelimit.client_key(http_request)):
+            form.add_error(None, _("Too many attempts. Please wait an hour and try again."))
+        else:
+            services.agent_password_reset_request(email=form.cleaned_data["email"])
+            return redirect("agents:password_reset_sent")
+    return render(http_request, "agents/password_reset.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_GET
+def password_reset_sent(http_request: HttpRequest) -> HttpResponse:
+    return render(http_request, "agents/password_reset_sent.html")
+
+
+@never_cache
+@require_GET
+def password_reset_link(http_request: HttpRequest, token: str) -> HttpResponse:
+    """The link from the e-mail: remember which reset this browser is doing, then leave the token's URL.
+
+    The session keeps the link's ID, not its token, and the next page's address
+    carries no secret to leak through history or a shared screen.
+    """
+    code_id = services.agent_password_reset_link_check(token=token)
+    if code_id is None:
+        return render(http_request, "agents/password_reset_invalid.html", status=404)
+    http_request.session[PASSWORD_RESET_LINK] = code_id
+    return redirect("agents:password_reset_new")
+
+
+@never_cache
+@sensitive_post_parameters("new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_reset_new(http_request: HttpRequest) -> HttpResponse:
+    """Choose the new password. The second factor is untouched and the person is not signed in."""
+    code_id = http_request.session.get(PASSWORD_RESET_LINK)
+    agent = services.agent_password_reset_link_agent(code_id=code_id) if code_id else None
+    if agent is None:
+        http_request.session.pop(PASSWORD_RESET_LINK, None)
+        return render(http_request, "agents/password_reset_invalid.html", status=404)
+    form = NewPasswordForm(agent.user, http_request.POST or None)
+    if http_request.method == "POST" and form.is_valid():
+        changed = services.agent_password_reset_complete(code_id=code_id, password=form.cleaned_data["new_password1"])
+        # Whoever this browser was signed in as, it starts again from the sign-in page.
+        logout(http_request)
+        if changed is None:
+            return render(http_request, "agents/password_reset_invalid.html", status=404)
+        messages.success(http_request, _("Your password has been changed. Sign in with it."))
+        return status_access.revoke_all(redirect("agents:sign_in"))
+    return render(http_request, "agents/password_reset_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @require_POST

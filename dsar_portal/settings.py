@@ -378,6 +378,8 @@ DSAR_RATE_LIMITS = {
     "code_per_client": (env_int("DSAR_RATE_CODE_PER_CLIENT", 20), 900),
     "code_per_request": (env_int("DSAR_RATE_CODE_PER_REQUEST", 10), 900),
     "link_resend_per_client": (env_int("DSAR_RATE_LINK_PER_CLIENT", 10), 3600),
+    # Agents asking for a new confirmation code or a password reset link.
+    "account_email_per_client": (env_int("DSAR_RATE_ACCOUNT_EMAIL_PER_CLIENT", 10), 3600),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)

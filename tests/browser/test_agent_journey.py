@@ -2,10 +2,14 @@
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from PIL import Image
+from playwright.sync_api import expect
 
+from agents.models import AgentCode
 from identity.models import SubjectConfirmation
 from requests_app.models import DataSubjectRequest, Status
 
@@ -15,6 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 AGENT_EMAIL = "sam@lawfirm.example"
 PASSWORD = "a long and unusual passphrase"
+NEW_PASSWORD = "another long and unusual passphrase"
 
 
 @pytest.fixture
@@ -86,3 +91,81 @@ def test_an_agent_files_for_a_client_who_confirms_by_email(page, new_context, au
     page.wait_for_url(f"**/status/{request.reference}/")
     assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
     assert "we have your document" in page.locator("#identity-next-step").inner_text()
+
+
+def test_an_agent_with_an_expired_code_and_a_forgotten_password_gets_back_in_with_the_second_factor(page, settings):
+    """Every page on the way back in is checked with axe, in the states a locked-out agent meets."""
+    page.goto("/agents/sign-up/")
+    page.get_by_label("Your full name").fill("Sam Solicitor")
+    page.get_by_label("Your e-mail address").fill(AGENT_EMAIL)
+    page.get_by_label("Your role").fill("Solicitor")
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_role("button", name="Open account").click()
+    page.wait_for_url("**/agents/confirm-email/")
+    assert_accessible(page, "agent confirm e-mail")
+
+    # The code expires before it is used; a new one, once the minute's wait is over.
+    expired = confirmation_code(emails_to(AGENT_EMAIL)[-1])
+    AgentCode.objects.update(
+        created_at=timezone.now() - timedelta(minutes=16), expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    page.get_by_label("Code").fill(expired)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.locator("#error-summary")).to_contain_text("You can ask for a new code below")
+    assert_accessible(page, "agent confirm e-mail, expired code")
+    page.get_by_role("button", name="Send me a new code").click()
+    expect(page.locator(".messages")).to_contain_text("Please wait a minute")
+    settings.DSAR_EMAIL_CODE_RESEND_SECONDS = 0
+    page.get_by_role("button", name="Send me a new code").click()
+    expect(page.locator(".messages")).to_contain_text("We have sent you a new code")
+    assert_accessible(page, "agent confirm e-mail, new code sent")
+    page.get_by_label("Code").fill(confirmation_code(emails_to(AGENT_EMAIL)[-1]))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/agents/sign-in/")
+
+    # The password is forgotten.
+    page.get_by_role("link", name="Forgotten your password?").click()
+    page.wait_for_url("**/agents/password-reset/")
+    assert_accessible(page, "agent password reset")
+    page.get_by_label("Your e-mail address").fill("not an address")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.locator("#error-summary")).to_contain_text("Enter a valid email address")
+    expect(page.get_by_label("Your e-mail address")).to_have_value("not an address")
+    assert_accessible(page, "agent password reset, with errors")
+    page.get_by_label("Your e-mail address").fill(AGENT_EMAIL)
+    page.get_by_role("button", name="Send me a link").click()
+    page.wait_for_url("**/agents/password-reset/sent/")
+    assert_accessible(page, "agent password reset, link sent")
+
+    link = re.search(
+        re.escape(settings.DSAR_PUBLIC_URL) + r"(/agents/password-reset/\S+/)", emails_to(AGENT_EMAIL)[-1].body
+    )
+    page.goto(link.group(1))
+    page.wait_for_url("**/agents/password-reset/new/")
+    assert_accessible(page, "agent new password")
+    page.get_by_label(re.compile(r"^\s*New password")).fill("short")
+    page.get_by_label("Type the new password again").fill("short")
+    page.get_by_role("button", name="Change my password").click()
+    expect(page.locator("#error-summary")).to_contain_text("This password is too short")
+    expect(page.get_by_label(re.compile(r"^\s*New password"))).to_have_value("")
+    assert_accessible(page, "agent new password, with errors")
+    page.get_by_label(re.compile(r"^\s*New password")).fill(NEW_PASSWORD)
+    page.get_by_label("Type the new password again").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change my password").click()
+    page.wait_for_url("**/agents/sign-in/")
+    expect(page.locator(".messages")).to_contain_text("Your password has been changed")
+
+    # The link is spent.
+    page.goto(link.group(1))
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link does not work")
+    assert_accessible(page, "agent password reset, spent link")
+
+    # The new password, then still the second factor.
+    page.goto("/agents/sign-in/")
+    page.get_by_label("E-mail address").fill(AGENT_EMAIL)
+    page.get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/agents/sign-in/code/")
+    page.get_by_label("Code").fill(confirmation_code(emails_to(AGENT_EMAIL)[-1]))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agents/")
