@@ -35,6 +35,7 @@ test: setup browser
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 worker: setup
 	$(VENV)/bin/celery -A dsar_portal worker --loglevel=INFO
