@@ -29,7 +29,7 @@ from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import CodeCheck, new_link_token, secret_hash
 from organisation.selectors import organisation_get
 from requests_app import services as request_services
-from requests_app.audit import DATA_SUBJECT, REQUESTER, SYSTEM, actor_kind_of
+from requests_app.audit import DATA_SUBJECT, REQUESTER, SYSTEM, actor_kind_of, event_record
 from requests_app.lifecycle import IllegalTransition, Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import (
@@ -596,6 +596,21 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
             subject=f"Is someone acting for you? ({request.reference})", body=body, to=[confirmation.subject_email]
         ).send()
     return True
+
+
+def subject_confirmation_delivery_failed(*, confirmation_id: int, error: str) -> None:
+    """The question to the data subject could not be e-mailed after every retry: say so in the request's trail
+    (the error's type only: a mail server's message can name the address)."""
+    confirmation = SubjectConfirmation.objects.filter(pk=confirmation_id, sent_at=None).first()
+    if confirmation is None:
+        return
+    event_record(
+        request_id=confirmation.request_id,
+        kind=EventKind.MESSAGE_FAILED,
+        actor_kind=SYSTEM,
+        reason=f"{_('Question to the data subject about the agent')}: {error}",
+    )
+    logger.error("subject confirmation %s for request %s not sent: %s", confirmation_id, confirmation.request_id, error)
 
 
 def subject_confirmation_for_token(*, token: str) -> SubjectConfirmation | None:

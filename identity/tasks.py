@@ -5,6 +5,8 @@ import smtplib
 
 from celery import shared_task
 
+from dsar_portal.celery import PortalTask
+
 from . import services
 
 logger = logging.getLogger(__name__)
@@ -22,7 +24,15 @@ def sweep_verification_timeouts() -> dict:
     return {"reminded": reminded, "closed": closed}
 
 
+class SubjectConfirmationTask(PortalTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        # Retries are spent: put it in the request's trail, so staff reach the data subject another way.
+        confirmation_id = args[0] if args else kwargs["confirmation_id"]
+        services.subject_confirmation_delivery_failed(confirmation_id=confirmation_id, error=type(exc).__name__)
+
+
 @shared_task(
+    base=SubjectConfirmationTask,
     acks_late=True,
     autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
     retry_backoff=30,

@@ -25,7 +25,7 @@ from requests_app.models import (
     Right,
     Status,
 )
-from tests.factories import StaffUserFactory, confirmed_request
+from tests.factories import StaffUserFactory, confirmed_request, submitted_request
 
 # Real commits: the e-mails these tests read are sent after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -341,3 +341,20 @@ def test_a_receipt_without_identity_checks_gives_the_due_date(mailoutbox):
     request = confirmed_request(right=Right.OBJECTION, details={"objection_type": "direct_marketing"})
     receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
     assert f"The law gives us until {request.due_on.day} " in receipt.body
+
+
+def test_a_question_to_the_data_subject_that_could_not_be_sent_is_in_the_requests_trail():
+    """Retries spent on the e-mail asking the subject about their agent: staff see it in the audit trail."""
+    from identity import tasks as identity_tasks
+    from identity.models import SubjectConfirmation
+    from requests_app.models import EventKind, RequestEvent
+
+    request = submitted_request(email="agent@example.com")
+    confirmation = SubjectConfirmation.objects.create(
+        request=request, subject_email="subject@example.com", token_hash="pending-x"
+    )
+    identity_tasks.send_subject_confirmation.on_failure(OSError("x"), "task-id", (confirmation.pk,), {}, None)
+
+    failed = RequestEvent.objects.get(request=request, kind=EventKind.MESSAGE_FAILED)
+    assert "Question to the data subject" in failed.reason
+    assert "subject@example.com" not in failed.reason
