@@ -176,8 +176,13 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Public pages that are the same for every visitor, kept rendered per process (dsar_portal/pagecache.py).
-CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+# {% cache %} fragments (the blank request forms) are kept per process, not in
+# Redis: a deploy that changes a template starts new processes, so it can never
+# be served a fragment rendered from the old template.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 # --- Celery -------------------------------------------------------------------
 

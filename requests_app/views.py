@@ -18,7 +18,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import email_lookup_hash
-from dsar_portal.pagecache import public_page
 from identity import services as identity_services
 from identity.forms import MoreDetailsForm
 from identity.services import CodeCheck
@@ -45,13 +44,11 @@ def _request_for_session(http_request: HttpRequest, reference: str) -> DataSubje
     return get_object_or_404(DataSubjectRequest, reference=reference)
 
 
-@public_page
 def start(http_request: HttpRequest) -> HttpResponse:
     return render(http_request, "requests_app/start.html", {"rights": Right})
 
 
 @require_http_methods(["GET", "POST"])
-@public_page
 def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
     form_class = FORMS.get(right)
     if form_class is None:
@@ -225,7 +222,6 @@ def status_withdraw(http_request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@public_page
 def status_lost_link(http_request: HttpRequest) -> HttpResponse:
     form = LostLinkForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():

@@ -18,7 +18,7 @@ def _clear_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _portal_isolation(settings, tmp_path):
-    """Each test: its own upload folder, empty rate-limit counters, tasks run in-process.
+    """Each test: its own upload folder, empty rate-limit counters and fragment cache, tasks run in-process.
 
     The one test that needs a real worker turns eager mode off itself.
     """
@@ -28,7 +28,7 @@ def _portal_isolation(settings, tmp_path):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     _clear_cache()
-    caches["pages"].clear()
+    caches["template_fragments"].clear()
     organisation_forget()
     yield
     _clear_cache()
