@@ -9,6 +9,7 @@ import hashlib
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
+from django_redis import get_redis_connection
 
 
 def client_key(request: HttpRequest) -> str:
@@ -45,8 +46,7 @@ def allow_all(hits: list[tuple[str, str]]) -> bool:
 
 
 def _incr_redis(hits: list[tuple[str, str]]) -> list[int]:
-    client = cache._cache.get_client(write=True)
-    pipe = client.pipeline(transaction=False)
+    pipe = get_redis_connection("default").pipeline(transaction=False)
     for scope, key in hits:
         name = cache.make_key(_cache_key(scope, key))
         pipe.incr(name)

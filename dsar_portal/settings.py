@@ -169,9 +169,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    # django-redis: one client per process over a connection pool, and
+    # get_redis_connection() for the rate limits' pipelined counters.
     CACHES = {
         "default": {
-            "BACKEND": "dsar_portal.cache.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "dsar",
         }
@@ -181,16 +183,18 @@ if REDIS_URL:
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-# Public pages that are the same for every visitor, kept rendered per process (dsar_portal/pagecache.py).
-CACHES["pages"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pages"}
+# {% cache %} fragments (the blank request forms) are kept per process, not in
+# Redis: a deploy that changes a template starts new processes, so it can never
+# be served a fragment rendered from the old template.
+CACHES["template_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "template-fragments",
+}
 
 # --- Celery -------------------------------------------------------------------
 
+# kombu's own transport for the URL's scheme (redis://, rediss://, sentinel://, amqp://).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or None
-if CELERY_BROKER_URL and CELERY_BROKER_URL.startswith("redis://"):
-    # kombu's Redis transport with one client for publishing (see dsar_portal/broker.py). Other schemes
-    # (rediss:// with its TLS defaults, sentinel://, amqp://) keep kombu's own transport for the scheme.
-    CELERY_BROKER_TRANSPORT = "dsar_portal.broker:Transport"
 # Without a broker, tasks run in-process so the embedded portal needs no
 # worker; the same task code runs on real workers in production.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

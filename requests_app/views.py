@@ -17,7 +17,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.crypto import email_lookup_hash
-from dsar_portal.pagecache import public_page
 
 from . import selectors, services, status_access
 from .forms import (
@@ -32,13 +31,11 @@ from .status_page import render_status_page, request_for_browser
 logger = logging.getLogger(__name__)
 
 
-@public_page
 def start(http_request: HttpRequest) -> HttpResponse:
     return render(http_request, "requests_app/start.html", {"rights": Right})
 
 
 @require_http_methods(["GET", "POST"])
-@public_page
 def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
     form_class = FORMS.get(right)
     if form_class is None:
@@ -151,7 +148,6 @@ def status_withdraw(http_request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@public_page
 def status_lost_link(http_request: HttpRequest) -> HttpResponse:
     form = LostLinkForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():

@@ -9,16 +9,14 @@ from organisation.selectors import organisation_forget
 def _clear_cache() -> None:
     # Never FLUSHDB: in CI the cache shares Redis with the Celery broker.
     if "redis" in django_settings.CACHES["default"]["BACKEND"].lower():
-        client = cache._cache.get_client()
-        for key in client.scan_iter(match="dsar:*"):
-            client.delete(key)
+        cache.delete_pattern("*")  # django-redis: this prefix's keys only, by SCAN
     else:
         cache.clear()
 
 
 @pytest.fixture(autouse=True)
 def _portal_isolation(settings, tmp_path):
-    """Each test: its own upload folder, empty rate-limit counters, tasks run in-process.
+    """Each test: its own upload folder, empty rate-limit counters and fragment cache, tasks run in-process.
 
     The one test that needs a real worker turns eager mode off itself.
     """
@@ -28,7 +26,7 @@ def _portal_isolation(settings, tmp_path):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     _clear_cache()
-    caches["pages"].clear()
+    caches["template_fragments"].clear()
     organisation_forget()
     yield
     _clear_cache()
