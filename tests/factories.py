@@ -10,6 +10,7 @@ from identity import services as identity_services
 from requests_app import services
 from requests_app.confirmation import email_code_issue
 from requests_app.models import DataSubjectRequest, RequesterRole, Right
+from requests_app.scope import AccessScope, ObjectionScope, ObjectionType
 
 
 class StaffUserFactory(factory.django.DjangoModelFactory):
@@ -30,7 +31,7 @@ def submission(**overrides) -> services.Submission:
         "name": "Ada Lovelace",
         "email": "ada@example.com",
         "identifiers": {"customer_number": "C-1001"},
-        "details": {"access_scope": "all", "access_format": "report"},
+        "details": AccessScope().as_details(),
         "description": "",
     }
     values.update(overrides)
@@ -77,18 +78,14 @@ def superuser():
 def marketing_objection(**overrides) -> services.Submission:
     """An objection to direct marketing: a confirmed e-mail is all the identity it needs."""
     overrides.setdefault("right", Right.OBJECTION)
-    overrides.setdefault(
-        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
-    )
+    overrides.setdefault("details", ObjectionScope(type=ObjectionType.DIRECT_MARKETING).as_details())
     return submission(**overrides)
 
 
 def in_progress_objection(*, received_on=None, **overrides) -> DataSubjectRequest:
     """A request that is in progress as soon as the e-mail is confirmed, with no identity pause."""
     overrides.setdefault("right", Right.OBJECTION)
-    overrides.setdefault(
-        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
-    )
+    overrides.setdefault("details", ObjectionScope(type=ObjectionType.DIRECT_MARKETING).as_details())
     return confirmed_request(received_on=received_on, **overrides)
 
 
