@@ -35,7 +35,3 @@ def required_level(request: DataSubjectRequest, policy: VerificationPolicy | Non
         # Acting for someone else: staff must see the authority, whatever the right.
         level = AssuranceLevel.EVIDENCE
     return AssuranceLevel(level)
-
-
-def identity_check_needed(request: DataSubjectRequest) -> bool:
-    return required_level(request) > AssuranceLevel.EMAIL
