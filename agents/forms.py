@@ -3,6 +3,7 @@ from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.forms import FORMS, DocumentField, RequestForm
+from requests_app.scope import AgentAuthority
 
 from .models import AuthorityType
 
@@ -144,13 +145,12 @@ def agent_request_form(right: str) -> type[RequestForm]:
             self.fields["address"].label = _("Their postal address")
 
         def details(self) -> dict:
-            details = super().details()
-            details["agent"] = {
-                "subject_name": self.cleaned_data["subject_name"],
-                "relationship": self.cleaned_data["agent_relationship"],
-                "authority_type": self.cleaned_data["authority_type"],
-            }
-            return details
+            authority = AgentAuthority(
+                subject_name=self.cleaned_data["subject_name"],
+                relationship=self.cleaned_data["agent_relationship"],
+                authority_type=self.cleaned_data["authority_type"],
+            )
+            return {**super().details(), **authority.as_details()}
 
     AgentRequestForm.__name__ = f"Agent{base.__name__}"
     return AgentRequestForm

@@ -38,10 +38,6 @@ RESET_LINK_LIFETIME = timedelta(hours=1)
 ACCOUNT_EXISTS_NOTICE_WINDOW = timedelta(hours=1)
 
 
-class AgentError(Exception):
-    """A rule refuses what was asked; the message is safe to show."""
-
-
 # --- Accounts -------------------------------------------------------------------------------------
 
 

@@ -37,7 +37,6 @@ from django.core.exceptions import ImproperlyConfigured
 __all__ = [
     "KEY_ID_RE",
     "DecryptionError",
-    "constant_time_equals",
     "decrypt",
     "email_lookup_hash",
     "encrypt",
@@ -277,8 +276,3 @@ def normalise_email(email: str) -> str:
 def email_lookup_hash(email: str) -> str:
     """Lookup hash of the normalised e-mail address."""
     return lookup_hash(normalise_email(email))
-
-
-def constant_time_equals(a: str, b: str) -> bool:
-    """Compare two strings without leaking where they differ through timing."""
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))

@@ -297,8 +297,6 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
-# Agents sign in with a password and then a second factor (authenticator app or e-mailed code).
-AGENT_LOGIN_URL = "agents:sign_in"
 
 # --- Security headers ---------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """How much assurance each request needs before the organisation acts on it (see VerificationPolicy)."""
 
 from requests_app.models import DataSubjectRequest, RequesterRole, Right
+from requests_app.scope import ObjectionScope, scope_of
 
 from .models import AssuranceLevel, VerificationPolicy
 
@@ -22,18 +23,15 @@ def policy_get() -> VerificationPolicy:
 
 def required_level(request: DataSubjectRequest, policy: VerificationPolicy | None = None) -> AssuranceLevel:
     policy = policy or policy_get()
-    if request.right == Right.OBJECTION:
-        marketing = request.details.get("objection_type") == "direct_marketing"
-        level = policy.objection_marketing_level if marketing else policy.objection_other_level
+    scope = scope_of(request)
+    if isinstance(scope, ObjectionScope):
+        # GDPR Art. 21(3): a direct-marketing objection is absolute, so the policy may ask less for it.
+        level = policy.objection_marketing_level if scope.is_direct_marketing else policy.objection_other_level
     else:
         level = getattr(policy, _LEVEL_FIELD[request.right])
-    if request.details.get("special_category_data"):
+    if scope.special_category_data:
         level = max(level, policy.sensitive_data_level)
     if request.requester_role == RequesterRole.AGENT:
         # Acting for someone else: staff must see the authority, whatever the right.
         level = AssuranceLevel.EVIDENCE
     return AssuranceLevel(level)
-
-
-def identity_check_needed(request: DataSubjectRequest) -> bool:
-    return required_level(request) > AssuranceLevel.EMAIL

@@ -41,6 +41,7 @@ from requests_app.models import (
     RequesterRole,
     Status,
 )
+from requests_app.scope import agent_authority_of
 
 from . import policy as identity_policy
 from . import tasks
@@ -192,13 +193,12 @@ def verification_start(*, request: DataSubjectRequest) -> VerificationDecision:
     necessary and proportionate is asked (EDPB Guidelines 01/2022; UK GDPR Art. 12(6)).
     """
     required = identity_policy.required_level(request)
-    agent_details = request.details.get("agent") or {}
+    authority = agent_authority_of(request)
     verification, _created = IdentityVerification.objects.get_or_create(
         request=request,
         defaults={
             "required_level": required,
-            "child_maturity_review": agent_details.get("relationship") == "parent"
-            or agent_details.get("authority_type") == "parental_responsibility",
+            "child_maturity_review": authority is not None and authority.for_a_child,
         },
     )
     for method in registered_methods():
@@ -582,12 +582,13 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
         confirmation.sent_at = timezone.now()
         confirmation.save(update_fields=["token_hash", "sent_at"])
         request = confirmation.request
+        authority = agent_authority_of(request)
         body = render_to_string(
             "identity/emails/subject_confirmation.txt",
             {
                 "request": request,
                 "agent_name": confirmation.agent_name or request.requester_name,
-                "subject_name": request.details.get("agent", {}).get("subject_name", ""),
+                "subject_name": authority.subject_name if authority else "",
                 "organisation": organisation_get(),
                 "url": settings.DSAR_PUBLIC_URL + reverse("identity:subject_confirm", args=[token]),
             },

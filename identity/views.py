@@ -18,6 +18,7 @@ from requests_app import documents as document_store
 from requests_app import services as request_services
 from requests_app.forms import ConfirmEmailForm, EvidenceUploadForm
 from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
+from requests_app.scope import agent_authority_of
 from requests_app.status_page import render_status_page, request_for_browser
 
 from . import selectors, services
@@ -54,7 +55,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         else:
             messages.success(http_request, _("Decision recorded for %(ref)s.") % {"ref": request.reference})
             return redirect("identity:verification_queue")
-    agent = request.details.get("agent") or {}
+    agent = agent_authority_of(request)
     context = {
         "request_obj": request,
         "verification": verification,
@@ -65,7 +66,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "can_view_evidence": http_request.user.has_perm("identity.view_evidence"),
         "agent": agent,
         "subject_confirmation": selectors.subject_confirmation_of(request=request),
-        "checklist": AUTHORITY_CHECKLISTS.get(agent.get("authority_type", ""), []),
+        "checklist": AUTHORITY_CHECKLISTS.get(agent.authority_type, []) if agent else [],
     }
     return render(
         http_request,

@@ -40,7 +40,7 @@ from functools import lru_cache
 
 import holidays
 
-from dsar_portal.jurisdictions import EU_EEA_LABELS, SUPPORTED_JURISDICTIONS, UK_LABELS
+from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
 
 __all__ = [
     "SUPPORTED_JURISDICTIONS",
@@ -65,9 +65,6 @@ _UK_SUBDIVISIONS: dict[str, str] = {
     "GB-SCT": "SCT",
     "GB-NIR": "NIR",
 }
-
-_UK_LABELS = UK_LABELS
-_EU_EEA_LABELS = EU_EEA_LABELS
 
 # Longest run of consecutive non-working days we are prepared to skip. Real
 # calendars never get close (Christmas + New Year + weekends is under a

@@ -1,4 +1,9 @@
-"""Test data, built through the services so every request has a real history."""
+"""Test data, built through the services so every request has a real history.
+
+Requests come from the service functions (``submitted_request`` and friends); the rows that hang off a request
+(documents, messages, identity checks, an agent's filing) have factories below, for tests that need one in a given
+state without walking the whole flow to it.
+"""
 
 from datetime import datetime, time
 
@@ -6,10 +11,31 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from agents.models import Agent, AgentFiling, AuthorityType
+from dsar_portal.onetime import new_link_token, secret_hash
 from identity import services as identity_services
-from requests_app import services
+from identity.models import (
+    AssuranceLevel,
+    EvidenceCheck,
+    IdentityVerification,
+    SubjectConfirmation,
+    VerificationStatus,
+    VerificationStep,
+)
+from requests_app import documents, services
 from requests_app.confirmation import email_code_issue
-from requests_app.models import DataSubjectRequest, RequesterRole, Right
+from requests_app.models import (
+    DataSubjectRequest,
+    DocumentPurpose,
+    Message,
+    MessageKind,
+    RequestDocument,
+    RequesterRole,
+    Right,
+)
+from requests_app.scope import AccessScope, AgentAuthority, ObjectionScope, ObjectionType
+
+AGENT_PASSWORD = "correct horse battery staple"
 
 
 class StaffUserFactory(factory.django.DjangoModelFactory):
@@ -30,7 +56,7 @@ def submission(**overrides) -> services.Submission:
         "name": "Ada Lovelace",
         "email": "ada@example.com",
         "identifiers": {"customer_number": "C-1001"},
-        "details": {"access_scope": "all", "access_format": "report"},
+        "details": AccessScope().as_details(),
         "description": "",
     }
     values.update(overrides)
@@ -77,19 +103,146 @@ def superuser():
 def marketing_objection(**overrides) -> services.Submission:
     """An objection to direct marketing: a confirmed e-mail is all the identity it needs."""
     overrides.setdefault("right", Right.OBJECTION)
-    overrides.setdefault(
-        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
-    )
+    overrides.setdefault("details", ObjectionScope(type=ObjectionType.DIRECT_MARKETING).as_details())
     return submission(**overrides)
 
 
 def in_progress_objection(*, received_on=None, **overrides) -> DataSubjectRequest:
     """A request that is in progress as soon as the e-mail is confirmed, with no identity pause."""
     overrides.setdefault("right", Right.OBJECTION)
-    overrides.setdefault(
-        "details", {"objection_type": "direct_marketing", "objection_processing": "", "objection_grounds": ""}
-    )
+    overrides.setdefault("details", ObjectionScope(type=ObjectionType.DIRECT_MARKETING).as_details())
     return confirmed_request(received_on=received_on, **overrides)
+
+
+def agent_request(**overrides) -> DataSubjectRequest:
+    """An access request an agent filed for Pat Client, on a letter of authority."""
+    overrides.setdefault("requester_role", RequesterRole.AGENT)
+    overrides.setdefault("name", "Sam Solicitor")
+    overrides.setdefault("email", "sol@lawfirm.example")
+    overrides.setdefault(
+        "details",
+        {
+            **AccessScope().as_details(),
+            **AgentAuthority(
+                subject_name="Pat Client", relationship="solicitor", authority_type=AuthorityType.LETTER_OF_AUTHORITY
+            ).as_details(),
+        },
+    )
+    return submitted_request(**overrides)
+
+
+# --- Factories for the rows around a request ----------------------------------------------------
+
+
+class AgentUserFactory(factory.django.DjangoModelFactory):
+    """An agent's login: the username is the normalised e-mail address, as ``agent_sign_up`` makes it."""
+
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"agent{n}@lawfirm.example")
+    email = factory.SelfAttribute("username")
+    password = factory.django.Password(AGENT_PASSWORD)
+
+
+class AgentFactory(factory.django.DjangoModelFactory):
+    """An agent whose address is confirmed, who signs in with ``AGENT_PASSWORD`` and codes by e-mail."""
+
+    class Meta:
+        model = Agent
+
+    class Params:
+        email = factory.Sequence(lambda n: f"agent{n}@lawfirm.example")
+
+    user = factory.SubFactory(AgentUserFactory, username=factory.SelfAttribute("..email"))
+    full_name = "Sam Solicitor"
+    organisation_name = "Law & Co"
+    role = "Solicitor"
+    email_confirmed_at = factory.LazyFunction(timezone.now)
+
+
+class AgentFilingFactory(factory.django.DjangoModelFactory):
+    """A request on an agent's dashboard, filed in the agent's name and address."""
+
+    class Meta:
+        model = AgentFiling
+
+    agent = factory.SubFactory(AgentFactory)
+    request = factory.LazyAttribute(lambda o: agent_request(name=o.agent.full_name, email=o.agent.user.email))
+
+
+class IdentityVerificationFactory(factory.django.DjangoModelFactory):
+    """A request waiting for a document for staff to check (the request itself still awaits its e-mail)."""
+
+    class Meta:
+        model = IdentityVerification
+
+    request = factory.LazyFunction(submitted_request)
+    required_level = AssuranceLevel.EVIDENCE
+    status = VerificationStatus.PENDING
+    step = VerificationStep.DOCUMENT
+
+
+class SubjectConfirmationFactory(factory.django.DjangoModelFactory):
+    """The question to the data subject about an agent; pass ``token`` to know the link's secret."""
+
+    class Meta:
+        model = SubjectConfirmation
+
+    class Params:
+        token = factory.LazyFunction(new_link_token)
+
+    request = factory.LazyFunction(agent_request)
+    subject_email = "pat@example.com"
+    agent_name = "Sam Solicitor of Law & Co"
+    token_hash = factory.LazyAttribute(lambda o: secret_hash(o.token, purpose=identity_services.SUBJECT_LINK_PURPOSE))
+
+
+class RequestDocumentFactory(factory.django.DjangoModelFactory):
+    """A real, small PNG stored the way uploads are (validated, encrypted, its file on disk)."""
+
+    class Meta:
+        model = RequestDocument
+
+    request = factory.LazyFunction(submitted_request)
+    purpose = DocumentPurpose.SUPPORTING
+    original_name = "scan.png"
+
+    @classmethod
+    def _create(cls, model_class, *, request, purpose, original_name, **fields):
+        document = documents.document_store(request=request, upload=png_upload(original_name), purpose=purpose)
+        if fields:
+            model_class.objects.filter(pk=document.pk).update(**fields)
+            document.refresh_from_db()
+        return document
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    """A receipt sent to the requester and shown on the status page."""
+
+    class Meta:
+        model = Message
+
+    request = factory.LazyFunction(submitted_request)
+    direction = Message.Direction.TO_REQUESTER
+    kind = MessageKind.RECEIPT
+    subject = factory.LazyAttribute(lambda o: f"We have received your request ({o.request.reference})")
+    body = "We have received your request."
+    sent_at = factory.LazyFunction(timezone.now)
+
+
+class EvidenceCheckFactory(factory.django.DjangoModelFactory):
+    """A passport checked by a member of staff."""
+
+    class Meta:
+        model = EvidenceCheck
+
+    request = factory.LazyFunction(submitted_request)
+    document_kind = "Passport"
+    outcome = VerificationStatus.VERIFIED
+    checked_by = factory.SubFactory(StaffUserFactory)
+    checked_by_name = factory.LazyAttribute(lambda o: o.checked_by.get_full_name())
 
 
 def png_bytes(size: tuple[int, int] = (40, 30)) -> bytes:

@@ -18,12 +18,13 @@ from django.utils import timezone
 from agents import services, tasks
 from agents.models import Agent, AgentCode
 from agents.views import CONFIRMATION_SENT_AT
+from tests.factories import AGENT_PASSWORD, AgentFactory
 
 # Real commits: codes and links arrive by e-mail sent after commit.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EMAIL = "sol@lawfirm.example"
-PASSWORD = "correct horse battery staple"
+PASSWORD = AGENT_PASSWORD
 NEW_PASSWORD = "a different and longer passphrase"
 
 
@@ -222,7 +223,7 @@ def test_a_reset_changes_the_password_ends_other_sessions_and_still_demands_the_
 
 
 def test_a_reset_request_for_an_unknown_address_looks_identical(client, mailoutbox):
-    _confirmed_agent(Client())
+    AgentFactory(email=EMAIL)
     sent = len(mail.outbox)
 
     known = client.post(reverse("agents:password_reset"), {"email": EMAIL}, follow=True)
@@ -285,7 +286,7 @@ def test_a_reset_link_expires_after_an_hour_and_a_newer_link_replaces_it(client,
 
 
 def test_reset_links_are_sent_at_most_once_a_minute(client, mailoutbox):
-    _confirmed_agent(Client())
+    AgentFactory(email=EMAIL)
     sent = len(mail.outbox)
     for _ in range(3):
         client.post(reverse("agents:password_reset"), {"email": EMAIL})
@@ -348,7 +349,7 @@ def _run(task, object_id: int):
 
 def _unsent_code(purpose: str) -> AgentCode:
     """An account with a code waiting for its task, as left by a request whose task is still queued."""
-    agent = _confirmed_agent(Client())
+    agent = AgentFactory(email=EMAIL)
     return AgentCode.objects.create(
         agent=agent, purpose=purpose, code_hash="", expires_at=timezone.now() + timedelta(minutes=15)
     )
@@ -378,7 +379,7 @@ def test_code_and_link_e_mails_are_retried_after_an_smtp_error_and_a_second_run_
 
 
 def test_the_account_exists_notice_is_sent_once_per_window_however_often_the_task_runs(mailoutbox, settings):
-    agent = _confirmed_agent(Client())
+    agent = AgentFactory(email=EMAIL)
     sent = len(mail.outbox)
     settings.EMAIL_BACKEND = f"{__name__}.FlakyBackend"
     FlakyBackend.failures_left = 1
@@ -396,7 +397,7 @@ def test_the_account_exists_notice_is_sent_once_per_window_however_often_the_tas
 
 
 def test_repeated_sign_ups_with_an_existing_address_notify_its_owner_once(mailoutbox):
-    _confirmed_agent(Client())
+    AgentFactory(email=EMAIL)
     sent = len(mail.outbox)
     for _ in range(3):
         _sign_up(Client())

@@ -233,6 +233,17 @@ def test_a_parent_asking_for_a_child_flags_the_case_for_the_childs_maturity(clie
     assert "consider the child's maturity" in page
 
 
+def test_staff_see_the_authority_the_agent_stated_and_what_to_check_for_it(client, mailoutbox):
+    _agent_client(client, mailoutbox)
+    _file(client)
+    request = DataSubjectRequest.objects.get()
+    client.force_login(_reviewer())
+    page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
+    assert "Relationship: solicitor. Authority: letter_of_authority" in page
+    assert 'id="authority-checklist"' in page and "Signed by the data subject" in page
+    assert "consider the child&#x27;s maturity" not in page and "consider the child's maturity" not in page
+
+
 def test_filing_without_proof_of_authority_is_refused_with_a_clear_error(client, mailoutbox):
     _agent_client(client, mailoutbox)
     response = _file(client, authority_document="")

@@ -15,7 +15,7 @@ from dsar_portal.crypto import generate_key, parse_key_list
 from requests_app import documents
 from requests_app.models import DocumentPurpose, RequestDocument
 from requests_app.tasks import sweep_orphan_document_files
-from tests.factories import png_bytes, png_upload, submitted_request
+from tests.factories import RequestDocumentFactory, png_bytes, png_upload, submitted_request
 
 pytestmark = pytest.mark.django_db
 
@@ -39,10 +39,6 @@ def _legacy_document(request, settings, data: bytes) -> RequestDocument:
     )
 
 
-def _store(request) -> RequestDocument:
-    return documents.document_store(request=request, upload=png_upload(), purpose=DocumentPurpose.SUPPORTING)
-
-
 def test_documents_stored_before_the_file_store_are_still_read(settings):
     request = submitted_request()
     document = _legacy_document(request, settings, png_bytes())
@@ -56,8 +52,8 @@ def test_after_rotation_the_old_key_can_be_retired_and_every_document_still_open
     settings.FIELD_ENCRYPTION_KEYS = old
     request = submitted_request()
     legacy = _legacy_document(request, settings, png_bytes((20, 20)))
-    current = [_store(request) for _ in range(2)]
-    deleted = _store(request)
+    current = [RequestDocumentFactory(request=request) for _ in range(2)]
+    deleted = RequestDocumentFactory(request=request)
     documents.document_erase_file(deleted)
     deleted.deleted_at = timezone.now()
     deleted.save()
@@ -86,7 +82,7 @@ def test_after_rotation_the_old_key_can_be_retired_and_every_document_still_open
 def test_rotation_refuses_to_report_success_while_a_file_cannot_be_decrypted(settings):
     old = parse_key_list(f"old:{generate_key()}")
     settings.FIELD_ENCRYPTION_KEYS = old
-    document = _store(submitted_request())
+    document = RequestDocumentFactory()
     path = settings.PRIVATE_UPLOAD_DIR / "documents" / document.storage_key
     blob = bytearray(path.read_bytes())
     blob[-5] ^= 0x01
@@ -106,7 +102,7 @@ def test_a_transaction_that_stores_a_document_then_fails_leaves_no_file(settings
     request = submitted_request()
 
     with pytest.raises(RuntimeError), filestore.atomic():
-        _store(request)
+        documents.document_store(request=request, upload=png_upload(), purpose=DocumentPurpose.SUPPORTING)
         raise RuntimeError("a later step of the same operation failed")
 
     assert not RequestDocument.objects.exists()
@@ -123,14 +119,13 @@ def _age(settings, document_or_key, hours: float) -> None:
 
 def test_an_orphan_older_than_the_grace_period_is_swept_and_the_rest_kept(settings):
     request = submitted_request()
-    kept = _store(request)
+    kept = RequestDocumentFactory(request=request)
     _age(settings, kept, 5)
     # A crash between writing and committing: a file no row refers to.
     old_orphan = documents._files.save(io.BytesIO(png_bytes()))
     _age(settings, old_orphan.name, 2)
     young_orphan = documents._files.save(io.BytesIO(png_bytes()))  # its transaction may still be open
-    erased_late = _store(request)
-    RequestDocument.objects.filter(pk=erased_late.pk).update(deleted_at=timezone.now())
+    erased_late = RequestDocumentFactory(request=request, deleted_at=timezone.now())
     _age(settings, erased_late, 2)
 
     assert documents.orphan_files_sweep() == 2

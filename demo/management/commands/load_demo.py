@@ -18,7 +18,19 @@ from identity.services import demo_customer_save
 from organisation.selectors import organisation_get
 from requests_app import services
 from requests_app.confirmation import email_code_issue
-from requests_app.models import DataSubjectRequest, Outcome, RefusalGround, Right
+from requests_app.models import DataSubjectRequest, Outcome, RefusalGround
+from requests_app.scope import (
+    AccessScope,
+    ErasureGround,
+    ErasureScope,
+    ObjectionScope,
+    ObjectionType,
+    PortabilityScope,
+    RectificationScope,
+    RestrictionGround,
+    RestrictionScope,
+    Scope,
+)
 
 DPO_USERNAME = "dpo"
 DEMO_EMAIL_DOMAIN = "demo.example"
@@ -74,16 +86,16 @@ class Command(BaseCommand):
         dpo.groups.add(group)
         return dpo
 
-    def _submit(self, right: str, name: str, days_ago: int, details: dict, **identifiers) -> DataSubjectRequest:
+    def _submit(self, scope: Scope, name: str, days_ago: int, **identifiers) -> DataSubjectRequest:
         email = f"{name.split()[0].lower()}@{DEMO_EMAIL_DOMAIN}"
         return services.request_submit(
             submission=services.Submission(
-                right=right,
+                right=scope.right,
                 requester_role="data_subject",
                 name=name,
                 email=email,
                 identifiers=identifiers,
-                details=details,
+                details=scope.as_details(),
                 description="",
             ),
             received_at=timezone.now() - timedelta(days=days_ago),
@@ -94,40 +106,31 @@ class Command(BaseCommand):
         identity_services.request_confirm_email(request=request, code=code)
 
     def _requests(self, dpo) -> None:
-        waiting = self._submit(Right.RESTRICTION, "Rosa Mendes", 0, {"restriction_ground": "accuracy_contested"})
+        waiting = self._submit(RestrictionScope(ground=RestrictionGround.ACCURACY_CONTESTED), "Rosa Mendes", 0)
         del waiting  # stays awaiting e-mail confirmation
 
-        access = self._submit(
-            Right.ACCESS, "Alan Turing", 6, {"access_scope": "all", "access_format": "report"}, customer_number="C-1001"
-        )
+        access = self._submit(AccessScope(), "Alan Turing", 6, customer_number="C-1001")
         self._confirm(access)  # matches customer C-1001: verified from our records
 
         erasure = self._submit(
-            Right.ERASURE,
-            "Grace Hopper",
-            10,
-            {"erasure_grounds": ["consent_withdrawn"], "erasure_scope": "all"},
-            customer_number="C-1002",
+            ErasureScope(grounds=(ErasureGround.CONSENT_WITHDRAWN,)), "Grace Hopper", 10, customer_number="C-1002"
         )
         self._confirm(erasure)
         services.request_clarification_ask(
             request=erasure, actor=dpo, question="Do you also want us to close your loyalty card account?"
         )
 
-        objection = self._submit(Right.OBJECTION, "Katherine Johnson", 3, {"objection_type": "direct_marketing"})
+        objection = self._submit(ObjectionScope(type=ObjectionType.DIRECT_MARKETING), "Katherine Johnson", 3)
         self._confirm(objection)
         services.request_complete(
             request=objection, actor=dpo, outcome=Outcome.FULFILLED, summary="You will receive no more marketing."
         )
 
-        portability = self._submit(Right.PORTABILITY, "Tim Berners-Lee", 1, {"portability_format": "json"})
+        portability = self._submit(PortabilityScope(), "Tim Berners-Lee", 1)
         self._confirm(portability)  # only the e-mail matches: asked for one more detail
 
         rectification = self._submit(
-            Right.RECTIFICATION,
-            "Mary Jackson",
-            12,
-            {"rectification_wrong": "Date of birth", "rectification_correct": "1921-04-09"},
+            RectificationScope(wrong="Date of birth", correct="1921-04-09"), "Mary Jackson", 12
         )
         self._confirm(rectification)  # not a known customer: asked for a document
         services.request_refuse(
