@@ -24,7 +24,7 @@ from organisation.selectors import organisation_get
 
 from . import deadlines, documents
 from .audit import REQUESTER, STAFF, SYSTEM, actor_kind_of, event_record
-from .clock import clock_pause, clock_resume, deadline_recompute, pause_ended_without_answer
+from .clock import clock_change_record, clock_pause, deadline_recompute, pause_ended_without_answer, resume_planned
 from .confirmation import email_code_check, email_code_resend_allowed
 from .correspondence import (
     message_deliver,
@@ -289,8 +289,16 @@ def request_clarification_answer(
         event_record(request_id=request.pk, kind=EventKind.CLARIFICATION_ANSWERED, actor_kind=REQUESTER)
         if document is not None:
             request_document_store(request=request, upload=document, purpose=DocumentPurpose.CLARIFICATION)
-        transition(request, Status.IN_PROGRESS, actor_kind=REQUESTER, reason=_("Clarification received"))
-        clock_resume(request, on=answered_on, actor=None, actor_kind=REQUESTER)
+        clock = resume_planned(request, on=answered_on)
+        result = transition(
+            request,
+            Status.IN_PROGRESS,
+            actor_kind=REQUESTER,
+            reason=_("Clarification received"),
+            changes=clock.changes if clock else None,
+        )
+        if clock is not None:
+            clock_change_record(request, clock, move_event=result.event, actor_kind=REQUESTER)
     return request
 
 
@@ -308,12 +316,21 @@ def request_identity_verified(
     EU: the days spent waiting are added to the deadline."""
     evidence_received_on = evidence_received_on or timezone.localdate()
     with transaction.atomic():
+        locked = request_lock(request.pk)
+        clock = resume_planned(locked, on=evidence_received_on) if locked.status != Status.IN_PROGRESS else None
         try:
-            result = transition(request, Status.IN_PROGRESS, actor=actor, actor_kind=actor_kind_of(actor), reason=note)
+            result = transition(
+                request,
+                Status.IN_PROGRESS,
+                actor=actor,
+                actor_kind=actor_kind_of(actor),
+                reason=note,
+                changes=clock.changes if clock else None,
+            )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None
-        if result.changed:
-            clock_resume(request, on=evidence_received_on, actor=actor, actor_kind=actor_kind_of(actor))
+        if result.changed and clock is not None:
+            clock_change_record(request, clock, move_event=result.event, actor=actor, actor_kind=actor_kind_of(actor))
     return request
 
 
@@ -402,7 +419,7 @@ def request_refuse(
     on = on or timezone.localdate()
     with transaction.atomic():
         locked = request_lock(request.pk)
-        clock_changes = pause_ended_without_answer(locked, on=on) if locked.status != Status.REFUSED else {}
+        clock = pause_ended_without_answer(locked, on=on) if locked.status != Status.REFUSED else None
         try:
             result = transition(
                 request,
@@ -410,13 +427,13 @@ def request_refuse(
                 actor=actor,
                 actor_kind=actor_kind_of(actor),
                 reason=reasons,
-                changes={"refusal_ground": ground, **clock_changes},
+                changes={"refusal_ground": ground, **(clock.changes if clock else {})},
             )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None
         if result.changed:
-            if clock_changes:
-                deadline_recompute(request, result.event)
+            if clock is not None:
+                clock_change_record(request, clock, move_event=result.event, actor_kind=actor_kind_of(actor))
             message_send(
                 request,
                 MessageKind.REFUSAL,
