@@ -216,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.sweep_unconfirmed_requests",
         "schedule": 60 * 60,
     },
+    # A status link never outlives the case file it opens (LAW.md §6(h)).
+    "end-status-links-past-retention": {
+        "task": "requests_app.tasks.end_status_links_past_retention",
+        "schedule": 24 * 60 * 60,
+    },
     # Encrypted files that no document refers to any more (a crash between writing and committing).
     "sweep-orphan-document-files": {
         "task": "requests_app.tasks.sweep_orphan_document_files",
@@ -373,6 +378,10 @@ DSAR_INTERNAL_TARGET_DAYS = env_int("DSAR_INTERNAL_TARGET_DAYS", 28)
 # close after that many.
 DSAR_UNCONFIRMED_REMINDER_DAYS = env_int("DSAR_UNCONFIRMED_REMINDER_DAYS", 3)
 DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 7)
+# How long a closed case file is kept, and a request never confirmed (LAW.md §6(h): 2 years after closure by
+# default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
+DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)
+DSAR_UNCONFIRMED_RETENTION_DAYS = env_int("DSAR_UNCONFIRMED_RETENTION_DAYS", 90)
 # Flood control, without a third-party CAPTCHA: (count, window in seconds).
 DSAR_RATE_LIMITS = {
     "submit_per_client": (env_int("DSAR_RATE_SUBMIT_PER_CLIENT", 10), 3600),

@@ -34,7 +34,7 @@ from organisation.selectors import organisation_get
 from . import tasks
 from .audit import SYSTEM, event_record
 from .confirmation import email_code_issue
-from .models import DataSubjectRequest, EventKind, Message, MessageKind, StatusLink
+from .models import DataSubjectRequest, EventKind, Message, MessageKind, Status, StatusLink
 
 logger = logging.getLogger(__name__)
 
@@ -233,3 +233,22 @@ def status_links_revoke(*, request_id: int, now=None) -> int:
     """End every live link to a request's status page (when its case file reaches the end of its retention, or
     when a link was sent to the wrong place). Returns how many were ended."""
     return StatusLink.objects.filter(request_id=request_id, revoked_at=None).update(revoked_at=now or timezone.now())
+
+
+def status_links_retention_sweep(*, now=None) -> int:
+    """End every status link of a request whose case file has reached the end of its retention.
+
+    A link never outlives the case file it opens (storage limitation, Art. 5(1)(e); LAW.md §6(h)): closed case
+    files are kept DSAR_CASE_FILE_RETENTION_DAYS after closure, requests never confirmed
+    DSAR_UNCONFIRMED_RETENTION_DAYS. Returns how many links were ended; safe to run any number of times.
+    """
+    now = now or timezone.now()
+    live = StatusLink.objects.filter(revoked_at=None, request__closed_at__isnull=False)
+    unconfirmed = live.filter(
+        request__status=Status.CLOSED_UNCONFIRMED,
+        request__closed_at__lte=now - timedelta(days=settings.DSAR_UNCONFIRMED_RETENTION_DAYS),
+    )
+    closed = live.exclude(request__status=Status.CLOSED_UNCONFIRMED).filter(
+        request__closed_at__lte=now - timedelta(days=settings.DSAR_CASE_FILE_RETENTION_DAYS)
+    )
+    return unconfirmed.update(revoked_at=now) + closed.update(revoked_at=now)

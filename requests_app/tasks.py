@@ -51,3 +51,10 @@ def sweep_orphan_document_files() -> int:
     removed = documents.orphan_files_sweep()
     logger.info("orphan document files removed: %s", removed)
     return removed
+
+
+@shared_task(acks_late=True)
+def end_status_links_past_retention() -> int:
+    ended = correspondence.status_links_retention_sweep()
+    logger.info("status links ended at the end of their case file's retention: %s", ended)
+    return ended

@@ -315,3 +315,27 @@ def test_revoking_a_requests_status_links_ends_every_one_of_them(client):
     for link in links:
         assert Client().get(link).status_code == 404
     assert not StatusLink.objects.filter(request=request, revoked_at=None).exists()
+
+
+def test_status_links_end_when_the_case_file_reaches_the_end_of_its_retention(client, settings):
+    """LAW.md §6(h): a closed case file is kept two years (by default) after closure; its links end with it."""
+    settings.DSAR_CASE_FILE_RETENTION_DAYS = 730
+    settings.DSAR_UNCONFIRMED_RETENTION_DAYS = 90
+    now = timezone.now()
+    old_withdrawn, recent_withdrawn, old_unconfirmed = submitted_request(), submitted_request(), submitted_request()
+    services.request_withdraw(request=old_withdrawn)
+    services.request_withdraw(request=recent_withdrawn)
+    transition(old_unconfirmed, Status.CLOSED_UNCONFIRMED, actor_kind="system")
+    DataSubjectRequest.objects.filter(pk=old_withdrawn.pk).update(closed_at=now - timedelta(days=731))
+    DataSubjectRequest.objects.filter(pk=recent_withdrawn.pk).update(closed_at=now - timedelta(days=729))
+    DataSubjectRequest.objects.filter(pk=old_unconfirmed.pk).update(closed_at=now - timedelta(days=91))
+    old_link = status_link_path_in(_emails_for(old_withdrawn)[-1])
+    recent_link = status_link_path_in(_emails_for(recent_withdrawn)[-1])
+
+    # The withdrawn one had two e-mails (confirmation, withdrawal), the unconfirmed one its confirmation e-mail.
+    assert correspondence.status_links_retention_sweep(now=now) == 3
+    assert correspondence.status_links_retention_sweep(now=now) == 0
+
+    assert Client().get(old_link).status_code == 404
+    assert Client().get(recent_link).status_code == 302
+    assert not StatusLink.objects.filter(request=old_unconfirmed, revoked_at=None).exists()
