@@ -55,6 +55,8 @@ class CodeForm(forms.Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
+        if not code.isascii():  # str.isdigit() also takes Arabic-Indic, fullwidth and superscript digits
+            raise forms.ValidationError(_("Type the code with the digits 0 to 9."))
         if not code.isdigit() or len(code) != 6:
             raise forms.ValidationError(_("Enter the 6 digits."))
         return code

@@ -338,6 +338,8 @@ class ConfirmEmailForm(forms.Form):
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())
+        if not code.isascii():  # str.isdigit() also takes Arabic-Indic, fullwidth and superscript digits
+            raise ValidationError(_("Type the code with the digits 0 to 9."))
         if not code.isdigit() or len(code) != 6:
             raise ValidationError(_("Enter the 6 digits from the e-mail."))
         return code
