@@ -124,8 +124,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response carries it, redirects and static files included.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # No copy of a page in any cache (static files keep WhiteNoise's lifetimes).
+    "dsar_portal.middleware.NoStoreMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # DELETE, PROPFIND and friends get 405 before CSRF checks or sign-in redirects.
+    "dsar_portal.middleware.AllowedMethodsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -326,6 +332,32 @@ if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
 # Which address identifies a client for rate limiting: REMOTE_ADDR unless a
 # trusted proxy in front sets X-Forwarded-For.
 DSAR_TRUST_X_FORWARDED_FOR = env_bool("DSAR_TRUST_X_FORWARDED_FOR", False)
+
+# Browser features no page of the portal uses, denied to it and to anything it could ever embed
+# (django-permissions-policy checks the names).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
