@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
+from dsar_portal.text import NAME_MAX_LENGTH, PlainTextFormMixin, validate_name
 from requests_app.forms import FORMS, DocumentField, RequestForm
 from requests_app.scope import AgentAuthority
 
@@ -17,21 +18,29 @@ RELATIONSHIPS = [
 ]
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(PlainTextFormMixin, forms.Form):
+    # The name and organisation are quoted in e-mails to the people the agent acts for: plain and short.
     full_name = forms.CharField(
-        label=_("Your full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your full name"),
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_name],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         label=_("Your e-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     organisation_name = forms.CharField(
         label=_("Your organisation (optional)"),
-        max_length=200,
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_name],
         required=False,
         help_text=_("For example your law firm or rights organisation."),
     )
     role = forms.CharField(
-        label=_("Your role"), max_length=200, help_text=_("For example: solicitor, parent, attorney.")
+        label=_("Your role"),
+        max_length=NAME_MAX_LENGTH,
+        validators=[validate_name],
+        help_text=_("For example: solicitor, parent, attorney."),
     )
     password = forms.CharField(
         label=_("Choose a password"),
@@ -113,7 +122,9 @@ class NewPasswordForm(forms.Form):
 class AgentAuthorityMixin(forms.Form):
     """What an agent adds to any request: who it is for, and their authority to act."""
 
-    subject_name = forms.CharField(label=_("Full name of the person you act for"), max_length=200)
+    subject_name = forms.CharField(
+        label=_("Full name of the person you act for"), max_length=NAME_MAX_LENGTH, validators=[validate_name]
+    )
     subject_email = forms.EmailField(
         label=_("Their e-mail address (if they can be contacted)"),
         required=False,

@@ -242,6 +242,16 @@ def request_create(http_request: HttpRequest, agent: Agent, right: str) -> HttpR
         raise Http404
     form_class = agent_request_form(right)
     form = form_class(http_request.POST or None, http_request.FILES or None)
+    limited = http_request.method == "POST" and form.is_valid() and not _filing_allowed(http_request, agent)
+    if limited:
+        # The form comes back as typed: only the chosen file must be chosen again (the page says so).
+        form.add_error(
+            None,
+            _(
+                "You have filed as many requests as we accept in a short time. Please send this one again later "
+                "(within a day at most): what you typed is kept below."
+            ),
+        )
     if http_request.method == "POST" and form.is_valid():
         request = services.request_submit_by_agent(
             agent=agent,
@@ -263,7 +273,18 @@ def request_create(http_request: HttpRequest, agent: Agent, right: str) -> HttpR
         http_request,
         "agents/request_form.html",
         {"form": form, "right": Right(right), "file_was_chosen": bool(http_request.FILES)},
-        status=400 if form.errors else 200,
+        status=429 if limited else 400 if form.errors else 200,
+    )
+
+
+def _filing_allowed(http_request: HttpRequest, agent: Agent) -> bool:
+    """Each filing may e-mail the person it names, someone who never asked us for anything: a limit per account
+    and per client keeps the portal from relaying an agent's mail to strangers."""
+    return ratelimit.allow_all(
+        [
+            ("agent_filing_per_account", f"agent:{agent.pk}"),
+            ("agent_filing_per_client", ratelimit.client_key(http_request)),
+        ]
     )
 
 

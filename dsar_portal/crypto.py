@@ -263,14 +263,26 @@ def lookup_hash(value: str) -> str:
 
 
 def normalise_email(email: str) -> str:
-    """Canonical form of an e-mail address for lookups: NFKC, stripped, lowercased.
+    """Canonical form of an e-mail address for lookups: NFKC, stripped, lowercased, the domain in its IDNA form.
 
     The whole address is lowercased: strictly the local part is case-sensitive,
     but in practice no provider treats it so, and a requester who types their
     address differently must still find their request. NFKC runs first because
-    it can turn exotic spaces (e.g. NBSP) into ones that strip() removes.
+    it can turn exotic spaces (e.g. NBSP) into ones that strip() removes. An
+    internationalised domain is one mailbox however it is written
+    (``exämple.org``, ``EXÄMPLE.org``, ``xn--exmple-cua.org``, which browsers
+    submit for the first), so it is kept as the ASCII form mail is delivered to.
     """
-    return unicodedata.normalize("NFKC", email).strip().lower()
+    address = unicodedata.normalize("NFKC", email).strip().lower()
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return address
+    try:
+        # IDNA reads the ideographic full stop as a dot; NFKC has already folded the full-width ones.
+        domain = domain.replace("\u3002", ".").encode("idna").decode("ascii")
+    except UnicodeError:  # not a valid domain: the form refuses it; the lookup simply finds nothing
+        pass
+    return f"{local}@{domain}"
 
 
 def email_lookup_hash(email: str) -> str:

@@ -13,11 +13,19 @@ from django_redis import get_redis_connection
 
 
 def client_key(request: HttpRequest) -> str:
+    """The client's address, as the outermost of ``DSAR_TRUSTED_PROXY_COUNT`` proxies saw it.
+
+    Each proxy appends the address it was connected from to X-Forwarded-For, so
+    with N proxies the N-th entry from the right is the client's; whatever lies
+    left of it the client wrote itself and may change at will. A shorter header
+    than expected was written by our proxies alone, so its left-most entry is used.
+    """
     address = request.META.get("REMOTE_ADDR", "")
-    if settings.DSAR_TRUST_X_FORWARDED_FOR:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    proxies = settings.DSAR_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
         if forwarded:
-            address = forwarded.split(",")[0].strip()
+            address = forwarded[max(len(forwarded) - proxies, 0)]
     return address
 
 

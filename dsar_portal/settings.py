@@ -329,9 +329,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", True)
 if env_bool("DJANGO_BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Which address identifies a client for rate limiting: REMOTE_ADDR unless a
-# trusted proxy in front sets X-Forwarded-For.
-DSAR_TRUST_X_FORWARDED_FOR = env_bool("DSAR_TRUST_X_FORWARDED_FOR", False)
+# Which address identifies a client for rate limiting: REMOTE_ADDR with no proxy in front (0); behind N proxies
+# that each append to X-Forwarded-For, the N-th address from its right, the one the outermost proxy saw. Anything
+# left of it was written by the client. DSAR_TRUST_X_FORWARDED_FOR=1, the older setting, means one proxy.
+DSAR_TRUSTED_PROXY_COUNT = env_int(
+    "DSAR_TRUSTED_PROXY_COUNT", 1 if env_bool("DSAR_TRUST_X_FORWARDED_FOR", False) else 0
+)
 
 # Browser features no page of the portal uses, denied to it and to anything it could ever embed
 # (django-permissions-policy checks the names).
@@ -423,6 +426,10 @@ DSAR_RATE_LIMITS = {
     "link_resend_per_client": (env_int("DSAR_RATE_LINK_PER_CLIENT", 10), 3600),
     # Agents asking for a new confirmation code or a password reset link.
     "account_email_per_client": (env_int("DSAR_RATE_ACCOUNT_EMAIL_PER_CLIENT", 10), 3600),
+    # Agents filing for someone: each filing may e-mail the person it names, so the portal must not become a relay
+    # of mail to strangers. Per account per day, and per client per hour (one client, many accounts).
+    "agent_filing_per_account": (env_int("DSAR_RATE_AGENT_FILING_PER_ACCOUNT", 10), 86400),
+    "agent_filing_per_client": (env_int("DSAR_RATE_AGENT_FILING_PER_CLIENT", 10), 3600),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)

@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dsar_portal.text import PlainTextFormMixin
+
 from .models import VerificationStatus
 
 AUTHORITY_CHECKLISTS = {
@@ -26,7 +28,7 @@ AUTHORITY_CHECKLISTS = {
 }
 
 
-class VerificationDecisionForm(forms.Form):
+class VerificationDecisionForm(PlainTextFormMixin, forms.Form):
     outcome = forms.ChoiceField(
         label=_("Decision"),
         widget=forms.RadioSelect,
@@ -56,7 +58,7 @@ class VerificationDecisionForm(forms.Form):
     )
 
 
-class MoreDetailsForm(forms.Form):
+class MoreDetailsForm(PlainTextFormMixin, forms.Form):
     customer_number = forms.CharField(label=_("Customer or account number"), max_length=100, required=False)
     phone = forms.CharField(
         label=_("Phone number"), max_length=40, required=False, widget=forms.TextInput(attrs={"autocomplete": "tel"})

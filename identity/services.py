@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from dsar_portal import filestore
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import CodeCheck, new_link_token, secret_hash
+from dsar_portal.text import NAME_MAX_LENGTH, name_for_email
 from organisation.selectors import organisation_get
 from requests_app import services as request_services
 from requests_app.audit import DATA_SUBJECT, REQUESTER, SYSTEM, actor_kind_of, event_record
@@ -60,6 +61,8 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 SUBJECT_LINK_PURPOSE = "subject-confirmation"
+# An agent is named to the subject as "<full name> of <organisation>", each part at most NAME_MAX_LENGTH.
+AGENT_NAME_MAX_LENGTH = 2 * NAME_MAX_LENGTH + len(" of ")
 
 VERIFICATION_LIFECYCLE = Lifecycle(
     name="identity verification",
@@ -587,8 +590,12 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
             "identity/emails/subject_confirmation.txt",
             {
                 "request": request,
-                "agent_name": confirmation.agent_name or request.requester_name,
-                "subject_name": authority.subject_name if authority else "",
+                # The only words of the agent's in an e-mail to someone who never asked for it: plain, short names,
+                # quoted as theirs (forms refuse worse; this also covers names stored before they did).
+                "agent_name": name_for_email(
+                    confirmation.agent_name or request.requester_name, max_length=AGENT_NAME_MAX_LENGTH
+                ),
+                "subject_name": name_for_email(authority.subject_name if authority else ""),
                 "organisation": organisation_get(),
                 "url": settings.DSAR_PUBLIC_URL + reverse("identity:subject_confirm", args=[token]),
             },

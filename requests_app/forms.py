@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dsar_portal.text import PlainTextFormMixin, validate_name
+
 from .documents import ACCEPTED_TYPES_TEXT, validate_document
 from .models import RefusalGround, RequesterRole, Right
 
@@ -30,8 +32,11 @@ class DocumentField(forms.FileField):
         return upload
 
 
-class RequestForm(forms.Form):
-    """Fields every request has. Subclasses add what their right needs."""
+class RequestForm(PlainTextFormMixin, forms.Form):
+    """Fields every request has. Subclasses add what their right needs.
+
+    Text fields take plain text only (``dsar_portal.text``): the name is written into e-mails.
+    """
 
     right: str = ""
 
@@ -42,7 +47,10 @@ class RequestForm(forms.Form):
         initial=RequesterRole.DATA_SUBJECT,
     )
     name = forms.CharField(
-        label=_("Your full name"), max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your full name"),
+        max_length=200,
+        validators=[validate_name],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = forms.EmailField(
         label=_("Your e-mail address"),
@@ -345,7 +353,7 @@ class ConfirmEmailForm(forms.Form):
         return code
 
 
-class ClarificationReplyForm(forms.Form):
+class ClarificationReplyForm(PlainTextFormMixin, forms.Form):
     answer = forms.CharField(label=_("Your reply"), max_length=TEXT_LIMIT, widget=_textarea(5))
     document = DocumentField(label=_("Attach a document (optional)"), required=False)
 
@@ -354,13 +362,13 @@ class EvidenceUploadForm(forms.Form):
     document = DocumentField(label=_("Document"))
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(PlainTextFormMixin, forms.Form):
     reason = forms.CharField(
         label=_("Why are you withdrawing? (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
     )
 
 
-class LostLinkForm(forms.Form):
+class LostLinkForm(PlainTextFormMixin, forms.Form):
     reference = forms.CharField(
         label=_("Your request reference"),
         max_length=40,

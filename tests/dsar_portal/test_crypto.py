@@ -434,3 +434,14 @@ def test_database_round_trip_and_rotation():
                 assert text_field.from_db_value(rows[0][0], None, connection) == "Zoë"
         finally:
             cursor.execute(f"DROP TABLE {table}")
+
+
+def test_an_internationalised_domain_is_one_mailbox_however_it_is_written():
+    expected = crypto.normalise_email("jose@xn--exmple-cua.org")
+    assert crypto.normalise_email("Jose@EXÄMPLE.org") == expected
+    assert crypto.email_lookup_hash("jose@exämple.org") == crypto.email_lookup_hash("JOSE@XN--EXMPLE-CUA.ORG")
+    assert (
+        crypto.normalise_email("user@例子。广告")
+        == crypto.normalise_email("user@例子.广告")
+        == "user@xn--fsqu00a.xn--4rr70v"
+    )
