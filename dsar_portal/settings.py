@@ -391,6 +391,8 @@ DSAR_RATE_LIMITS = {
     "link_resend_per_client": (env_int("DSAR_RATE_LINK_PER_CLIENT", 10), 3600),
     # Agents asking for a new confirmation code or a password reset link.
     "account_email_per_client": (env_int("DSAR_RATE_ACCOUNT_EMAIL_PER_CLIENT", 10), 3600),
+    # Password guesses on one agent account, from anywhere: keyed by the address's keyed hash.
+    "password_per_account": (env_int("DSAR_RATE_PASSWORD_PER_ACCOUNT", 10), 900),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
