@@ -1,12 +1,13 @@
 from django import forms
-from django.contrib.auth import password_validation
+from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.text import NAME_MAX_LENGTH, PlainTextFormMixin, validate_name
 from requests_app.forms import FORMS, DocumentField, RequestForm
 from requests_app.scope import AgentAuthority
 
-from .models import AuthorityType
+from .models import Agent, AuthorityType
+from .services import recovery_code_shape
 
 RELATIONSHIPS = [
     ("solicitor", _("Solicitor or legal representative")),
@@ -71,6 +72,52 @@ class CodeForm(forms.Form):
         return code
 
 
+class SecondFactorForm(forms.Form):
+    """The second sign-in step: six digits, or (with an authenticator app) one of the recovery codes."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=24,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
+    )
+
+    def __init__(self, *args, accepts_recovery_code: bool = False, **kwargs) -> None:
+        self.accepts_recovery_code = accepts_recovery_code
+        super().__init__(*args, **kwargs)
+        if accepts_recovery_code:
+            self.fields["code"].help_text = _("Lost your phone? Enter one of your recovery codes instead.")
+        else:
+            self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+    def clean_code(self) -> str:
+        code = "".join(self.cleaned_data["code"].split())
+        if code.isdigit() and len(code) == 6:
+            return code
+        if self.accepts_recovery_code and recovery_code_shape(code):
+            return code
+        if self.accepts_recovery_code:
+            raise forms.ValidationError(_("Enter the 6 digits, or one of your recovery codes."))
+        raise forms.ValidationError(_("Enter the 6 digits."))
+
+
+class ReauthenticationForm(SecondFactorForm):
+    """Before the second factor changes: the password again, and the current authenticator's code where one
+    is set."""
+
+    password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+
+    field_order = ("password", "code")
+
+    def __init__(self, *args, uses_authenticator: bool, **kwargs) -> None:
+        super().__init__(*args, accepts_recovery_code=uses_authenticator, **kwargs)
+        if uses_authenticator:
+            self.fields["code"].label = _("Code from your authenticator app")
+        else:
+            del self.fields["code"]
+
+
 class SignInForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"), widget=forms.EmailInput(attrs={"autocomplete": "username"}))
     password = forms.CharField(
@@ -102,8 +149,10 @@ class NewPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, user, *args, **kwargs) -> None:
-        self.user = user
+    def __init__(self, agent: Agent, *args, **kwargs) -> None:
+        # Django's similarity check reads the address off a user; an agent's lives encrypted on the Agent,
+        # so it is checked against an unsaved stand-in that carries it (never saved, so auth_user stays clear).
+        self.user = get_user_model()(email=agent.email)
         super().__init__(*args, **kwargs)
 
     def clean_new_password1(self) -> str:

@@ -10,9 +10,15 @@ from dsar_portal.onetime import OneTimeCode
 
 class Agent(models.Model):
     """An agent's profile. They sign in with a password and a second factor, since they receive
-    other people's data."""
+    other people's data.
+
+    The address is personal data like a requester's, so it is kept the same way: encrypted here, and
+    the login's username is its keyed look-up hash (``crypto.email_lookup_hash``); ``User.email`` stays
+    empty, so ``auth_user`` holds no agent's address in clear.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent")
+    email = EncryptedTextField(blank=True, default="")
     full_name = EncryptedTextField()
     organisation_name = models.CharField(_("organisation"), max_length=200, blank=True)
     role = models.CharField(_("role"), max_length=200)
@@ -55,6 +61,37 @@ class AgentCode(OneTimeCode):
 
     def __str__(self) -> str:
         return f"{self.purpose} code for agent {self.agent_id}"
+
+
+class AgentRecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator app when the phone is lost: only a keyed hash
+    is kept, and a new set replaces the old one."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of agent {self.agent_id}"
+
+
+class AgentNotice(models.Model):
+    """An e-mail telling the agent their sign-in settings changed, sent once by a task that takes its ID."""
+
+    class Kind(models.TextChoices):
+        AUTHENTICATOR_ON = "authenticator_on", _("An authenticator app was turned on")
+        AUTHENTICATOR_REPLACED = "authenticator_replaced", _("Your authenticator app was replaced")
+        RECOVERY_CODES_NEW = "recovery_codes_new", _("New recovery codes were made")
+        RECOVERY_CODE_USED = "recovery_code_used", _("A recovery code was used to sign in")
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} notice for agent {self.agent_id}"
 
 
 class AuthorityType(models.TextChoices):

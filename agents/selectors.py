@@ -5,12 +5,17 @@ from django.utils.safestring import SafeString, mark_safe
 
 from requests_app.models import DataSubjectRequest
 
-from .models import Agent
+from .models import Agent, AgentRecoveryCode
 
 
 def agent_requests(*, agent: Agent) -> QuerySet[DataSubjectRequest]:
     """Only the requests this agent filed: an agent never sees anyone else's."""
     return DataSubjectRequest.objects.filter(agent_filing__agent=agent).order_by("-received_at")
+
+
+def recovery_codes_left(*, agent: Agent) -> int:
+    """How many unused recovery codes the agent has, so they know when to make new ones."""
+    return AgentRecoveryCode.objects.filter(agent=agent, used_at=None).count()
 
 
 def qr_svg(uri: str) -> SafeString:

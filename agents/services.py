@@ -1,7 +1,10 @@
 """Authorised agents: accounts with a second factor, filing for someone else, and the subject's own say."""
 
+import enum
 import hmac
 import logging
+import re
+import secrets
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -17,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dsar_portal import filestore
-from dsar_portal.crypto import normalise_email
+from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import CodeCheck, new_code, new_link_token, one_time_code_check, secret_hash
 from identity import services as identity_services
 from organisation.selectors import organisation_get
@@ -25,7 +28,7 @@ from requests_app import services as request_services
 from requests_app.models import DocumentPurpose, RequesterRole
 
 from . import tasks
-from .models import Agent, AgentCode, AgentFiling
+from .models import Agent, AgentCode, AgentFiling, AgentNotice, AgentRecoveryCode
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +37,33 @@ RESET_LINK_PURPOSE = "agent-password-reset"
 CODE_LIFETIME = timedelta(minutes=15)
 MAX_CODE_ATTEMPTS = 5
 RESET_LINK_LIFETIME = timedelta(hours=1)
+RECOVERY_CODE_PURPOSE = "agent-recovery-code"
+RECOVERY_CODE_COUNT = 10
+RECOVERY_CODE_RE = re.compile(r"[0-9a-f]{10}")
 # One "someone tried to open an account with your address" e-mail per window, however many tries or retries.
 ACCOUNT_EXISTS_NOTICE_WINDOW = timedelta(hours=1)
 
 
+class CodeResult(enum.Enum):
+    """What a typed code (e-mailed, authenticator or recovery) did; the caller turns it into a message."""
+
+    ACCEPTED = "accepted"
+    REFUSED = "refused"  # wrong, expired or never sent
+    TOO_MANY_ATTEMPTS = "too_many_attempts"  # this code has had all its tries: only a new one will do
+
+
 # --- Accounts -------------------------------------------------------------------------------------
+
+
+def agents_with_address(email: str) -> QuerySet[Agent]:
+    """The account (at most one) whose address this is, found by its keyed look-up hash (the username)."""
+    return Agent.objects.filter(user__username=email_lookup_hash(email))
+
+
+def sign_in_account_key(email: str) -> str:
+    """The per-account rate-limit key for an address: its keyed hash, never the address, whether or not
+    an account has it (so the limit says nothing about who has one)."""
+    return email_lookup_hash(email)
 
 
 def agent_sign_up(*, full_name: str, email: str, password: str, organisation_name: str, role: str) -> Agent | None:
@@ -48,17 +73,22 @@ def agent_sign_up(*, full_name: str, email: str, password: str, organisation_nam
     and the caller shows the same page either way: sign-up reveals nothing about
     who has an account.
     """
-    username = normalise_email(email)
+    username = email_lookup_hash(email)
     user_model = get_user_model()
     try:
         with transaction.atomic():
-            user = user_model.objects.create_user(username=username, email=email.strip(), password=password)
+            # The address lives encrypted on the Agent; auth_user holds only its keyed hash.
+            user = user_model.objects.create_user(username=username, email="", password=password)
             agent = Agent.objects.create(
-                user=user, full_name=full_name.strip(), organisation_name=organisation_name.strip(), role=role.strip()
+                user=user,
+                email=email.strip(),
+                full_name=full_name.strip(),
+                organisation_name=organisation_name.strip(),
+                role=role.strip(),
             )
             _code_send(agent, AgentCode.Purpose.CONFIRM_EMAIL)
     except IntegrityError:
-        existing = Agent.objects.filter(user__username=username).first()
+        existing = agents_with_address(email).first()
         if existing is not None:
             transaction.on_commit(lambda: tasks.send_account_exists_notice.delay(existing.pk))
         return None
@@ -98,7 +128,7 @@ def agent_code_deliver(*, code_id: int) -> bool:
             "agents/emails/agent_code.txt",
             {"agent": code.agent, "code": secret, "purpose": code.purpose, "public_url": settings.DSAR_PUBLIC_URL},
         )
-        EmailMessage(subject=str(code.get_purpose_display()), body=body, to=[code.agent.user.email]).send()
+        EmailMessage(subject=str(code.get_purpose_display()), body=body, to=[code.agent.email]).send()
     return True
 
 
@@ -125,9 +155,7 @@ def account_exists_notice_deliver(*, agent_id: int, now: datetime | None = None)
         "agents/emails/account_exists.txt", {"agent": agent, "public_url": settings.DSAR_PUBLIC_URL}
     )
     try:
-        EmailMessage(
-            subject="Someone tried to open an account with your address", body=body, to=[agent.user.email]
-        ).send()
+        EmailMessage(subject="Someone tried to open an account with your address", body=body, to=[agent.email]).send()
     except Exception:
         # Give the slot back (only if no later run took it), so the retry sends.
         Agent.objects.filter(pk=agent_id, account_exists_notice_sent_at=now).update(
@@ -137,24 +165,38 @@ def account_exists_notice_deliver(*, agent_id: int, now: datetime | None = None)
     return True
 
 
-def agent_code_check(*, agent: Agent, purpose: str, code: str) -> bool:
+def agent_code_check(*, agent: Agent, purpose: str, code: str) -> CodeResult:
+    """Check an e-mailed code; once its tries are spent the answer says so, so the agent asks for a new one
+    instead of retyping a code that can no longer work."""
     result = one_time_code_check(
         AgentCode.objects.filter(agent=agent, purpose=purpose),
         code,
         purpose=AGENT_CODE_PURPOSE,
         max_attempts=MAX_CODE_ATTEMPTS,
     )
-    return result is CodeCheck.CONFIRMED
+    if result is CodeCheck.CONFIRMED:
+        return CodeResult.ACCEPTED
+    return CodeResult.TOO_MANY_ATTEMPTS if _code_tries_spent(agent, purpose) else CodeResult.REFUSED
 
 
-def agent_confirm_email(*, agent: Agent, code: str) -> bool:
+def _code_tries_spent(agent: Agent, purpose: str) -> bool:
+    """The live code (the one ``one_time_code_check`` looks at) is unexpired but has had all its tries."""
+    current = (
+        AgentCode.objects.filter(agent=agent, purpose=purpose, used_at=None, retired_at=None)
+        .exclude(code_hash="")
+        .first()
+    )
+    return current is not None and current.expires_at > timezone.now() and current.attempts >= MAX_CODE_ATTEMPTS
+
+
+def agent_confirm_email(*, agent: Agent, code: str) -> CodeResult:
     if agent.email_confirmed_at:
-        return True
-    if not agent_code_check(agent=agent, purpose=AgentCode.Purpose.CONFIRM_EMAIL, code=code):
-        return False
-    agent.email_confirmed_at = timezone.now()
-    agent.save(update_fields=["email_confirmed_at"])
-    return True
+        return CodeResult.ACCEPTED
+    result = agent_code_check(agent=agent, purpose=AgentCode.Purpose.CONFIRM_EMAIL, code=code)
+    if result is CodeResult.ACCEPTED:
+        agent.email_confirmed_at = timezone.now()
+        agent.save(update_fields=["email_confirmed_at"])
+    return result
 
 
 def agent_resend_confirmation(*, agent: Agent) -> bool:
@@ -185,7 +227,7 @@ def agent_password_reset_request(*, email: str) -> None:
     an account. At most one link per resend wait, so the form cannot be used to
     flood someone's inbox.
     """
-    agent = Agent.objects.filter(user__username=normalise_email(email), user__is_active=True).first()
+    agent = agents_with_address(email).filter(user__is_active=True).first()
     if agent is None:
         return
     with transaction.atomic():
@@ -215,7 +257,7 @@ def agent_password_reset_deliver(*, code_id: int) -> bool:
                 "minutes": int(RESET_LINK_LIFETIME.total_seconds() // 60),
             },
         )
-        EmailMessage(subject="Reset your agent account password", body=body, to=[code.agent.user.email]).send()
+        EmailMessage(subject="Reset your agent account password", body=body, to=[code.agent.email]).send()
     return True
 
 
@@ -280,10 +322,18 @@ def agent_second_factor_start(*, agent: Agent) -> None:
             _code_send(agent, AgentCode.Purpose.SIGN_IN)
 
 
-def agent_second_factor_check(*, agent: Agent, code: str) -> bool:
+def agent_second_factor_check(*, agent: Agent, code: str) -> CodeResult:
+    """The second sign-in step: the authenticator's code (or, if the phone is lost, one recovery code), or the
+    code e-mailed for this sign-in."""
     if agent.uses_authenticator:
-        return _totp_check(agent, agent.totp_secret, code, save=True)
+        return _authenticator_check(agent, code)
     return agent_code_check(agent=agent, purpose=AgentCode.Purpose.SIGN_IN, code=code)
+
+
+def _authenticator_check(agent: Agent, code: str) -> CodeResult:
+    if recovery_code_shape(code):
+        return CodeResult.ACCEPTED if _recovery_code_use(agent, code) else CodeResult.REFUSED
+    return CodeResult.ACCEPTED if _totp_check(agent, agent.totp_secret, code, save=True) else CodeResult.REFUSED
 
 
 def _totp_check(agent: Agent, secret: str, code: str, *, save: bool) -> bool:
@@ -308,15 +358,115 @@ def totp_new_secret() -> str:
 
 
 def totp_provisioning_uri(*, agent: Agent, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=agent.user.email, issuer_name=organisation_get().name)
+    return pyotp.TOTP(secret).provisioning_uri(name=agent.email, issuer_name=organisation_get().name)
 
 
-def agent_enable_authenticator(*, agent: Agent, secret: str, code: str) -> bool:
-    """Switch the agent to an authenticator app, once they prove it produces the right codes."""
-    if not _totp_check(agent, secret, code, save=False):
+def agent_reauthenticate(*, agent: Agent, password: str, code: str) -> bool:
+    """Prove again, before the second factor changes, that it is the account's owner at the keyboard:
+    the password, and the current authenticator's code (or a recovery code) where one is set. A session
+    left open on a shared computer is then not enough to take the account over."""
+    if not agent.user.check_password(password):
         return False
-    agent.totp_secret = secret
-    agent.save(update_fields=["totp_secret", "totp_last_step"])
+    if agent.uses_authenticator:
+        return _authenticator_check(agent, code) is CodeResult.ACCEPTED
+    return True
+
+
+def agent_enable_authenticator(*, agent: Agent, secret: str, code: str) -> list[str] | None:
+    """Switch the agent to an authenticator app (or a new one), once they prove it produces the right codes.
+
+    Returns a fresh set of recovery codes to show once, or None if the code was not right. The agent is
+    told by e-mail, so a change they did not make does not go unnoticed.
+    """
+    # A code of the new app is checked on its own: the step last used belongs to the old app, and may well be
+    # the one just used to re-authenticate a moment ago.
+    last_step, agent.totp_last_step = agent.totp_last_step, None
+    if not _totp_check(agent, secret, code, save=False):
+        agent.totp_last_step = last_step
+        return None
+    with transaction.atomic():
+        replaced = Agent.objects.select_for_update().get(pk=agent.pk).uses_authenticator
+        agent.totp_secret = secret
+        agent.save(update_fields=["totp_secret", "totp_last_step"])
+        codes = _recovery_codes_issue(agent)
+        _notice_send(agent, AgentNotice.Kind.AUTHENTICATOR_REPLACED if replaced else AgentNotice.Kind.AUTHENTICATOR_ON)
+    logger.info("agent %s: authenticator %s", agent.pk, "replaced" if replaced else "turned on")
+    return codes
+
+
+# --- Recovery codes: single use, in place of the authenticator's code --------------------------------
+
+
+def recovery_code_shape(code: str) -> bool:
+    """True if what was typed looks like a recovery code (10 letters and digits, spaces and dashes aside)."""
+    return bool(RECOVERY_CODE_RE.fullmatch(_recovery_code_normalise(code)))
+
+
+def _recovery_code_normalise(code: str) -> str:
+    return "".join(code.split()).replace("-", "").lower()
+
+
+def _recovery_codes_issue(agent: Agent) -> list[str]:
+    """A new set replaces the old one; only keyed hashes are kept, so the codes are shown this once."""
+    AgentRecoveryCode.objects.filter(agent=agent).delete()
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODE_COUNT)]
+    AgentRecoveryCode.objects.bulk_create(
+        AgentRecoveryCode(agent=agent, code_hash=secret_hash(code, purpose=RECOVERY_CODE_PURPOSE)) for code in codes
+    )
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def _recovery_code_use(agent: Agent, code: str) -> bool:
+    """Accept an unused recovery code of this agent, and mark it used in the same transaction."""
+    code_hash = secret_hash(_recovery_code_normalise(code), purpose=RECOVERY_CODE_PURPOSE)
+    with transaction.atomic():
+        row = (
+            AgentRecoveryCode.objects.select_for_update().filter(agent=agent, used_at=None, code_hash=code_hash).first()
+        )
+        if row is None:
+            return False
+        row.used_at = timezone.now()
+        row.save(update_fields=["used_at"])
+        _notice_send(agent, AgentNotice.Kind.RECOVERY_CODE_USED)
+    logger.info("agent %s: recovery code %s used", agent.pk, row.pk)
+    return True
+
+
+def agent_recovery_codes_regenerate(*, agent: Agent) -> list[str]:
+    """A new set of recovery codes (the old ones stop working); the agent is told by e-mail."""
+    with transaction.atomic():
+        Agent.objects.select_for_update().filter(pk=agent.pk).exists()
+        codes = _recovery_codes_issue(agent)
+        _notice_send(agent, AgentNotice.Kind.RECOVERY_CODES_NEW)
+    logger.info("agent %s: new recovery codes", agent.pk)
+    return codes
+
+
+# --- "Your sign-in settings changed" -----------------------------------------------------------------
+
+
+def _notice_send(agent: Agent, kind: str) -> AgentNotice:
+    notice = AgentNotice.objects.create(agent=agent, kind=kind)
+    transaction.on_commit(lambda: tasks.send_sign_in_settings_notice.delay(notice.pk))
+    return notice
+
+
+def agent_notice_deliver(*, notice_id: int) -> bool:
+    """E-mail the notice and mark it sent in the same transaction: a second run sends nothing, and a
+    mail server's refusal leaves it unsent for the retry."""
+    with transaction.atomic():
+        notice = (
+            AgentNotice.objects.select_for_update(of=("self",)).select_related("agent").filter(pk=notice_id).first()
+        )
+        if notice is None or notice.sent_at is not None:
+            return False
+        body = render_to_string(
+            "agents/emails/sign_in_settings_changed.txt",
+            {"change": notice.get_kind_display(), "public_url": settings.DSAR_PUBLIC_URL},
+        )
+        EmailMessage(subject="Your sign-in settings changed", body=body, to=[notice.agent.email]).send()
+        notice.sent_at = timezone.now()
+        notice.save(update_fields=["sent_at"])
     return True
 
 
@@ -338,7 +488,7 @@ def request_submit_by_agent(
     together or not at all, the authority document's file included (``filestore.atomic``).
     """
     received_at = received_at or timezone.now()
-    as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.user.email)
+    as_agent = replace(submission, requester_role=RequesterRole.AGENT, name=agent.full_name, email=agent.email)
     with filestore.atomic():
         request = request_services.request_file(
             submission=as_agent,

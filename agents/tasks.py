@@ -46,3 +46,10 @@ def send_account_exists_notice(agent_id: int) -> bool:
     from . import services
 
     return services.account_exists_notice_deliver(agent_id=agent_id)
+
+
+@shared_task(base=AgentEmailTask, **EMAIL_RETRY)
+def send_sign_in_settings_notice(notice_id: int) -> bool:
+    from . import services
+
+    return services.agent_notice_deliver(notice_id=notice_id)

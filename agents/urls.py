@@ -17,6 +17,8 @@ urlpatterns = [
     path("agents/password-reset/new/", views.password_reset_new, name="password_reset_new"),
     path("agents/password-reset/<str:token>/", views.password_reset_link, name="password_reset_link"),
     path("agents/security/", views.security, name="security"),
+    path("agents/security/confirm/", views.reauthenticate, name="reauthenticate"),
+    path("agents/security/recovery-codes/", views.recovery_codes_new, name="recovery_codes_new"),
     path("agents/request/<slug:right>/", views.request_create, name="request_create"),
     path("agents/requests/<str:reference>/", views.request_open, name="request_open"),
 ]

@@ -10,19 +10,29 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dsar_portal import ratelimit
-from dsar_portal.crypto import normalise_email
+from dsar_portal.crypto import email_lookup_hash
 from requests_app import services as request_services
 from requests_app import status_access
 from requests_app.forms import FORMS
 from requests_app.models import Right
 
 from . import selectors, services
-from .forms import CodeForm, NewPasswordForm, PasswordResetRequestForm, SignInForm, SignUpForm, agent_request_form
+from .forms import (
+    CodeForm,
+    NewPasswordForm,
+    PasswordResetRequestForm,
+    ReauthenticationForm,
+    SecondFactorForm,
+    SignInForm,
+    SignUpForm,
+    agent_request_form,
+)
 from .models import Agent
 
 PENDING_CONFIRMATION = "agent_pending_confirmation"
@@ -33,6 +43,12 @@ PENDING_AUTH_HASH = "agent_pending_auth_hash"
 PASSWORD_RESET_LINK = "agent_password_reset_link"
 SECOND_FACTOR_DONE = "agent_second_factor_done"
 NEW_TOTP_SECRET = "agent_new_totp_secret"
+# When the agent last typed their password (and second factor) again: changing the second factor needs it recent.
+REAUTHENTICATED_AT = "agent_reauthenticated_at"
+REAUTHENTICATION_SECONDS = 10 * 60
+
+WRONG_CODE = gettext_lazy("That code is not right, or it has expired.")
+TOO_MANY_WAIT = gettext_lazy("Too many attempts. Please wait 15 minutes and try again.")
 
 
 def agent_required(view):
@@ -68,12 +84,24 @@ def confirm_email(http_request: HttpRequest) -> HttpResponse:
     form = CodeForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
         agent = Agent.objects.filter(pk=http_request.session.get(PENDING_CONFIRMATION) or 0).first()
-        allowed = ratelimit.allow("code_per_client", ratelimit.client_key(http_request))
-        if allowed and agent is not None and services.agent_confirm_email(agent=agent, code=form.cleaned_data["code"]):
-            http_request.session.pop(PENDING_CONFIRMATION, None)
-            messages.success(http_request, _("Your e-mail address is confirmed. Please sign in."))
-            return redirect("agents:sign_in")
-        form.add_error("code", _("That code is not right, or it has expired. You can ask for a new code below."))
+        if not ratelimit.allow("code_per_client", ratelimit.client_key(http_request)):
+            form.add_error("code", TOO_MANY_WAIT)
+        else:
+            result = (
+                services.agent_confirm_email(agent=agent, code=form.cleaned_data["code"])
+                if agent is not None
+                else services.CodeResult.REFUSED
+            )
+            if result is services.CodeResult.ACCEPTED:
+                http_request.session.pop(PENDING_CONFIRMATION, None)
+                messages.success(http_request, _("Your e-mail address is confirmed. Please sign in."))
+                return redirect("agents:sign_in")
+            if result is services.CodeResult.TOO_MANY_ATTEMPTS:
+                form.add_error("code", _("Too many wrong tries: this code no longer works. Ask for a new code below."))
+            else:
+                form.add_error(
+                    "code", _("That code is not right, or it has expired. You can ask for a new code below.")
+                )
     return render(http_request, "agents/confirm_email.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -107,14 +135,16 @@ def confirm_email_resend(http_request: HttpRequest) -> HttpResponse:
 def sign_in(http_request: HttpRequest) -> HttpResponse:
     form = SignInForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
-        if not ratelimit.allow("code_per_client", ratelimit.client_key(http_request)):
-            form.add_error(None, _("Too many attempts. Please wait 15 minutes and try again."))
+        email = form.cleaned_data["email"]
+        hits = [
+            ("code_per_client", ratelimit.client_key(http_request)),
+            # Per account too, so guesses spread over many clients still stop; the same message either way.
+            ("password_per_account", services.sign_in_account_key(email)),
+        ]
+        if not ratelimit.allow_all(hits):
+            form.add_error(None, TOO_MANY_WAIT)
         else:
-            user = authenticate(
-                http_request,
-                username=normalise_email(form.cleaned_data["email"]),
-                password=form.cleaned_data["password"],
-            )
+            user = authenticate(http_request, username=email_lookup_hash(email), password=form.cleaned_data["password"])
             agent = getattr(user, "agent", None) if user else None
             if agent is not None and agent.email_confirmed_at is None:
                 # They know the password, so they may learn the address is unconfirmed: a new code, not a dead end.
@@ -147,14 +177,23 @@ def second_factor(http_request: HttpRequest) -> HttpResponse:
         # The password changed since this sign-in began (a reset): the old one proves nothing any more.
         http_request.session.pop(PENDING_SECOND_FACTOR, None)
         return redirect("agents:sign_in")
-    form = CodeForm(http_request.POST or None)
+    form = SecondFactorForm(http_request.POST or None, accepts_recovery_code=agent.uses_authenticator)
     if http_request.method == "POST" and form.is_valid():
-        allowed = ratelimit.allow("code_per_request", f"agent:{agent.pk}")
-        if allowed and services.agent_second_factor_check(agent=agent, code=form.cleaned_data["code"]):
-            login(http_request, agent.user, backend="django.contrib.auth.backends.ModelBackend")
-            http_request.session[SECOND_FACTOR_DONE] = True
-            return redirect("agents:dashboard")
-        form.add_error("code", _("That code is not right, or it has expired."))
+        if not ratelimit.allow("code_per_request", f"agent:{agent.pk}"):
+            form.add_error("code", TOO_MANY_WAIT)
+        else:
+            result = services.agent_second_factor_check(agent=agent, code=form.cleaned_data["code"])
+            if result is services.CodeResult.ACCEPTED:
+                login(http_request, agent.user, backend="django.contrib.auth.backends.ModelBackend")
+                http_request.session[SECOND_FACTOR_DONE] = True
+                return redirect("agents:dashboard")
+            if result is services.CodeResult.TOO_MANY_ATTEMPTS:
+                form.add_error(
+                    "code",
+                    _("Too many wrong tries: this code no longer works. Sign in again and we will send a new one."),
+                )
+            else:
+                form.add_error("code", WRONG_CODE)
     return render(
         http_request,
         "agents/second_factor.html",
@@ -206,7 +245,7 @@ def password_reset_new(http_request: HttpRequest) -> HttpResponse:
     if agent is None:
         http_request.session.pop(PASSWORD_RESET_LINK, None)
         return render(http_request, "agents/password_reset_invalid.html", status=404)
-    form = NewPasswordForm(agent.user, http_request.POST or None)
+    form = NewPasswordForm(agent, http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
         changed = services.agent_password_reset_complete(code_id=code_id, password=form.cleaned_data["new_password1"])
         # Whoever this browser was signed in as, it starts again from the sign-in page.
@@ -231,7 +270,12 @@ def dashboard(http_request: HttpRequest, agent: Agent) -> HttpResponse:
     return render(
         http_request,
         "agents/dashboard.html",
-        {"agent": agent, "requests": selectors.agent_requests(agent=agent), "rights": Right},
+        {
+            "agent": agent,
+            "requests": selectors.agent_requests(agent=agent),
+            "rights": Right,
+            "recovery_codes_left": selectors.recovery_codes_left(agent=agent),
+        },
     )
 
 
@@ -259,7 +303,7 @@ def request_create(http_request: HttpRequest, agent: Agent, right: str) -> HttpR
                 right=right,
                 requester_role="agent",
                 name=agent.full_name,
-                email=agent.user.email,
+                email=agent.email,
                 identifiers=form.identifiers(),
                 details=form.details(),
                 description=form.cleaned_data.get("description", ""),
@@ -298,23 +342,81 @@ def request_open(http_request: HttpRequest, agent: Agent, reference: str) -> Htt
     return status_access.grant(http_request, response, reference)
 
 
+def _recently_reauthenticated(http_request: HttpRequest) -> bool:
+    return time.time() - http_request.session.get(REAUTHENTICATED_AT, 0) < REAUTHENTICATION_SECONDS
+
+
+@never_cache
+@sensitive_post_parameters("password", "code")
+@agent_required
+@require_http_methods(["GET", "POST"])
+def reauthenticate(http_request: HttpRequest, agent: Agent) -> HttpResponse:
+    """Type the password (and the current authenticator's code) again before changing the second factor."""
+    form = ReauthenticationForm(http_request.POST or None, uses_authenticator=agent.uses_authenticator)
+    if http_request.method == "POST" and form.is_valid():
+        # The same limits as signing in: a session left open is no shortcut to guessing the password.
+        hits = [("code_per_request", f"agent:{agent.pk}"), ("password_per_account", agent.user.username)]
+        if not ratelimit.allow_all(hits):
+            form.add_error(None, TOO_MANY_WAIT)
+        elif services.agent_reauthenticate(
+            agent=agent, password=form.cleaned_data["password"], code=form.cleaned_data.get("code", "")
+        ):
+            http_request.session[REAUTHENTICATED_AT] = time.time()
+            return redirect("agents:security")
+        else:
+            form.add_error(None, _("The password or code is not right."))
+    return render(
+        http_request,
+        "agents/reauthenticate.html",
+        {"form": form, "uses_authenticator": agent.uses_authenticator},
+        status=400 if form.errors else 200,
+    )
+
+
+def _recovery_codes_page(http_request: HttpRequest, codes: list[str], *, heading: str) -> HttpResponse:
+    # Shown this once, straight from the POST: only their hashes are kept, and the page is never cached.
+    return render(http_request, "agents/recovery_codes.html", {"codes": codes, "heading": heading})
+
+
+@never_cache
 @agent_required
 @require_http_methods(["GET", "POST"])
 def security(http_request: HttpRequest, agent: Agent) -> HttpResponse:
-    """Switch the second factor to an authenticator app."""
+    """Turn on (or replace) the authenticator app and see the recovery codes left, after signing in again."""
+    if not _recently_reauthenticated(http_request):
+        return redirect("agents:reauthenticate")
     secret = http_request.session.get(NEW_TOTP_SECRET) or services.totp_new_secret()
     http_request.session[NEW_TOTP_SECRET] = secret
     form = CodeForm(http_request.POST or None)
     if http_request.method == "POST" and form.is_valid():
-        if services.agent_enable_authenticator(agent=agent, secret=secret, code=form.cleaned_data["code"]):
+        codes = services.agent_enable_authenticator(agent=agent, secret=secret, code=form.cleaned_data["code"])
+        if codes is not None:
             http_request.session.pop(NEW_TOTP_SECRET, None)
-            messages.success(http_request, _("Your authenticator app is set up. You will use it to sign in."))
-            return redirect("agents:dashboard")
+            return _recovery_codes_page(http_request, codes, heading=_("Your authenticator app is set up"))
         form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
     uri = services.totp_provisioning_uri(agent=agent, secret=secret)
     return render(
         http_request,
         "agents/security.html",
-        {"form": form, "secret": secret, "qr_svg": selectors.qr_svg(uri), "agent": agent},
+        {
+            "form": form,
+            "secret": secret,
+            "qr_svg": selectors.qr_svg(uri),
+            "agent": agent,
+            "recovery_codes_left": selectors.recovery_codes_left(agent=agent),
+        },
         status=400 if form.errors else 200,
     )
+
+
+@never_cache
+@agent_required
+@require_POST
+def recovery_codes_new(http_request: HttpRequest, agent: Agent) -> HttpResponse:
+    """New recovery codes (the old ones stop working), after signing in again."""
+    if not agent.uses_authenticator:
+        return redirect("agents:security")
+    if not _recently_reauthenticated(http_request):
+        return redirect("agents:reauthenticate")
+    codes = services.agent_recovery_codes_regenerate(agent=agent)
+    return _recovery_codes_page(http_request, codes, heading=_("Your new recovery codes"))

@@ -430,6 +430,8 @@ DSAR_RATE_LIMITS = {
     # of mail to strangers. Per account per day, and per client per hour (one client, many accounts).
     "agent_filing_per_account": (env_int("DSAR_RATE_AGENT_FILING_PER_ACCOUNT", 10), 86400),
     "agent_filing_per_client": (env_int("DSAR_RATE_AGENT_FILING_PER_CLIENT", 10), 3600),
+    # Password guesses on one agent account, from anywhere: keyed by the address's keyed hash.
+    "password_per_account": (env_int("DSAR_RATE_PASSWORD_PER_ACCOUNT", 10), 900),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agents.models import Agent, AgentFiling, AuthorityType
+from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import new_link_token, secret_hash
 from identity import services as identity_services
 from identity.models import (
@@ -135,14 +136,15 @@ def agent_request(**overrides) -> DataSubjectRequest:
 
 
 class AgentUserFactory(factory.django.DjangoModelFactory):
-    """An agent's login: the username is the normalised e-mail address, as ``agent_sign_up`` makes it."""
+    """An agent's login: the username is the address's keyed look-up hash and ``email`` stays empty, as
+    ``agent_sign_up`` makes it."""
 
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
 
-    username = factory.Sequence(lambda n: f"agent{n}@lawfirm.example")
-    email = factory.SelfAttribute("username")
+    username = factory.Sequence(lambda n: email_lookup_hash(f"agent{n}@lawfirm.example"))
+    email = ""
     password = factory.django.Password(AGENT_PASSWORD)
 
 
@@ -152,10 +154,10 @@ class AgentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Agent
 
-    class Params:
-        email = factory.Sequence(lambda n: f"agent{n}@lawfirm.example")
-
-    user = factory.SubFactory(AgentUserFactory, username=factory.SelfAttribute("..email"))
+    email = factory.Sequence(lambda n: f"agent{n}@lawfirm.example")
+    user = factory.SubFactory(
+        AgentUserFactory, username=factory.LazyAttribute(lambda o: email_lookup_hash(o.factory_parent.email))
+    )
     full_name = "Sam Solicitor"
     organisation_name = "Law & Co"
     role = "Solicitor"
@@ -169,7 +171,7 @@ class AgentFilingFactory(factory.django.DjangoModelFactory):
         model = AgentFiling
 
     agent = factory.SubFactory(AgentFactory)
-    request = factory.LazyAttribute(lambda o: agent_request(name=o.agent.full_name, email=o.agent.user.email))
+    request = factory.LazyAttribute(lambda o: agent_request(name=o.agent.full_name, email=o.agent.email))
 
 
 class IdentityVerificationFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ from django.utils import timezone
 from agents import services, tasks
 from agents.models import Agent, AgentCode
 from agents.views import CONFIRMATION_SENT_AT
+from dsar_portal.crypto import email_lookup_hash
 from tests.factories import AGENT_PASSWORD, AgentFactory
 
 # Real commits: codes and links arrive by e-mail sent after commit.
@@ -70,7 +71,7 @@ def _time_passes(client=None, *, minutes: int) -> None:
 def _confirmed_agent(client, email=EMAIL) -> Agent:
     _sign_up(client, email)
     client.post(reverse("agents:confirm_email"), {"code": _code(_to(email)[-1])})
-    agent = Agent.objects.get(user__username=email)
+    agent = Agent.objects.get(user__username=email_lookup_hash(email))
     assert agent.email_confirmed_at is not None
     return agent
 
@@ -171,6 +172,7 @@ def _with_authenticator(client, agent: Agent) -> str:
     """Sign in fully and switch the account to an authenticator app; returns its secret."""
     _sign_in(client)
     client.post(reverse("agents:second_factor"), {"code": _code(_to(EMAIL)[-1])})
+    client.post(reverse("agents:reauthenticate"), {"password": PASSWORD})
     client.get(reverse("agents:security"))
     secret = client.session["agent_new_totp_secret"]
     client.post(reverse("agents:security"), {"code": pyotp.TOTP(secret).now()})

@@ -4,6 +4,7 @@ import io
 import re
 from datetime import timedelta
 
+import pyotp
 import pytest
 from django.utils import timezone
 from PIL import Image
@@ -169,3 +170,57 @@ def test_an_agent_with_an_expired_code_and_a_forgotten_password_gets_back_in_wit
     page.get_by_label("Code").fill(confirmation_code(emails_to(AGENT_EMAIL)[-1]))
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/agents/")
+
+
+def test_an_agent_turns_on_an_authenticator_keeps_recovery_codes_and_signs_in_with_one(page):
+    """Confirming it is them, setting up the app, the codes shown once and a sign-in with one: all checked with axe."""
+    page.goto("/agents/sign-up/")
+    page.get_by_label("Your full name").fill("Sam Solicitor")
+    page.get_by_label("Your e-mail address").fill(AGENT_EMAIL)
+    page.get_by_label("Your role").fill("Solicitor")
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_role("button", name="Open account").click()
+    page.get_by_label("Code").fill(confirmation_code(emails_to(AGENT_EMAIL)[-1]))
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**/agents/sign-in/")
+    page.get_by_label("E-mail address").fill(AGENT_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code").fill(confirmation_code(emails_to(AGENT_EMAIL)[-1]))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agents/")
+
+    # Changing the second factor asks for the password first.
+    page.get_by_role("link", name="Use an authenticator app instead").click()
+    page.wait_for_url("**/agents/security/confirm/")
+    page.get_by_label("Your password").fill("not the password")
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("#error-summary")).to_contain_text("The password or code is not right")
+    assert_accessible(page, "agent re-authentication, with errors")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/agents/security/")
+    assert_accessible(page, "agent authenticator set-up")
+    secret = page.locator("code.reference").inner_text().strip()
+    page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your authenticator app is set up")
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(codes) == 10
+    assert_accessible(page, "agent recovery codes")
+    assert "Your sign-in settings changed" in [message.subject for message in emails_to(AGENT_EMAIL)]
+
+    # The phone is lost: a recovery code signs in, once.
+    page.get_by_role("link", name="I have kept them: back to your requests").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("E-mail address").fill(AGENT_EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/agents/sign-in/code/")
+    page.get_by_label("Code").fill(codes[0])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/agents/")
+    expect(page.locator("main")).to_contain_text("You have 9 recovery codes left.")
+    page.get_by_role("link", name="Sign-in settings").click()
+    page.wait_for_url("**/agents/security/confirm/")
+    assert_accessible(page, "agent re-authentication with an app")

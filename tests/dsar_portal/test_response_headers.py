@@ -87,7 +87,7 @@ PERSONAL_PAGES = {
         lambda r: reverse("requests_app:request_create", args=["access"]),
     ),
     "agent's dashboard": (_agent, "get", lambda r: reverse("agents:dashboard")),
-    "agent's security page": (_agent, "get", lambda r: reverse("agents:security")),
+    "agent's re-authentication page": (_agent, "get", lambda r: reverse("agents:reauthenticate")),
     "agent's request form": (_agent, "get", lambda r: reverse("agents:request_create", args=["access"])),
     "staff verification queue": (_staff, "get", lambda r: reverse("identity:verification_queue")),
     "staff verification case": (_staff, "get", lambda r: reverse("identity:verification_case", args=[r.reference])),
