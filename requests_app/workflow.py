@@ -93,14 +93,15 @@ def transition(
     ``changes`` are the fields that move with the status (an outcome, a refusal ground, the clock), saved with it.
     """
     changes = {"closed_at": timezone.now() if to_status in TERMINAL_STATUSES else None, **(changes or {})}
-    result = REQUEST_LIFECYCLE.move(
-        request, to_status, actor=actor, actor_kind=actor_kind, reason=reason, changes=changes
-    )
+    with transaction.atomic():
+        result = REQUEST_LIFECYCLE.move(
+            request, to_status, actor=actor, actor_kind=actor_kind, reason=reason, changes=changes
+        )
+        if result.changed and to_status in TERMINAL_STATUSES:
+            # In the move's transaction: the status page stops opening for old cookies with the move, or not at all.
+            grants_end_soon(request_id=request.pk)
     if result.changed:
         request_id, from_status, event_id = request.pk, result.from_status, result.event.pk
-        if to_status in TERMINAL_STATUSES:
-            # In the move's transaction: the status page stops opening for old cookies with the move, or not at all.
-            grants_end_soon(request_id=request_id)
         transaction.on_commit(
             lambda: request_status_changed.send(
                 sender=DataSubjectRequest,

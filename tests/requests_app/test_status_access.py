@@ -6,6 +6,7 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
@@ -164,3 +165,15 @@ def test_dead_grants_are_deleted_by_the_daily_job(client):
     assert status_access.grants_purge(now=now) == 2
     assert status_access.grants_purge(now=now) == 0
     assert list(StatusGrant.objects.all()) == [live]
+
+
+def test_a_closing_move_that_rolls_back_leaves_the_grants_as_they_were(client):
+    request = in_progress_objection()
+    client.get(status_link_path_in(mail.outbox[-1]))
+    before = StatusGrant.objects.get(request=request).expires_at
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.request_complete(request=request, actor=StaffUserFactory(), outcome="fulfilled")
+        raise RuntimeError("the rest of the closing failed")
+
+    assert StatusGrant.objects.get(request=request).expires_at == before
