@@ -253,7 +253,7 @@ def password_reset_new(http_request: HttpRequest) -> HttpResponse:
         if changed is None:
             return render(http_request, "agents/password_reset_invalid.html", status=404)
         messages.success(http_request, _("Your password has been changed. Sign in with it."))
-        return status_access.revoke_all(redirect("agents:sign_in"))
+        return status_access.revoke_all(http_request, redirect("agents:sign_in"))
     return render(http_request, "agents/password_reset_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -262,7 +262,7 @@ def sign_out(http_request: HttpRequest) -> HttpResponse:
     # Pending notices name the agent's cases: they must not greet whoever uses the browser next.
     list(messages.get_messages(http_request))
     logout(http_request)
-    return status_access.revoke_all(redirect("agents:sign_in"))
+    return status_access.revoke_all(http_request, redirect("agents:sign_in"))
 
 
 @agent_required
@@ -339,7 +339,7 @@ def request_open(http_request: HttpRequest, agent: Agent, reference: str) -> Htt
     if request is None:
         raise Http404
     response = redirect("requests_app:status_detail", reference=reference)
-    return status_access.grant(http_request, response, reference)
+    return status_access.grant(http_request, response, request)
 
 
 def _recently_reauthenticated(http_request: HttpRequest) -> bool:

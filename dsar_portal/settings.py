@@ -227,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "requests_app.tasks.end_status_links_past_retention",
         "schedule": 24 * 60 * 60,
     },
+    # Status-page grants that expired or were revoked open nothing; their rows go (requests_app.status_access).
+    "purge-dead-status-grants": {
+        "task": "requests_app.tasks.purge_dead_status_grants",
+        "schedule": 24 * 60 * 60,
+    },
     # Encrypted files that no document refers to any more (a crash between writing and committing).
     "sweep-orphan-document-files": {
         "task": "requests_app.tasks.sweep_orphan_document_files",

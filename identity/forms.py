@@ -57,6 +57,16 @@ class VerificationDecisionForm(PlainTextFormMixin, forms.Form):
         help_text=_("Needed for 'more evidence' (what to send and why) and for 'failed' (the reasons)."),
     )
 
+    def __init__(self, *args, can_check_documents: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_check_documents:
+            # Only someone allowed to see the documents may record one as checked (identity.services).
+            self.fields["outcome"].choices = [
+                choice for choice in self.fields["outcome"].choices if choice[0] != VerificationStatus.VERIFIED
+            ]
+            del self.fields["document_kind"]
+            del self.fields["response_to_agent"]
+
 
 class MoreDetailsForm(PlainTextFormMixin, forms.Form):
     customer_number = forms.CharField(label=_("Customer or account number"), max_length=100, required=False)

@@ -378,9 +378,17 @@ def verification_decide(
 
     Locks the request first, then its verification (``requests_app.locks``). A decision on a request that moved
     on meanwhile (withdrawn a second ago, say) is refused with a message saying so.
+
+    Recording a document check ("verified: passport checked", or more needed / failed naming a document) needs the
+    permission to see the documents: the check record outlives the document (it is the evidence of the decision,
+    Art. 5(2) accountability), so only someone who could have looked may sign it. Without that permission a
+    reviewer may still ask for more or refuse, and no document check is recorded in their name.
     """
     if not actor.has_perm("identity.decide_verification"):
         raise PermissionError("not allowed to decide verification")
+    can_check_documents = actor.has_perm("identity.view_evidence")
+    if not can_check_documents and (outcome == VerificationStatus.VERIFIED or document_kind.strip()):
+        raise PermissionError(_("Recording a document check needs the permission to view identity documents."))
     with transaction.atomic():
         locked_request = request_lock(request.pk)
         verification = IdentityVerification.objects.select_for_update().get(request=locked_request)
@@ -413,7 +421,7 @@ def verification_decide(
         elif outcome == MORE_NEEDED:
             if not message.strip():
                 raise VerificationError(_("Tell the person what else you need and why."))
-            if documents:
+            if documents and can_check_documents:
                 _record_check(request, actor, document_kind or _("document"), MORE_NEEDED)
             _ask_for(
                 verification,
@@ -426,7 +434,7 @@ def verification_decide(
         elif outcome == VerificationStatus.FAILED:
             if not message.strip():
                 raise VerificationError(_("Give the reasons, which we send to the person."))
-            if documents:
+            if documents and can_check_documents:
                 _record_check(request, actor, document_kind or _("document"), VerificationStatus.FAILED)
             VERIFICATION_LIFECYCLE.move(
                 verification,

@@ -39,18 +39,23 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
     verification = services.verification_get(request=request)
     if verification is None:
         raise Http404
-    form = VerificationDecisionForm(http_request.POST or None)
+    can_view_evidence = http_request.user.has_perm("identity.view_evidence")
+    form = VerificationDecisionForm(http_request.POST or None, can_check_documents=can_view_evidence)
+    refused = False
     if http_request.method == "POST" and form.is_valid():
         try:
             services.verification_decide(
                 request=request,
                 actor=http_request.user,
                 outcome=form.cleaned_data["outcome"],
-                document_kind=form.cleaned_data["document_kind"],
+                document_kind=form.cleaned_data.get("document_kind", ""),
                 message=form.cleaned_data["message"],
-                response_to_agent=form.cleaned_data["response_to_agent"],
+                response_to_agent=form.cleaned_data.get("response_to_agent", False),
             )
         except services.VerificationError as error:
+            form.add_error(None, str(error))
+        except PermissionError as error:
+            refused = True
             form.add_error(None, str(error))
         else:
             messages.success(http_request, _("Decision recorded for %(ref)s.") % {"ref": request.reference})
@@ -63,7 +68,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "checks": request.evidence_checks.all(),
         "form": form,
         "can_see_personal_data": http_request.user.has_perm("requests_app.view_personal_data"),
-        "can_view_evidence": http_request.user.has_perm("identity.view_evidence"),
+        "can_view_evidence": can_view_evidence,
         "agent": agent,
         "subject_confirmation": selectors.subject_confirmation_of(request=request),
         "checklist": AUTHORITY_CHECKLISTS.get(agent.authority_type, []) if agent else [],
@@ -72,7 +77,7 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         http_request,
         "identity/verification_case.html",
         context,
-        status=400 if form.errors else 200,
+        status=403 if refused else 400 if form.errors else 200,
     )
 
 

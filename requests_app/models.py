@@ -254,6 +254,32 @@ class StatusLink(models.Model):
         return f"status link for {self.request_id}"
 
 
+class StatusGrant(models.Model):
+    """One browser's access to one request's status page, which the server can end (``status_access``).
+
+    The random token lives only in that browser's signed cookie; this row holds its keyed hash, so a database
+    leak gives no usable cookie, and a copied cookie stops working once the grant is revoked or expires.
+    """
+
+    # Keys the token's hash (dsar_portal.onetime.secret_hash) to this one purpose.
+    TOKEN_PURPOSE = "status-grant"
+
+    # The request_id index serves closing a request's grants (status_access.grants_end_soon).
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="status_grants")
+    token_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # A constraint rather than unique=True: on PostgreSQL that adds a second, pattern-matching index the
+        # portal never uses (see DataSubjectRequest.Meta).
+        constraints = [models.UniqueConstraint(fields=["token_hash"], name="status_grant_token_hash_unique")]
+
+    def __str__(self) -> str:
+        return f"status grant for {self.request_id}"
+
+
 class DocumentPurpose(models.TextChoices):
     SUPPORTING = "supporting", _("Supporting document")
     CLARIFICATION = "clarification", _("Document sent with a reply")

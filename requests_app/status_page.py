@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
 from . import selectors, status_access
@@ -37,10 +37,11 @@ def panel_register(status: str, panel: StatusPanel) -> None:
 
 def request_for_browser(http_request: HttpRequest, reference: str) -> DataSubjectRequest:
     """The request behind a status page, only if this browser was given access to it."""
-    if not status_access.is_granted(http_request, reference):
+    request = status_access.granted_request(http_request, reference)
+    if request is None:
         # Same answer as an unknown reference: a reference alone reveals nothing.
         raise Http404
-    return get_object_or_404(DataSubjectRequest, reference=reference)
+    return request
 
 
 def render_status_page(

@@ -7,7 +7,7 @@ from celery import shared_task
 
 from dsar_portal.celery import PortalTask
 
-from . import correspondence, documents, services
+from . import correspondence, documents, services, status_access
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +58,10 @@ def end_status_links_past_retention() -> int:
     ended = correspondence.status_links_retention_sweep()
     logger.info("status links ended at the end of their case file's retention: %s", ended)
     return ended
+
+
+@shared_task(acks_late=True)
+def purge_dead_status_grants() -> int:
+    deleted = status_access.grants_purge()
+    logger.info("dead status-page grants deleted: %s", deleted)
+    return deleted

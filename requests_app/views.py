@@ -72,7 +72,7 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
                 supporting_document=form.uploaded_document(),
             )
             response = redirect("requests_app:status_detail", reference=request.reference)
-            return status_access.grant(http_request, response, request.reference)
+            return status_access.grant(http_request, response, request)
     else:
         form = form_class()
     return render(
@@ -93,7 +93,7 @@ def status_link(http_request: HttpRequest, token: str) -> HttpResponse:
     if request is None:
         return render(http_request, "requests_app/status_link_invalid.html", status=404)
     response = redirect("requests_app:status_detail", reference=request.reference)
-    return status_access.grant(http_request, response, request.reference)
+    return status_access.grant(http_request, response, request)
 
 
 def status_detail(http_request: HttpRequest, reference: str) -> HttpResponse:

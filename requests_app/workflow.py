@@ -2,8 +2,9 @@
 
 Nothing else in the code base assigns ``DataSubjectRequest.status``. ``transition`` is the guarded setter of
 ``requests_app.lifecycle`` for requests: it locks the row, treats a repeat as a no-op, refuses an illegal move,
-sets the fields that move with the status, writes the move to the audit trail, and after the commit sends the
-``request_status_changed`` domain event (IDs only) for the apps built above the request core.
+sets the fields that move with the status, writes the move to the audit trail, shortens the status-page grants of a
+request that ends (``status_access``), and after the commit sends the ``request_status_changed`` domain event (IDs
+only) for the apps built above the request core.
 """
 
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from django.utils import timezone
 from .lifecycle import IllegalTransition, Lifecycle, Move
 from .models import DataSubjectRequest, EventKind, Status
 from .signals import request_status_changed
+from .status_access import grants_end_soon
 
 __all__ = [
     "EXTENDABLE_STATUSES",
@@ -91,9 +93,13 @@ def transition(
     ``changes`` are the fields that move with the status (an outcome, a refusal ground, the clock), saved with it.
     """
     changes = {"closed_at": timezone.now() if to_status in TERMINAL_STATUSES else None, **(changes or {})}
-    result = REQUEST_LIFECYCLE.move(
-        request, to_status, actor=actor, actor_kind=actor_kind, reason=reason, changes=changes
-    )
+    with transaction.atomic():
+        result = REQUEST_LIFECYCLE.move(
+            request, to_status, actor=actor, actor_kind=actor_kind, reason=reason, changes=changes
+        )
+        if result.changed and to_status in TERMINAL_STATUSES:
+            # In the move's transaction: the status page stops opening for old cookies with the move, or not at all.
+            grants_end_soon(request_id=request.pk)
     if result.changed:
         request_id, from_status, event_id = request.pk, result.from_status, result.event.pk
         transaction.on_commit(

@@ -281,6 +281,50 @@ def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client
     assert request.events.filter(kind=EventKind.DOCUMENT_VIEWED).count() == 1
 
 
+def test_a_reviewer_who_may_not_see_documents_cannot_record_one_as_checked():
+    """Deciding identity without the permission to view evidence: no "verified: passport checked" in their name."""
+    request = confirmed_request(email="stranger@example.com")
+    _upload(request)
+    blind = _reviewer("decide_verification")
+
+    for outcome, message in (("verified", ""), ("more_needed", "A clearer copy, please."), ("failed", "Expired.")):
+        with pytest.raises(PermissionError, match="needs the permission to view identity documents"):
+            identity_services.verification_decide(
+                request=request, actor=blind, outcome=outcome, document_kind="passport", message=message
+            )
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert not EvidenceCheck.objects.filter(request=request).exists()
+
+    # Asking for more without naming a document is still theirs to do, and records no document check.
+    identity_services.verification_decide(
+        request=request, actor=blind, outcome="more_needed", message="Please send a photo ID."
+    )
+    assert not EvidenceCheck.objects.filter(request=request).exists()
+    assert request.identity_verification.request_to_requester
+
+
+def test_the_case_page_does_not_offer_verified_to_a_reviewer_who_may_not_see_documents(client):
+    request = confirmed_request(email="stranger@example.com")
+    _upload(request)
+    client.force_login(_reviewer("decide_verification"))
+    url = reverse("identity:verification_case", args=[request.reference])
+
+    page = client.get(url).content.decode()
+    assert 'value="verified"' not in page
+    assert 'name="document_kind"' not in page
+    assert "Recording a document as checked needs the permission to view documents" in page
+
+    forced = client.post(url, {"outcome": "verified", "document_kind": "passport"})
+    assert forced.status_code == 400
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
+    assert not EvidenceCheck.objects.filter(request=request).exists()
+
+    client.force_login(_reviewer())
+    assert 'value="verified"' in client.get(url).content.decode()
+
+
 def test_staff_decide_through_the_case_page(client):
     request = confirmed_request(email="stranger@example.com")
     _upload(request)
