@@ -276,7 +276,22 @@ PRIVATE_UPLOAD_DIR = Path(env("DSAR_PRIVATE_UPLOAD_DIR") or DATA_DIR / "private-
 FILESTORE_LEGACY_NAMESPACE = "documents"
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# One document: at most this many bytes (the forms say "up to 10 MB"). The upload handler stops writing a file at
+# this size, so a larger body never reaches the disk whole; the proxy's client_max_body_size (README) refuses
+# bodies far beyond it before they reach the portal.
+DSAR_MAX_DOCUMENT_BYTES = env_int("DSAR_MAX_DOCUMENT_BYTES", 10 * 1024 * 1024)
+# A request holds at most this many live documents, of at most this many bytes together.
+DSAR_MAX_DOCUMENTS_PER_REQUEST = env_int("DSAR_MAX_DOCUMENTS_PER_REQUEST", 10)
+DSAR_MAX_DOCUMENT_BYTES_PER_REQUEST = env_int("DSAR_MAX_DOCUMENT_BYTES_PER_REQUEST", 50 * 1024 * 1024)
+# Each document is parsed in a process of its own with this budget (requests_app/document_check.py).
+DSAR_DOCUMENT_CHECK_MEMORY_MB = env_int("DSAR_DOCUMENT_CHECK_MEMORY_MB", 256)
+DSAR_DOCUMENT_CHECK_CPU_SECONDS = env_int("DSAR_DOCUMENT_CHECK_CPU_SECONDS", 2)
+DSAR_DOCUMENT_CHECK_TIMEOUT_SECONDS = env_int("DSAR_DOCUMENT_CHECK_TIMEOUT_SECONDS", 10)
+FILE_UPLOAD_HANDLERS = ["dsar_portal.uploads.BoundedUploadHandler"]
+# Form fields other than files (Django's default; the longest form is a few text areas of 5,000 characters).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A body up to this size (one document and the form around it) is parsed in memory; larger ones are written to a
+# temporary file by the upload handler, which stops at DSAR_MAX_DOCUMENT_BYTES.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 STATIC_URL = "/static/"
@@ -437,6 +452,9 @@ DSAR_RATE_LIMITS = {
     "agent_filing_per_client": (env_int("DSAR_RATE_AGENT_FILING_PER_CLIENT", 10), 3600),
     # Password guesses on one agent account, from anywhere: keyed by the address's keyed hash.
     "password_per_account": (env_int("DSAR_RATE_PASSWORD_PER_ACCOUNT", 10), 900),
+    # Documents sent from a status page (identity evidence, a reply to our question), each costing a parse.
+    "upload_per_client": (env_int("DSAR_RATE_UPLOAD_PER_CLIENT", 20), 3600),
+    "upload_per_request": (env_int("DSAR_RATE_UPLOAD_PER_REQUEST", 10), 3600),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
@@ -456,6 +474,11 @@ LOGGING = {
     "loggers": {
         # Django's request logger would otherwise record full URLs and bodies.
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # PDF and image parsers describe a damaged file by quoting it: none of that belongs in a log. Documents are
+        # parsed in a separate process whose output is dropped (requests_app/document_check.py); these guard any
+        # parse that happens in the web process all the same.
+        "pypdf": {"level": "CRITICAL"},
+        "PIL": {"level": "CRITICAL"},
     },
 }
 

@@ -327,8 +327,10 @@ def evidence_received(*, verification: IdentityVerification, actor_kind: str = R
 def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: str) -> RequestDocument:
     """A document the person sends when we have asked for one (identity or authority).
 
-    Locks the request, then its verification (the lock order of ``requests_app.locks``); a rollback leaves no
-    file behind (``filestore.atomic``).
+    Accepted only while the current step of the identity check asks for a document and waits for it (EDPB
+    Guidelines 01/2022: we collect evidence only when it is necessary); once one has arrived, staff review it
+    and ask again if they need more. Locks the request, then its verification (the lock order of
+    ``requests_app.locks``); a rollback leaves no file behind (``filestore.atomic``).
     """
     with filestore.atomic():
         locked = request_lock(request.pk)
@@ -340,9 +342,21 @@ def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: s
             VerificationStatus.TIMED_OUT,
         ):
             raise VerificationError(_("This identity check has already been decided; please make a new request."))
-        stored = request_services.request_document_store(request=locked, upload=document, purpose=purpose)
-        if verification is not None:
-            evidence_received(verification=verification)
+        if verification is not None and verification.status == VerificationStatus.EVIDENCE_RECEIVED:
+            raise VerificationError(
+                _("We already have your document and are reviewing it. If we need anything else, we will ask you.")
+            )
+        if (
+            verification is None
+            or verification.step != VerificationStep.DOCUMENT
+            or verification.status != VerificationStatus.PENDING
+        ):
+            raise VerificationError(_("We have not asked for a document on this request."))
+        try:
+            stored = request_services.request_document_store(request=locked, upload=document, purpose=purpose)
+        except request_services.RequestError as error:  # too many documents on this request
+            raise VerificationError(str(error)) from error
+        evidence_received(verification=verification)
         return stored
 
 

@@ -19,7 +19,7 @@ from requests_app import services as request_services
 from requests_app.forms import ConfirmEmailForm, EvidenceUploadForm
 from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
 from requests_app.scope import agent_authority_of
-from requests_app.status_page import render_status_page, request_for_browser
+from requests_app.status_page import UPLOADS_LIMITED, render_status_page, request_for_browser, upload_allowed
 
 from . import selectors, services
 from .forms import AUTHORITY_CHECKLISTS, MoreDetailsForm, VerificationDecisionForm
@@ -138,6 +138,10 @@ def status_confirm_email(http_request: HttpRequest, reference: str) -> HttpRespo
 @require_POST
 def status_upload(http_request: HttpRequest, reference: str) -> HttpResponse:
     request = request_for_browser(http_request, reference)
+    if not upload_allowed(http_request, request):
+        form = EvidenceUploadForm(http_request.POST)
+        form.add_error(None, UPLOADS_LIMITED)
+        return render_status_page(http_request, request, status=429, upload_form=form)
     form = EvidenceUploadForm(http_request.POST, http_request.FILES)
     if form.is_valid():
         try:

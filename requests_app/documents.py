@@ -4,15 +4,20 @@ They live in the kernel's encrypted file store (dsar_portal/filestore.py), names
 
 A file's name and the browser's content type are claims, not facts: the type
 is decided from the bytes, images are decoded and bounded in pixels, PDFs are
-parsed and bounded in pages.
+parsed and bounded in pages, each parse in a process of its own with a fixed
+CPU and memory budget (``document_check.py``).
 """
 
-import io
+import json
 import logging
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.utils import timezone
@@ -25,7 +30,6 @@ from .models import DataSubjectRequest, RequestDocument
 
 logger = logging.getLogger(__name__)
 
-MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_PDF_PAGES = 30
 MAX_IMAGE_PIXELS = 40_000_000
 ACCEPTED_TYPES_TEXT = "PDF, JPEG or PNG, up to 10 MB"
@@ -36,6 +40,10 @@ _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 )
 
+_CHECKER = Path(__file__).with_name("document_check.py")
+# Set on an upload once its content is checked, so a form and the service that stores it check it once.
+_CHECKED = "_dsar_checked_content_type"
+
 
 def sniff_content_type(head: bytes) -> str | None:
     for signature, content_type in _MAGIC:
@@ -44,61 +52,96 @@ def sniff_content_type(head: bytes) -> str | None:
     return None
 
 
+def _too_large() -> ValidationError:
+    megabytes = max(1, round(settings.DSAR_MAX_DOCUMENT_BYTES / (1024 * 1024)))
+    return ValidationError(
+        _("This file is larger than %(size)s MB. Please send a smaller file.") % {"size": megabytes}, code="too_large"
+    )
+
+
+def _unreadable(content_type: str) -> ValidationError:
+    if content_type == "application/pdf":
+        return ValidationError(_("This PDF could not be read. It may be damaged."), code="corrupt")
+    return ValidationError(_("This image could not be read. It may be damaged."), code="corrupt")
+
+
 def validate_document(upload: UploadedFile) -> str:
-    """Return the document's real content type, or raise ValidationError saying what to fix."""
-    if upload.size is not None and upload.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(_("This file is larger than 10 MB. Please send a smaller file."), code="too_large")
+    """Return the document's real content type, or raise ValidationError saying what to fix.
+
+    GDPR Art. 32 (security of processing): a file is the one thing an anonymous visitor sends that we parse, so it
+    is checked within a fixed budget. Cheap checks first in this process (size, then the type from the first
+    bytes); the parse itself (pypdf, Pillow) runs in a separate process limited in memory, CPU and wall-clock time
+    (``document_check.py``). Whatever goes wrong there, the person sees "could not be read", never an error page.
+    """
+    checked = getattr(upload, _CHECKED, None)
+    if checked is not None:
+        return checked
+    if upload.size is not None and upload.size > settings.DSAR_MAX_DOCUMENT_BYTES:
+        raise _too_large()
     upload.seek(0)
-    data = upload.read()
+    data = upload.read(settings.DSAR_MAX_DOCUMENT_BYTES + 1)
     upload.seek(0)
     if not data:
         raise ValidationError(_("This file is empty."), code="empty")
+    if len(data) > settings.DSAR_MAX_DOCUMENT_BYTES:
+        raise _too_large()
     content_type = sniff_content_type(data[:16])
     if content_type is None:
         raise ValidationError(
             _("We can only accept a PDF, JPEG or PNG file. Please save your document in one of these formats."),
             code="type",
         )
-    if content_type == "application/pdf":
-        _check_pdf(data)
-    else:
-        _check_image(data)
+    answer = _check_in_a_bounded_process(data, content_type)
+    result = answer.get("result")
+    if result == "encrypted":
+        raise ValidationError(_("This PDF is password-protected. Please send it without a password."), code="password")
+    if result == "pages":
+        raise ValidationError(
+            _("This PDF has %(pages)s pages; we accept up to %(max)s.")
+            % {"pages": answer.get("pages"), "max": MAX_PDF_PAGES},
+            code="pages",
+        )
+    if result == "pixels":
+        raise ValidationError(_("This image is too large. Please send a smaller photo or scan."), code="pixels")
+    if result != "ok":
+        raise _unreadable(content_type)
+    setattr(upload, _CHECKED, content_type)
     return content_type
 
 
-def _check_pdf(data: bytes) -> None:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
+def _check_in_a_bounded_process(data: bytes, content_type: str) -> dict:
+    """Run ``document_check.py`` on ``data`` within the budget in settings; any failure answers "corrupt"."""
+    command = [
+        sys.executable,
+        "-I",  # isolated: no environment variables, user site or working directory on the path
+        str(_CHECKER),
+        content_type,
+        str(MAX_PDF_PAGES),
+        str(MAX_IMAGE_PIXELS),
+        str(settings.DSAR_DOCUMENT_CHECK_MEMORY_MB),
+        str(settings.DSAR_DOCUMENT_CHECK_CPU_SECONDS),
+    ]
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ValidationError(_("This PDF is password-protected. Please send it without a password."))
-        pages = len(reader.pages)
-    except ValidationError:
-        raise
-    except (PdfReadError, ValueError, OSError, KeyError, TypeError):
-        raise ValidationError(_("This PDF could not be read. It may be damaged."), code="corrupt") from None
-    if pages > MAX_PDF_PAGES:
-        raise ValidationError(
-            _("This PDF has %(pages)s pages; we accept up to %(max)s.") % {"pages": pages, "max": MAX_PDF_PAGES},
-            code="pages",
+        finished = subprocess.run(  # noqa: S603 - a fixed command; the file's bytes go to stdin only
+            command,
+            input=data,
+            capture_output=True,  # stderr is dropped unread: a parser's words about the file stay out of the logs
+            timeout=settings.DSAR_DOCUMENT_CHECK_TIMEOUT_SECONDS,
+            check=False,
+            close_fds=True,
         )
-
-
-def _check_image(data: bytes) -> None:
-    from PIL import Image, UnidentifiedImageError
-
+    except subprocess.TimeoutExpired:
+        logger.warning("document check stopped after %ss", settings.DSAR_DOCUMENT_CHECK_TIMEOUT_SECONDS)
+        return {"result": "corrupt"}
+    if finished.returncode != 0:
+        # Killed at its CPU or memory limit, most likely: a hostile or broken file.
+        logger.warning("document check ended with status %s", finished.returncode)
+        return {"result": "corrupt"}
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > MAX_IMAGE_PIXELS:
-                raise ValidationError(_("This image is too large. Please send a smaller photo or scan."))
-            image.verify()
-    except ValidationError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("This image could not be read. It may be damaged."), code="corrupt") from None
+        answer = json.loads(finished.stdout)
+    except ValueError:
+        return {"result": "corrupt"}
+    return answer if isinstance(answer, dict) else {"result": "corrupt"}
 
 
 # --- Storage -------------------------------------------------------------------------------
@@ -124,11 +167,20 @@ def document_store(*, request: DataSubjectRequest, upload: UploadedFile, purpose
         return RequestDocument.objects.create(
             request=request,
             purpose=purpose,
-            original_name=os.path.basename(upload.name or "document")[:200],
+            original_name=_short_name(os.path.basename(upload.name or "document")),
             content_type=content_type,
             size=stored.size,
             storage_key=stored.name,
         )
+
+
+def _short_name(name: str, limit: int = 200) -> str:
+    """The name cut to ``limit`` characters, keeping its extension (staff see what kind of file it was)."""
+    if len(name) <= limit:
+        return name
+    stem, extension = os.path.splitext(name)
+    extension = extension[:16]
+    return stem[: limit - len(extension)] + extension
 
 
 def _readable_key(document: RequestDocument) -> str:
@@ -140,7 +192,7 @@ def _readable_key(document: RequestDocument) -> str:
 def document_read(document: RequestDocument) -> bytes:
     """Decrypted bytes of a stored document (callers check permission and record the view).
 
-    Documents are bounded by MAX_DOCUMENT_BYTES; to stream, use ``document_chunks``.
+    Documents are bounded by settings.DSAR_MAX_DOCUMENT_BYTES; to stream, use ``document_chunks``.
     """
     return _files.read_bytes(_readable_key(document))
 

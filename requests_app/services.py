@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -208,8 +209,17 @@ def request_resend_confirmation(*, request: DataSubjectRequest) -> bool:
 def request_document_store(
     *, request: DataSubjectRequest, upload, purpose: str, actor_kind: str = REQUESTER
 ) -> RequestDocument:
-    """Validate, encrypt and keep a document the person sent, and record it in the trail."""
-    document = documents.document_store(request=request, upload=upload, purpose=purpose)
+    """Validate, encrypt and keep a document the person sent, and record it in the trail.
+
+    GDPR Art. 5(1)(c) and 32: a request holds at most DSAR_MAX_DOCUMENTS_PER_REQUEST live documents of at most
+    DSAR_MAX_DOCUMENT_BYTES_PER_REQUEST together; past that a RequestError says so. The request's row is locked
+    while counting, so two uploads at once cannot both take the last place.
+    """
+    documents.validate_document(upload)  # before the lock: the parse takes a moment
+    with filestore.atomic():
+        request_lock(request.pk)
+        _document_room_check(request=request, upload=upload)
+        document = documents.document_store(request=request, upload=upload, purpose=purpose)
     event_record(
         request_id=request.pk,
         kind=EventKind.DOCUMENT_UPLOADED,
@@ -217,6 +227,28 @@ def request_document_store(
         reason=DocumentPurpose(purpose).label,
     )
     return document
+
+
+def _document_room_check(*, request: DataSubjectRequest, upload) -> None:
+    live = RequestDocument.objects.filter(request=request, deleted_at=None).aggregate(
+        count=Count("pk"), total=Sum("size")
+    )
+    if live["count"] >= settings.DSAR_MAX_DOCUMENTS_PER_REQUEST:
+        raise RequestError(
+            _(
+                "We already have %(count)s documents for this request, as many as we keep for one request. "
+                "If we need anything else, we will ask you."
+            )
+            % {"count": live["count"]}
+        )
+    if (live["total"] or 0) + (upload.size or 0) > settings.DSAR_MAX_DOCUMENT_BYTES_PER_REQUEST:
+        raise RequestError(
+            _(
+                "With the documents we already have for this request, this file is more than we keep for one "
+                "request (%(size)s MB in all). Please send a smaller file, or write to us."
+            )
+            % {"size": round(settings.DSAR_MAX_DOCUMENT_BYTES_PER_REQUEST / (1024 * 1024))}
+        )
 
 
 def request_document_delete(*, document: RequestDocument, on=None, actor_kind: str = SYSTEM) -> bool:

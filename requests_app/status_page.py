@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dsar_portal import ratelimit
 
 from . import selectors, status_access
 from .forms import ClarificationReplyForm
@@ -42,6 +45,22 @@ def request_for_browser(http_request: HttpRequest, reference: str) -> DataSubjec
         # Same answer as an unknown reference: a reference alone reveals nothing.
         raise Http404
     return request
+
+
+UPLOADS_LIMITED = _("You have sent us a lot of files in a short time. Please wait an hour and try again.")
+
+
+def upload_allowed(http_request: HttpRequest, request: DataSubjectRequest) -> bool:
+    """Count a post that carries a file, per browser and per request; False once either limit is passed.
+
+    Every document costs a parse in a bounded process (``documents.validate_document``) and space on the request:
+    refused or accepted, each one counts. A post without a file costs nothing and is not counted.
+    """
+    if not http_request.FILES:
+        return True
+    return ratelimit.allow_all(
+        [("upload_per_client", ratelimit.client_key(http_request)), ("upload_per_request", str(request.pk))]
+    )
 
 
 def render_status_page(

@@ -26,7 +26,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import Right
-from .status_page import render_status_page, request_for_browser
+from .status_page import UPLOADS_LIMITED, render_status_page, request_for_browser, upload_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -42,14 +42,23 @@ def request_create(http_request: HttpRequest, right: str) -> HttpResponse:
         raise Http404
     limited = False
     if http_request.method == "POST":
-        form = form_class(http_request.POST, http_request.FILES)
-        # Only a submission that would file a request counts: correcting mistakes never locks anyone out.
-        limited = form.is_valid() and not ratelimit.allow_all(
-            [
-                ("submit_per_client", ratelimit.client_key(http_request)),
-                ("submit_per_email", email_lookup_hash(form.cleaned_data["email"])),
-            ]
-        )
+        client_hit = ("submit_per_client", ratelimit.client_key(http_request))
+        if http_request.FILES:
+            # Checking a document costs a parse, so every upload counts, refused or not, and none is parsed once
+            # the client is over its limit (the form keeps what they typed and asks them to wait).
+            limited = not ratelimit.allow(*client_hit)
+            form = form_class(http_request.POST, None if limited else http_request.FILES)
+            hits = []  # this client is counted already
+        else:
+            # Without a file, only a submission that would file a request counts: correcting mistakes never locks
+            # anyone out.
+            form = form_class(http_request.POST)
+            limited = False
+            hits = [client_hit]
+        if not limited and form.is_valid():
+            limited = not ratelimit.allow_all(
+                [*hits, ("submit_per_email", email_lookup_hash(form.cleaned_data["email"]))]
+            )
         if limited:
             form.add_error(
                 None,
@@ -114,6 +123,10 @@ def status_resend_code(http_request: HttpRequest, reference: str) -> HttpRespons
 @require_POST
 def status_reply(http_request: HttpRequest, reference: str) -> HttpResponse:
     request = request_for_browser(http_request, reference)
+    if not upload_allowed(http_request, request):
+        form = ClarificationReplyForm(http_request.POST)
+        form.add_error(None, UPLOADS_LIMITED)
+        return render_status_page(http_request, request, status=429, reply_form=form)
     form = ClarificationReplyForm(http_request.POST, http_request.FILES)
     if form.is_valid():
         try:
