@@ -327,9 +327,10 @@ def evidence_received(*, verification: IdentityVerification, actor_kind: str = R
 def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: str) -> RequestDocument:
     """A document the person sends when we have asked for one (identity or authority).
 
-    Accepted only while the current step of the identity check asks for a document and waits for it (EDPB
-    Guidelines 01/2022: we collect evidence only when it is necessary); once one has arrived, staff review it
-    and ask again if they need more. Locks the request, then its verification (the lock order of
+    Accepted only while the current step of the identity check asks for a document (EDPB Guidelines 01/2022: we
+    collect evidence only when it is necessary), until staff decide: a second page sent while the first waits for
+    review (the back of an ID card) is kept with it, within the per-request caps of ``request_document_store``
+    and the upload rate limits. Locks the request, then its verification (the lock order of
     ``requests_app.locks``); a rollback leaves no file behind (``filestore.atomic``).
     """
     with filestore.atomic():
@@ -342,14 +343,10 @@ def request_evidence_upload(*, request: DataSubjectRequest, document, purpose: s
             VerificationStatus.TIMED_OUT,
         ):
             raise VerificationError(_("This identity check has already been decided; please make a new request."))
-        if verification is not None and verification.status == VerificationStatus.EVIDENCE_RECEIVED:
-            raise VerificationError(
-                _("We already have your document and are reviewing it. If we need anything else, we will ask you.")
-            )
         if (
             verification is None
             or verification.step != VerificationStep.DOCUMENT
-            or verification.status != VerificationStatus.PENDING
+            or verification.status not in (VerificationStatus.PENDING, VerificationStatus.EVIDENCE_RECEIVED)
         ):
             raise VerificationError(_("We have not asked for a document on this request."))
         try:

@@ -113,15 +113,14 @@ def test_a_decision_records_the_move_of_the_check_with_who_made_it():
     assert decision.actor == reviewer and decision.actor_kind == STAFF
 
 
-def test_a_second_upload_while_the_first_waits_for_review_is_refused_and_records_no_second_move():
-    """Evidence is taken only while the check asks for it; staff ask again if the first document is not enough."""
+def test_a_second_page_while_the_first_waits_for_review_is_kept_and_records_no_second_move():
+    """The back of an ID card, sent after the front: kept for the same review, and the check moves only once."""
     request = _awaiting_a_document()
     _upload(request)
-    with pytest.raises(VerificationError, match="already have your document"):
-        _upload(request)
+    _upload(request)
 
     assert _identity_moves(request.pk) == [(PENDING, EVIDENCE_RECEIVED)]
-    assert request.documents.filter(purpose=DocumentPurpose.IDENTITY_EVIDENCE).count() == 1
+    assert request.documents.filter(purpose=DocumentPurpose.IDENTITY_EVIDENCE).count() == 2
 
 
 # --- Evidence that arrives too late ------------------------------------------------------------------------------

@@ -347,14 +347,19 @@ def test_evidence_is_refused_while_the_identity_step_asks_for_details_not_a_docu
     assert IdentityVerification.objects.get(request=request).status == VerificationStatus.PENDING
 
 
-def test_evidence_is_refused_once_a_document_waits_for_review(client):
+def test_evidence_is_refused_once_staff_have_decided(client, settings):
+    """A second page is welcome while the first waits for review; once staff decide, nothing more is taken."""
     request = _awaiting_a_document(client)
     client.post(_upload_url(request), {"document": png_upload("front.png")})
+    response = client.post(_upload_url(request), {"document": png_upload("back.png")}, follow=True)
+    assert "Send another page" in _text(response)
+    assert RequestDocument.objects.filter(request=request).count() == 2
 
+    IdentityVerification.objects.filter(request=request).update(status=VerificationStatus.VERIFIED)
     response = client.post(_upload_url(request), {"document": png_upload("again.png")}, follow=True)
 
-    assert "We already have your document and are reviewing it." in _text(response)
-    assert RequestDocument.objects.filter(request=request).count() == 1
+    assert "We have not asked for a document on this request." in _text(response)
+    assert RequestDocument.objects.filter(request=request).count() == 2
 
 
 def test_uploads_on_a_status_page_are_rate_limited_per_request_counting_refused_ones(client, settings):
