@@ -2,14 +2,30 @@
 
 Used instead of a third-party CAPTCHA: a rights portal must not send its
 visitors' browsers to another company.
+
+When the cache cannot be reached the limits *fail open*: the hit is allowed and
+one warning line is logged (the scopes and the error's type; no address, no
+e-mail hash). A limit is flood control; turning it into a refusal, or an error
+page, would lose the very submissions a rights portal exists to take (Art.
+12(2): facilitate the exercise of the rights), and before anything is stored.
+Falling back to a count in the database was weighed and not chosen: a per-client
+count would have to store client addresses, which the portal otherwise never
+keeps, and it would add writes to the one store a submission cannot do without,
+at the moment it is the only store left. The exposure is bounded by the outage,
+and every request filed during one is stored, confirmed by e-mail and reviewed
+as usual.
 """
 
 import hashlib
+import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 def client_key(request: HttpRequest) -> str:
@@ -44,12 +60,21 @@ def allow_all(hits: list[tuple[str, str]]) -> bool:
     """Count one hit under each (scope, key); True only if every limit still holds.
 
     On Redis all the counters move in one round trip (INCR, and EXPIRE NX to
-    start each window), which matters on the submission path.
+    start each window), which matters on the submission path. With the cache
+    unreachable it allows the hit (see the module's docstring).
     """
-    if "redis" in settings.CACHES["default"]["BACKEND"].lower():
-        counts = _incr_redis(hits)
-    else:
-        counts = [_incr_cache(scope, key) for scope, key in hits]
+    try:
+        if "redis" in settings.CACHES["default"]["BACKEND"].lower():
+            counts = _incr_redis(hits)
+        else:
+            counts = [_incr_cache(scope, key) for scope, key in hits]
+    except (RedisError, OSError) as error:
+        logger.warning(
+            "rate limits %s not counted: cache unavailable (%s); allowed",
+            ",".join(scope for scope, _key in hits),
+            type(error).__name__,
+        )
+        return True
     return all(count <= settings.DSAR_RATE_LIMITS[scope][0] for (scope, _key), count in zip(hits, counts, strict=True))
 
 

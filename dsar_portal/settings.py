@@ -174,21 +174,38 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
-if REDIS_URL:
-    # django-redis: one client per process over a connection pool, and
-    # get_redis_connection() for the rate limits' pipelined counters.
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "dsar",
-        }
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis (django-redis: one client per process over a connection pool, and
+    get_redis_connection() for the rate limits' pipelined counters).
+
+    Nothing a person submits depends on it: the cache only speeds things up and counts rate limits, so while Redis
+    is away its reads miss and its writes are dropped (IGNORE_EXCEPTIONS) instead of turning a page into an error,
+    and a Redis that hangs rather than refuses costs a page at most a second per call, not a worker for ever.
+    """
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "dsar",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
     }
-    # Sessions (staff and agents; requesters need none) live in Redis: no
-    # database write on every request that touches the session.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Each dropped cache call is logged (logger django_redis.cache, the connection error's traceback: it names the
+# Redis host, never a key or a value), so an outage shows in the logs.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Sessions (staff and agents; requesters need none) are kept in the database, with the cache in front to spare a
+# query per page: a cache outage or restart signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # {% cache %} fragments (the blank request forms) are kept per process, not in
 # Redis: a deploy that changes a template starts new processes, so it can never
 # be served a fragment rendered from the old template.
@@ -210,13 +227,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queuing an e-mail happens while the person waits for their page, after what they sent is committed; a message
+# that cannot be queued waits for the undelivered-messages sweep (requests_app.correspondence). So with the broker
+# away, publishing gives up within about two seconds (one retry, short socket timeouts) instead of holding the page
+# for kombu's default retries, and a broker that hangs rather than refuses cannot hold it for ever.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
 # The one list of periodic jobs: beat runs it on its schedule, and `manage.py run_scheduled_jobs` (from cron,
 # where there is no beat) runs each entry once.
 CELERY_BEAT_SCHEDULE = {
+    # Every few minutes: an e-mail the broker could not take when it was stored goes out soon after it is back.
     "queue-undelivered-messages-again": {
         "task": "requests_app.tasks.resend_undelivered_messages",
-        "schedule": 60 * 60,
+        "schedule": 2 * 60,
     },
     "remind-and-close-unconfirmed-requests": {
         "task": "requests_app.tasks.sweep_unconfirmed_requests",

@@ -1,12 +1,8 @@
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
-
+from .health import healthz
 
 admin.site.site_header = _("DSAR Portal administration")
 admin.site.site_title = _("DSAR Portal")
@@ -18,3 +14,6 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("requests_app.urls")),
 ]
+
+# The styled error page with the organisation's contact details (named by its dotted path, like include()).
+handler500 = "organisation.views.server_error"

@@ -44,8 +44,11 @@ STATUS_LINK_LIFETIME = timedelta(days=365)
 MAX_LIVE_STATUS_LINKS = 3
 # How long one worker holds a message while it talks to the mail server (longer than EMAIL_TIMEOUT).
 SENDING_CLAIM = timedelta(minutes=5)
-# A message not sent this long after it was stored was never queued. Longer than a delivery task's own retries
-# take (8, backing off up to 30 minutes), so the sweep does not start a second round of them.
+# A message that was never queued (the broker was down when it was stored) is queued again this long after it was
+# stored: long enough for the on-commit publish of a message being stored right now to have happened.
+UNQUEUED_AFTER = timedelta(minutes=1)
+# A message queued but not sent this long after it was last queued was lost by the broker. Longer than a delivery
+# task's own retries take (8, backing off up to 30 minutes), so the sweep does not start a second round of them.
 UNDELIVERED_AFTER = timedelta(hours=3)
 # Shown on the status page in place of secrets that went only into the e-mail;
 # the task puts the real link and code in their place when it sends.
@@ -96,6 +99,8 @@ def message_queue(message_id: int) -> bool:
             "message %s not queued (%s); the undelivered-messages sweep will queue it", message_id, type(error).__name__
         )
         return False
+    # Recorded once the broker has it: a message with no queued_at is one the sweep must queue within minutes.
+    Message.objects.filter(pk=message_id).update(queued_at=timezone.now())
     return True
 
 
@@ -186,17 +191,19 @@ def message_delivery_failed(*, message_id: int, error: str) -> None:
 def undelivered_messages_sweep(*, now=None) -> int:
     """Queue again the messages to requesters that were stored but never sent nor given up on.
 
-    That happens when the broker was down as they were stored, or a task was
-    lost. Returns how many were queued; stops at the first that cannot be (the
-    broker is still down: the next run tries again). A repeat is harmless:
-    message_deliver sends a message once.
+    Two cases, two waits. A message never queued (the broker was down as it was stored) is queued once it is
+    UNQUEUED_AFTER old, so with the sweep running every few minutes a confirmation e-mail goes out within minutes
+    of the broker's return. A message queued but still unsent (a task the broker lost) is queued again only
+    UNDELIVERED_AFTER after it was last queued, not to start a second round of a delivery still retrying. Returns
+    how many were queued; stops at the first that cannot be (the broker is still down: the next run tries again).
+    A repeat is harmless: message_deliver sends a message once.
     """
     now = now or timezone.now()
     waiting = Message.objects.filter(
+        Q(queued_at=None, created_at__lte=now - UNQUEUED_AFTER) | Q(queued_at__lte=now - UNDELIVERED_AFTER),
         direction=Message.Direction.TO_REQUESTER,
         sent_at=None,
         delivery_failed_at=None,
-        created_at__lte=now - UNDELIVERED_AFTER,
     ).order_by("pk")
     queued = 0
     for message_id in waiting.values_list("pk", flat=True):

@@ -224,6 +224,9 @@ class Message(models.Model):
     body = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # When its e-mail task was last handed to the broker; empty while it never was (the broker was down): the
+    # undelivered-messages sweep queues those within minutes (requests_app.correspondence).
+    queued_at = models.DateTimeField(null=True, blank=True)
     # When delivery was given up after every retry (MESSAGE_FAILED in the trail): staff reach the person another way.
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
     # While a worker sends it: until when it holds the message, and the link and code made for it (encrypted,

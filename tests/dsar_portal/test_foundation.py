@@ -95,7 +95,7 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
 
 
 def test_healthz(client):
-    assert client.get("/healthz").content == b"ok"
+    assert client.get("/healthz").json()["status"] == "ok"
 
 
 def test_a_form_sent_without_its_security_token_gets_a_styled_page_that_says_what_to_do():

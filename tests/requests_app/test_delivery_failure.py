@@ -63,6 +63,10 @@ def _later():
     return timezone.now() + correspondence.UNDELIVERED_AFTER + timedelta(minutes=1)
 
 
+def _minutes_later(minutes: int = 2):
+    return timezone.now() + timedelta(minutes=minutes)
+
+
 @pytest.mark.django_db(transaction=True)  # commits as in production: the e-mail is queued inside the request
 def test_a_broker_outage_does_not_stop_a_request_being_filed_and_its_email_goes_later(client, mailoutbox):
     outage = OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
@@ -77,17 +81,38 @@ def test_a_broker_outage_does_not_stop_a_request_being_filed_and_its_email_goes_
     assert message.sent_at is None
     assert mailoutbox == []
 
-    # A sweep before the delivery task's own retries could have run leaves it alone ...
+    assert message.queued_at is None
+    # A sweep in the same minute leaves it alone (its own on-commit publish may be under way) ...
     assert correspondence.undelivered_messages_sweep() == 0
-    # ... and the next one after them, with the broker back, sends it.
-    assert correspondence.undelivered_messages_sweep(now=_later()) == 1
+    # ... and the one a couple of minutes later, with the broker back, sends it: minutes, not hours.
+    assert correspondence.undelivered_messages_sweep(now=_minutes_later()) == 1
 
     message.refresh_from_db()
     assert message.sent_at is not None
+    assert message.queued_at is not None
     assert [m.to for m in mailoutbox] == [["grace@example.com"]]
     # Sent once, however often the sweep runs.
+    assert correspondence.undelivered_messages_sweep(now=_minutes_later()) == 0
     assert correspondence.undelivered_messages_sweep(now=_later()) == 0
     assert len(mailoutbox) == 1
+
+
+def test_an_email_the_broker_took_is_queued_again_only_after_the_long_wait(django_capture_on_commit_callbacks):
+    """A message queued but not yet sent (its task may still be retrying) is not queued again every few minutes:
+    only once UNDELIVERED_AFTER has passed since it was queued, in case the broker lost it."""
+    with mock.patch.object(tasks.deliver_message, "delay") as published:
+        with django_capture_on_commit_callbacks(execute=True):
+            request = submitted_request()
+        message = Message.objects.get(request=request)
+        published.assert_called_once_with(message.pk)
+        message.refresh_from_db()
+        assert message.queued_at is not None
+        assert message.sent_at is None
+
+        assert correspondence.undelivered_messages_sweep(now=_minutes_later()) == 0
+        assert correspondence.undelivered_messages_sweep(now=_minutes_later(60)) == 0
+        assert correspondence.undelivered_messages_sweep(now=_later()) == 1
+        assert published.call_count == 2
 
 
 def test_the_sweep_stops_at_the_first_message_while_the_broker_is_still_down(
