@@ -78,7 +78,7 @@ def test_lost_link_and_agent_sign_in_work_while_redis_is_down(client, redis_down
     assert response["Location"] == reverse("requests_app:status_lost_link_sent")
 
     agent = AgentFactory()
-    response = client.post(reverse("agents:sign_in"), {"email": agent.user.username, "password": AGENT_PASSWORD})
+    response = client.post(reverse("agents:sign_in"), {"email": agent.email, "password": AGENT_PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == reverse("agents:second_factor")
     # The half-done sign-in is held in the session (in the database), so the next page knows the agent.

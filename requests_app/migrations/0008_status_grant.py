@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0006_correspondence_claims_and_link_revocation"),
+        ("requests_app", "0007_message_queued_at"),
     ]
 
     operations = [
