@@ -112,18 +112,28 @@ def _code_recently_sent(agent: Agent, purpose: str) -> bool:
     return AgentCode.objects.filter(agent=agent, purpose=purpose, created_at__gt=timezone.now() - wait).exists()
 
 
+def _code_secret_claim(code_id: int, *, make_secret, hash_purpose: str) -> tuple[AgentCode, str] | None:
+    """Make a code's secret once and store its keyed hash; None if it was made before, retired or used.
+
+    Called inside the delivery's transaction; it locks only the code's row, so the agent's row is not held while
+    the mail server answers.
+    """
+    code = AgentCode.objects.select_for_update(of=("self",)).select_related("agent__user").filter(pk=code_id).first()
+    if code is None or code.code_hash or code.retired_at or code.used_at:
+        return None
+    secret = make_secret()
+    code.code_hash = secret_hash(secret, purpose=hash_purpose)
+    code.save(update_fields=["code_hash"])
+    return code, secret
+
+
 def agent_code_deliver(*, code_id: int) -> bool:
     """Make the secret, store its hash and e-mail it; a second run sends nothing."""
     with transaction.atomic():
-        code = (
-            # Only the code's row: the agent's row is not held while the mail server answers.
-            AgentCode.objects.select_for_update(of=("self",)).select_related("agent__user").filter(pk=code_id).first()
-        )
-        if code is None or code.code_hash or code.retired_at or code.used_at:
+        claimed = _code_secret_claim(code_id, make_secret=new_code, hash_purpose=AGENT_CODE_PURPOSE)
+        if claimed is None:
             return False
-        secret = new_code()
-        code.code_hash = secret_hash(secret, purpose=AGENT_CODE_PURPOSE)
-        code.save(update_fields=["code_hash"])
+        code, secret = claimed
         body = render_to_string(
             "agents/emails/agent_code.txt",
             {"agent": code.agent, "code": secret, "purpose": code.purpose, "public_url": settings.DSAR_PUBLIC_URL},
@@ -241,15 +251,10 @@ def agent_password_reset_request(*, email: str) -> None:
 def agent_password_reset_deliver(*, code_id: int) -> bool:
     """Make the link's token, store its keyed hash and e-mail the link; a second run sends nothing."""
     with transaction.atomic():
-        code = (
-            # Only the code's row: the agent's row is not held while the mail server answers.
-            AgentCode.objects.select_for_update(of=("self",)).select_related("agent__user").filter(pk=code_id).first()
-        )
-        if code is None or code.code_hash or code.retired_at or code.used_at:
+        claimed = _code_secret_claim(code_id, make_secret=new_link_token, hash_purpose=RESET_LINK_PURPOSE)
+        if claimed is None:
             return False
-        token = new_link_token()
-        code.code_hash = secret_hash(token, purpose=RESET_LINK_PURPOSE)
-        code.save(update_fields=["code_hash"])
+        code, token = claimed
         body = render_to_string(
             "agents/emails/password_reset.txt",
             {
