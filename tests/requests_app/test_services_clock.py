@@ -487,3 +487,136 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
     assert request.due_on == deadlines.due_date(clock_start=received, jurisdiction="GB-ENG", paused_days=10)
+
+
+# --- Issue 10: clarification per right, resuming without an answer, identity restarts, zones, calendars ----------
+
+
+def test_clarification_cannot_stop_the_clock_for_an_objection_but_the_question_can_still_be_asked():
+    """UK GDPR Art. 12A and EDPB §5.3 cover access only (LAW.md D1): the objection's clock keeps running."""
+    handler = StaffUserFactory()
+    request = in_progress_objection(received_on=date(2026, 3, 2))
+    with pytest.raises(services.RequestError):
+        _ask(request, handler, date(2026, 3, 9))
+    services.request_clarification_ask(
+        request=request, actor=handler, question="Which list?", asked_on=date(2026, 3, 9)
+    )
+    services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 3, 19))
+    request.refresh_from_db()
+    assert request.paused_days == 0
+    assert request.due_on == date(2026, 4, 2)
+
+
+def test_an_access_clarification_stops_the_clock_only_with_the_statutory_condition_recorded():
+    handler = StaffUserFactory()
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    with pytest.raises(services.RequestError):
+        services.request_clarification_ask(
+            request=request, actor=handler, question="Which?", asked_on=date(2026, 3, 9), stops_clock=True
+        )
+    _ask(request, handler, date(2026, 3, 9))
+    request.refresh_from_db()
+    assert request.clock_paused_on == date(2026, 3, 9)
+    paused = request.events.get(kind=EventKind.CLOCK_PAUSED)
+    assert LARGE_AMOUNT in paused.reason
+    assert "identify the information or processing activities" in paused.reason
+
+
+@pytest.mark.parametrize(
+    ("asked", "resumed", "paused_days", "due"),
+    [
+        # Received Mon 2 Mar 2026, due Thu 2 Apr. No answer: the days up to the recorded day, without it.
+        (date(2026, 3, 9), date(2026, 3, 19), 10, date(2026, 4, 13)),  # 2 Apr + 10 = Sun 12 -> Mon 13 Apr
+        (date(2026, 3, 9), date(2026, 3, 9), 0, date(2026, 4, 2)),
+    ],
+)
+def test_staff_can_resume_without_an_answer_on_a_recorded_date(asked, resumed, paused_days, due):
+    """ICO: a person who never replies still gets a response from reasonable searches (LAW.md D12)."""
+    handler = StaffUserFactory()
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    _ask(request, handler, asked)
+    with pytest.raises(services.RequestError):
+        services.request_clarification_resume(request=request, actor=handler, on=resumed, reason=" ")
+    services.request_clarification_resume(request=request, actor=handler, on=resumed, reason="No reply after 10 days.")
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert request.clock_paused_on is None
+    assert request.paused_days == paused_days
+    assert request.due_on == due
+    resumed_event = request.events.filter(kind=EventKind.CLOCK_RESUMED).last()
+    assert resumed_event.actor == handler
+    assert "No reply after 10 days." in resumed_event.reason
+    assert resumed.isoformat() in resumed_event.reason
+
+
+def _identity_wait(received_on: date, asked_on: date, doubt: str) -> DataSubjectRequest:
+    request = submitted_request(received_on=received_on)
+    services.request_identity_check_begin(request=request, reason="test", on=asked_on, reasonable_doubt=doubt)
+    request.refresh_from_db()
+    return request
+
+
+@pytest.mark.parametrize(
+    ("doubt", "received", "started", "paused_days", "due"),
+    [
+        # Received Mon 2 Mar 2026, asked Mon 9 Mar, decided Fri 20 Mar.
+        # Doubt recorded, a document arrived Mon 16 Mar: the UK clock restarts (Art. 12A): 16 Apr.
+        ("Address does not match our records.", date(2026, 3, 16), date(2026, 3, 16), 0, date(2026, 4, 16)),
+        # No doubt recorded: a suspension, 9 -> 16 Mar = 7 days: 2 Apr + 7 = Thu 9 Apr.
+        ("", date(2026, 3, 16), date(2026, 3, 2), 7, date(2026, 4, 9)),
+        # Nothing received (verified from our own records): as if the clock never stopped.
+        ("Address does not match our records.", None, date(2026, 3, 2), 0, date(2026, 4, 2)),
+    ],
+)
+def test_uk_identity_restart_needs_a_receipt_and_a_recorded_doubt(doubt, received, started, paused_days, due):
+    request = _identity_wait(date(2026, 3, 2), date(2026, 3, 9), doubt)
+    services.request_identity_verified(
+        request=request, actor=StaffUserFactory(), evidence_received_on=received, on=date(2026, 3, 20)
+    )
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert (request.clock_started_on, request.paused_days, request.due_on) == (started, paused_days, due)
+
+
+def test_an_icelandic_request_at_2330_local_time_counts_from_that_day():
+    """13 Jul 2026 23:30 in Reykjavik (UTC+0) is 00:30 on 14 Jul in London (LAW.md D5): due Thu 13 Aug."""
+    organisation = organisation_get()
+    organisation.jurisdiction = "IS"
+    organisation.save()
+    request = services.request_submit(
+        submission=submission(), received_at=datetime(2026, 7, 13, 23, 30, tzinfo=ZoneInfo("Atlantic/Reykjavik"))
+    )
+    assert request.received_on == date(2026, 7, 13)
+    assert request.received_time_zone == "Atlantic/Reykjavik"
+    assert request.due_on == date(2026, 8, 13)
+
+
+def test_a_dpo_holiday_override_moves_new_due_dates_and_is_recorded_with_them():
+    """Received Wed 2 Sep 2026, due Fri 2 Oct; the DPO records 2 Oct as a holiday: due Mon 5 Oct."""
+    from requests_app.models import HolidayOverride
+
+    override = HolidayOverride.objects.create(
+        jurisdiction="GB-ENG", day=date(2026, 10, 2), is_holiday=True, reason="Proclaimed bank holiday."
+    )
+    request = submitted_request(received_on=date(2026, 9, 2))
+    assert request.due_on == date(2026, 10, 5)
+    [change] = _changes(request)
+    assert change.calendar["overrides"] == [override.pk]
+    assert change.calendar["holidays"]
+
+
+def test_a_request_under_both_regimes_is_due_on_the_earlier_date():
+    """A UK (England) controller answering an Irish resident (GDPR Art. 3(2)). Received Tue 17 Feb 2026: Tue 17 Mar
+    is St Patrick's Day in Ireland only (Irish date Wed 18 Mar), so the English date, 17 Mar, governs."""
+    request = services.request_submit(submission=submission(second_jurisdiction="IE"), received_at=at_noon(17, 2))
+    assert request.second_jurisdiction == "IE"
+    assert request.due_on == date(2026, 3, 17)
+    organisation = organisation_get()
+    organisation.jurisdiction = "IE"
+    organisation.save()
+    irish = services.request_submit(submission=submission(), received_at=at_noon(17, 2))
+    assert irish.due_on == date(2026, 3, 18)
+
+
+def at_noon(day: int, month: int) -> datetime:
+    return datetime(2026, month, day, 12, tzinfo=LONDON)
