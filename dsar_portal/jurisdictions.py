@@ -48,3 +48,45 @@ EU_EEA_LABELS: dict[str, str] = {
 
 SUPPORTED_JURISDICTIONS: dict[str, str] = {**UK_LABELS, **EU_EEA_LABELS}
 """Jurisdiction code (ISO 3166) -> human-readable label."""
+
+TIME_ZONES: dict[str, str] = {
+    "GB-ENG": "Europe/London",
+    "GB-WLS": "Europe/London",
+    "GB-SCT": "Europe/London",
+    "GB-NIR": "Europe/London",
+    "AT": "Europe/Vienna",
+    "BE": "Europe/Brussels",
+    "BG": "Europe/Sofia",
+    "HR": "Europe/Zagreb",
+    "CY": "Asia/Nicosia",
+    "CZ": "Europe/Prague",
+    "DK": "Europe/Copenhagen",
+    "EE": "Europe/Tallinn",
+    "FI": "Europe/Helsinki",
+    "FR": "Europe/Paris",
+    "DE": "Europe/Berlin",
+    "GR": "Europe/Athens",
+    "HU": "Europe/Budapest",
+    "IE": "Europe/Dublin",
+    "IT": "Europe/Rome",
+    "LV": "Europe/Riga",
+    "LT": "Europe/Vilnius",
+    "LU": "Europe/Luxembourg",
+    "MT": "Europe/Malta",
+    "NL": "Europe/Amsterdam",
+    "PL": "Europe/Warsaw",
+    "PT": "Europe/Lisbon",
+    "RO": "Europe/Bucharest",
+    "SK": "Europe/Bratislava",
+    "SI": "Europe/Ljubljana",
+    "ES": "Europe/Madrid",
+    "SE": "Europe/Stockholm",
+    "IS": "Atlantic/Reykjavik",
+    "LI": "Europe/Vaduz",
+    "NO": "Europe/Oslo",
+}
+"""Jurisdiction -> the IANA time zone in which its day of receipt is counted.
+
+The zone of the capital (mainland Portugal, metropolitan France, peninsular Spain): a request counts from the day it
+arrived where the controller acts (Reg. 1182/71 Art. 3(1); ICO: "the day you receive it"), whatever the server's zone.
+"""

@@ -455,9 +455,10 @@ DSAR_ORGANISATION = {
 # Our own target, shown beside the legal deadline, so work lands before it.
 DSAR_INTERNAL_TARGET_DAYS = env_int("DSAR_INTERNAL_TARGET_DAYS", 28)
 # A request whose e-mail is never confirmed: remind after this many days,
-# close after that many.
+# close after that many. It was validly received (the clock runs from receipt), so it stays open for a period
+# comparable to the identity timeout, and the closing notice gives the complaint rights (LAW.md D11; Art. 12(4)).
 DSAR_UNCONFIRMED_REMINDER_DAYS = env_int("DSAR_UNCONFIRMED_REMINDER_DAYS", 3)
-DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 7)
+DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 30)
 # How long a closed case file is kept, and a request never confirmed (LAW.md §6(h): 2 years after closure by
 # default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
 DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)

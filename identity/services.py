@@ -154,8 +154,15 @@ def request_confirm_email(*, request: DataSubjectRequest, code: str, today: date
         if decision.verified:
             request_services.request_work_begin(request=request, reason=decision.summary)
         else:
+            # UK GDPR Art. 12(6): a document is asked for on a doubt the records could not settle; one more detail
+            # after a partial match records none, so the UK clock is then suspended, not restarted (LAW.md D4).
+            doubt = decision.explanation if decision.step == VerificationStep.DOCUMENT else ""
             request_services.request_identity_check_begin(
-                request=request, reason=decision.summary, on=today, explanation=decision.explanation
+                request=request,
+                reason=decision.summary,
+                on=today,
+                explanation=decision.explanation,
+                reasonable_doubt=doubt,
             )
     return result
 

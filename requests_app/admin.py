@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from .models import DataSubjectRequest, DueDateChange, Message, RequestEvent
+from .models import DataSubjectRequest, DueDateChange, HolidayOverride, Message, RequestEvent
 
 PERSONAL_FIELDS = ("requester_name", "requester_email", "identifiers", "details", "description")
 HIDDEN = _("hidden: needs permission to see personal data")
@@ -145,3 +145,18 @@ class DataSubjectRequestAdmin(PersonalDataHidden, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+@admin.register(HolidayOverride)
+class HolidayOverrideAdmin(admin.ModelAdmin):
+    """The DPO adds or removes a public holiday for a jurisdiction, with the reason (LAW.md D6). Due dates computed
+    afterwards use it and record it (``DueDateChange.calendar``); dates already set are not moved."""
+
+    list_display = ["jurisdiction", "day", "is_holiday", "reason", "created_by", "created_at"]
+    list_filter = ["jurisdiction", "is_holiday"]
+    fields = ["jurisdiction", "day", "is_holiday", "reason"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)

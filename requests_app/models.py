@@ -72,8 +72,14 @@ class DataSubjectRequest(models.Model):
     details = EncryptedJSONField(default=dict, blank=True)
     description = EncryptedTextField(blank=True, default="")
     jurisdiction = models.CharField(max_length=8)
+    # A second regime whose law also applies (GDPR Art. 3(2): a UK controller answering an EU resident, or the
+    # reverse); both due dates are computed and the earlier governs (requests_app.deadlines).
+    second_jurisdiction = models.CharField(max_length=8, blank=True, default="")
 
     received_at = models.DateTimeField()
+    # The day of receipt in the jurisdiction's own time zone, and that zone (deadlines.day_of_receipt).
+    received_on = models.DateField()
+    received_time_zone = models.CharField(max_length=64, blank=True, default="")
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     unconfirmed_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -82,6 +88,9 @@ class DataSubjectRequest(models.Model):
     clock_started_on = models.DateField()
     clock_paused_on = models.DateField(null=True, blank=True)
     clock_pause_reason = models.CharField(max_length=20, choices=PauseReason.choices, blank=True)
+    # The reasonable doubt recorded when identity information was asked for (UK GDPR Art. 12(6)): without one, the
+    # UK clock is suspended rather than restarted when the information arrives (requests_app.clock).
+    clock_pause_doubt = models.CharField(max_length=500, blank=True, default="")
     paused_days = models.PositiveIntegerField(default=0)
     extension_months = models.PositiveSmallIntegerField(default=0)
     due_on = models.DateField()
@@ -179,6 +188,9 @@ class DueDateChange(models.Model):
     previous_due_on = models.DateField(null=True, blank=True)
     due_on = models.DateField()
     target_on = models.DateField()
+    # The calendar the dates were computed with: the holidays library's version, the DPO's overrides that applied
+    # and a digest of them (deadlines.calendar_record).
+    calendar = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -186,6 +198,33 @@ class DueDateChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: due {self.due_on}"
+
+
+class HolidayOverride(models.Model):
+    """The DPO's correction to a jurisdiction's public holidays, with the reason (LAW.md D6).
+
+    ``is_holiday=True`` adds a statutory holiday the library lacks; ``False`` removes a day the library lists but the
+    law does not (Reg. 1182/71 Art. 2(1): holidays "designated as such" in the Member State). Due dates computed
+    after the change record which overrides applied (``DueDateChange.calendar``).
+    """
+
+    jurisdiction = models.CharField(max_length=8)
+    day = models.DateField()
+    is_holiday = models.BooleanField()
+    reason = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["jurisdiction", "day"]
+        constraints = [
+            models.UniqueConstraint(fields=["jurisdiction", "day"], name="holiday_override_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.jurisdiction} {self.day}: {'holiday' if self.is_holiday else 'working day'}"
 
 
 class MessageKind(models.TextChoices):

@@ -20,12 +20,20 @@ from django.utils.translation import gettext as _
 
 from dsar_portal import filestore
 from dsar_portal.crypto import email_lookup_hash
+from dsar_portal.jurisdictions import TIME_ZONES
 from dsar_portal.onetime import CodeCheck
 from organisation.selectors import organisation_get
 
 from . import deadlines, documents
 from .audit import REQUESTER, STAFF, SYSTEM, actor_kind_of, event_record
-from .clock import clock_change_record, clock_pause, deadline_recompute, pause_ended_without_answer, resume_planned
+from .clock import (
+    calendar_for,
+    clock_change_record,
+    clock_pause,
+    deadline_recompute,
+    pause_ended_without_answer,
+    resume_planned,
+)
 from .confirmation import email_code_check, email_code_resend_allowed
 from .correspondence import (
     message_deliver,
@@ -45,6 +53,7 @@ from .models import (
     PauseReason,
     RefusalGround,
     RequestDocument,
+    Right,
     Status,
 )
 from .references import new_reference, normalise_reference
@@ -90,6 +99,8 @@ class Submission:
     identifiers: dict
     details: dict
     description: str
+    # A second regime whose law also applies (GDPR Art. 3(2)), e.g. "IE" for an Irish resident of a UK controller.
+    second_jurisdiction: str = ""
 
 
 def request_file(
@@ -101,11 +112,17 @@ def request_file(
 ) -> DataSubjectRequest:
     """Store a new request with its submission event and its first due date; the caller holds the transaction.
 
-    The clock starts on the day of receipt in the organisation's time zone.
+    The clock starts on the day of receipt in the jurisdiction's own time zone, stored with the request
+    (``deadlines.day_of_receipt``; GDPR Art. 12(3), Reg. 1182/71 Art. 3(1)). A request under two regimes
+    (``Submission.second_jurisdiction``, GDPR Art. 3(2)) is due on the earlier of the two dates.
     """
     received_at = received_at or timezone.now()
-    received_on = timezone.localdate(received_at)
     jurisdiction = organisation_get().jurisdiction
+    second = submission.second_jurisdiction if submission.second_jurisdiction != jurisdiction else ""
+    if second:
+        deadlines.is_uk(second)  # refuses an unknown code
+    received_on = deadlines.day_of_receipt(received_at, jurisdiction)
+    cal = calendar_for(jurisdiction, second)
     request = DataSubjectRequest.objects.create(
         reference=new_reference(),
         right=submission.right,
@@ -117,17 +134,31 @@ def request_file(
         details=submission.details,
         description=submission.description.strip(),
         jurisdiction=jurisdiction,
+        second_jurisdiction=second,
         received_at=received_at,
+        received_on=received_on,
+        received_time_zone=TIME_ZONES[jurisdiction],
         email_confirmed_at=email_confirmed_at,
         clock_started_on=received_on,
-        due_on=deadlines.response_due_date(received_on, jurisdiction),
+        due_on=deadlines.response_due_date(
+            received_on, jurisdiction, overrides=cal.overrides, also_jurisdiction=second
+        ),
         target_on=deadlines.internal_target_date(
-            clock_start=received_on, jurisdiction=jurisdiction, target_days=settings.DSAR_INTERNAL_TARGET_DAYS
+            clock_start=received_on,
+            jurisdiction=jurisdiction,
+            target_days=settings.DSAR_INTERNAL_TARGET_DAYS,
+            overrides=cal.overrides,
+            also_jurisdiction=second,
         ),
     )
     event = event_record(request_id=request.pk, kind=EventKind.SUBMITTED, actor_kind=REQUESTER, reason=reason)
     DueDateChange.objects.create(
-        request=request, event=event, previous_due_on=None, due_on=request.due_on, target_on=request.target_on
+        request=request,
+        event=event,
+        previous_due_on=None,
+        due_on=request.due_on,
+        target_on=request.target_on,
+        calendar=cal.record,
     )
     return request
 
@@ -175,16 +206,25 @@ def request_work_begin(*, request: DataSubjectRequest, reason: str, receipt: boo
 
 
 def request_identity_check_begin(
-    *, request: DataSubjectRequest, reason: str, on: date, explanation: str | None = None
+    *,
+    request: DataSubjectRequest,
+    reason: str,
+    on: date,
+    explanation: str | None = None,
+    reasonable_doubt: str = "",
 ) -> DataSubjectRequest:
-    """Wait for proof of identity (or authority) from ``on``: the clock stops (UK GDPR Art. 12(6), 12(3A)).
+    """Wait for proof of identity (or authority) from ``on``: the clock stops (UK GDPR Art. 12(6), Art. 12A).
+
+    ``reasonable_doubt`` is the doubt about who is asking that justified asking (Art. 12(6)); it is kept with the
+    pause. In the UK, information asked for on a recorded doubt restarts the clock when it arrives; asked for with
+    none recorded, the days waited are only added (``requests_app.clock.resume_planned``).
 
     ``explanation`` (what to send and why) is e-mailed to the person with the receipt; without one only the
     receipt goes (an agent's document is already here).
     """
     with transaction.atomic():
         transition(request, Status.AWAITING_IDENTITY_VERIFICATION, actor_kind=SYSTEM, reason=reason)
-        clock_pause(request, reason=PauseReason.IDENTITY, on=on, actor_kind=SYSTEM)
+        clock_pause(request, reason=PauseReason.IDENTITY, on=on, actor_kind=SYSTEM, condition=reasonable_doubt.strip())
         message_send(request, MessageKind.RECEIPT)
         if explanation is not None:
             message_send(request, MessageKind.IDENTITY_NEEDED, {"explanation": explanation})
@@ -304,7 +344,12 @@ def request_withdraw(*, request: DataSubjectRequest, reason: str = "") -> DataSu
 def request_clarification_answer(
     *, request: DataSubjectRequest, answer: str, document=None, answered_on: date | None = None
 ) -> DataSubjectRequest:
-    """Record the person's reply; the clock resumes from the day it arrives."""
+    """Record the person's reply; a stopped clock resumes from the day it arrives.
+
+    The days from the question to the answer do not count (UK GDPR Art. 12A: both the day asked and the day
+    answered are excluded; EU: EDPB Guidelines 01/2022 §5.3, counted without the day of the answer). A question
+    that did not stop the clock (any right but access) changes no date.
+    """
     answered_on = answered_on or timezone.localdate()
     with filestore.atomic():
         request = request_lock(request.pk)
@@ -343,13 +388,24 @@ def request_identity_verified(
     actor: AbstractBaseUser | None,
     evidence_received_on: date | None = None,
     note: str = "",
+    on: date | None = None,
 ) -> DataSubjectRequest:
-    """Identity is confirmed. UK: the clock starts again from the day the evidence arrived;
-    EU: the days spent waiting are added to the deadline."""
-    evidence_received_on = evidence_received_on or timezone.localdate()
+    """Identity is confirmed on ``on`` (default today).
+
+    ``evidence_received_on`` is the day what we asked for arrived, from a stored receipt (a document's upload, a
+    reply with further details), never the day of the decision; ``None`` when nothing was received (staff verified
+    from their own records). UK (Art. 12A): the clock restarts from that day where a reasonable doubt was recorded
+    (Art. 12(6)), else the days waited are added; with nothing received it resumes as if it had never stopped.
+    EU (EDPB Guidelines 01/2022 §5.3): the days waited are added. See ``requests_app.clock.resume_planned``.
+    """
+    on = on or timezone.localdate()
     with transaction.atomic():
         locked = request_lock(request.pk)
-        clock = resume_planned(locked, on=evidence_received_on) if locked.status != Status.IN_PROGRESS else None
+        clock = (
+            resume_planned(locked, on=evidence_received_on, decided_on=on)
+            if locked.status != Status.IN_PROGRESS
+            else None
+        )
         try:
             result = transition(
                 request,
@@ -367,11 +423,36 @@ def request_identity_verified(
 
 
 def request_clarification_ask(
-    *, request: DataSubjectRequest, actor: AbstractBaseUser, question: str, asked_on: date | None = None
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    question: str,
+    asked_on: date | None = None,
+    stops_clock: bool = False,
+    condition: str = "",
 ) -> DataSubjectRequest:
-    """Ask the person to clarify; the clock pauses from the day we ask (UK GDPR Art. 12(3A), ICO)."""
+    """Ask the person a question about their request; the clock stops only where the law lets it.
+
+    ``stops_clock``: staff record the statutory condition, that they reasonably need the person to identify the
+    information or processing activities an *access* request relates to (for example because a large amount of
+    information is held), with ``condition`` saying why. UK GDPR Art. 12A (in the terms of DPA 2018 s.54(3D) as
+    amended by the DUAA 2025) and ICO guidance; EU: EDPB Guidelines 01/2022 §5.3 and Recital 63. The clock then
+    stops from ``asked_on``. For every other right there is no stop (LAW.md D1): staff may still ask, the clock runs,
+    and the message says so.
+    """
     if not question.strip():
         raise RequestError(_("Say what you need the person to clarify."))
+    if stops_clock and request.right != Right.ACCESS:
+        raise RequestError(
+            _(
+                "Only an access request can stop the clock for clarification. Ask your question without stopping "
+                "it: the deadline keeps running."
+            )
+        )
+    if stops_clock and not condition.strip():
+        raise RequestError(
+            _("Say why you need the person to identify the information or processing activities they mean.")
+        )
     asked_on = asked_on or timezone.localdate()
     with transaction.atomic():
         try:
@@ -386,8 +467,57 @@ def request_clarification_ask(
                 actor_kind=STAFF,
                 reason=question,
             )
-            clock_pause(request, reason=PauseReason.CLARIFICATION, on=asked_on, actor_kind=STAFF)
-            message_send(request, MessageKind.CLARIFICATION_REQUESTED, {"question": question.strip()})
+            if stops_clock:
+                clock_pause(
+                    request,
+                    reason=PauseReason.CLARIFICATION,
+                    on=asked_on,
+                    actor=actor,
+                    actor_kind=STAFF,
+                    condition=_("Needed to identify the information or processing activities: %(why)s")
+                    % {"why": condition.strip()},
+                )
+            message_send(
+                request,
+                MessageKind.CLARIFICATION_REQUESTED,
+                {"question": question.strip(), "clock_stopped": stops_clock},
+            )
+    return request
+
+
+def request_clarification_resume(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser, on: date, reason: str
+) -> DataSubjectRequest:
+    """Go back to work without an answer from ``on``: the person never replied, or asked for everything.
+
+    ICO: if the person does not respond, the controller must still comply by making reasonable searches; EDPB
+    Guidelines 01/2022 §5.3: a person who asks for all the data gets all of it (LAW.md D12). The pause ends on the
+    recorded day; the days up to it do not count (without the day itself, as nothing was received). Audited with
+    the reason.
+    """
+    if not reason.strip():
+        raise RequestError(_("Say why work resumes without an answer."))
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if locked.status != Status.AWAITING_CLARIFICATION:
+            raise _moved_on_meanwhile(locked)
+        if locked.clock_paused_on is not None and on < locked.clock_paused_on:
+            raise RequestError(_("The clock cannot resume before the day the question was sent."))
+        label = _("Resumed without an answer")
+        clock = pause_ended_without_answer(
+            locked, on=on, kind=EventKind.CLOCK_RESUMED, reason=f"{label} ({on.isoformat()}): {reason.strip()}"
+        )
+        result = transition(
+            locked,
+            Status.IN_PROGRESS,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=f"{label}: {reason.strip()}",
+            changes=clock.changes if clock else None,
+        )
+        if clock is not None:
+            clock_change_record(locked, clock, move_event=result.event, actor=actor, actor_kind=STAFF)
+        request.refresh_from_db()
     return request
 
 
@@ -563,6 +693,10 @@ def status_link_resend(*, reference: str, email: str) -> None:
 
 def unconfirmed_requests_sweep(*, now=None) -> tuple[int, int]:
     """Remind, then close, requests whose e-mail address was never confirmed.
+
+    A request is validly received even before its address is confirmed, so it is closed only after
+    ``DSAR_UNCONFIRMED_CLOSE_DAYS`` (30 by default, like the identity timeout), and the closing notice says how to
+    complain to the supervisory authority and seek a judicial remedy (GDPR Art. 12(4), 77, 79; LAW.md D11).
 
     Returns (reminded, closed). Safe to run any number of times.
     """

@@ -118,13 +118,15 @@ def test_the_dpo_can_lower_what_access_requests_need():
 # --- One more detail ---------------------------------------------------------------------------
 
 
-def test_one_more_matching_detail_verifies_and_restarts_the_uk_clock_from_that_day(customer):
+def test_one_more_matching_detail_verifies_and_suspends_rather_than_restarts_the_uk_clock(customer):
+    """Asking one more detail after a partial match records no reasonable doubt (UK GDPR Art. 12(6); LAW.md D4), so
+    the clock keeps its start and only the days waited are added."""
     request = confirmed_request(received_on=date(2026, 3, 2), identifiers={})
     decision = identity_services.verification_add_details(request=request, identifiers={"postcode": "sw1a1aa"})
     request.refresh_from_db()
     assert decision.verified
     assert request.status == Status.IN_PROGRESS
-    assert request.clock_started_on == timezone.localdate()
+    assert request.clock_started_on == date(2026, 3, 2)
 
 
 def test_details_that_keep_failing_lead_to_a_document_request(customer, settings, mailoutbox):

@@ -8,10 +8,12 @@ in the row comments.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import holidays
 import pytest
 
+from requests_app import deadlines
 from requests_app.deadlines import (
     SUPPORTED_JURISDICTIONS,
     add_months,
@@ -568,3 +570,115 @@ def test_datetime_is_rejected() -> None:
         due_date(clock_start=datetime(2025, 9, 3, 23, 30), jurisdiction="GB-ENG")
     with pytest.raises(TypeError):
         add_months(datetime(2025, 9, 3, 12, 0), 1)
+
+
+# --- Issue 10: the clock per right and per regime (LAW.md D2, D5, D6, D7, Art. 3(2)) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("received", "jurisdiction", "due"),
+    [
+        # HU: "Day off (substituted from 12/12/2026)" on Thu 24 Dec is a decree rest day, not a holiday.
+        (date(2026, 11, 24), "HU", date(2026, 12, 24)),
+        # HU: Fri 2 Jan 2026 is substituted for Sat 10 Jan: due that Friday, not Mon 5 Jan.
+        (date(2025, 12, 2), "HU", date(2026, 1, 2)),
+        # LV: Mon 22 Jun 2026 (substituted from Sat 27 Jun): due Mon 22 Jun, not Thu 25 Jun after Midsummer.
+        (date(2026, 5, 22), "LV", date(2026, 6, 22)),
+        # A real holiday still moves the date: HU Christmas Day Fri 25 Dec -> Mon 28 Dec.
+        (date(2026, 11, 25), "HU", date(2026, 12, 28)),
+    ],
+)
+def test_days_off_moved_by_decree_are_not_public_holidays(received, jurisdiction, due):
+    assert deadlines.response_due_date(received, jurisdiction) == due
+
+
+@pytest.mark.parametrize(
+    ("overrides", "due"),
+    [
+        ({}, date(2026, 10, 2)),  # Fri 2 Oct 2026, a working day in England
+        ({("GB-ENG", date(2026, 10, 2)): True}, date(2026, 10, 5)),  # the DPO adds it: Mon 5 Oct
+        ({("GB-SCT", date(2026, 10, 2)): True}, date(2026, 10, 2)),  # another nation's override does not apply
+        ({("GB-ENG", date(2026, 12, 25)): False}, date(2026, 10, 2)),  # an unrelated removal changes nothing
+    ],
+)
+def test_the_dpo_overrides_are_applied(overrides, due):
+    assert deadlines.response_due_date(date(2026, 9, 2), "GB-ENG", overrides=overrides) == due
+
+
+def test_removing_a_holiday_makes_it_a_working_day():
+    """Christmas Day 2026 (Fri) removed by the DPO: a request of 25 Nov is due that Friday."""
+    overrides = {("GB-ENG", date(2026, 12, 25)): False}
+    assert deadlines.response_due_date(date(2026, 11, 25), "GB-ENG") == date(2026, 12, 29)
+    assert deadlines.response_due_date(date(2026, 11, 25), "GB-ENG", overrides=overrides) == date(2026, 12, 25)
+
+
+def test_the_calendar_record_names_the_library_version_and_the_overrides():
+    record = deadlines.calendar_record({("HU", date(2026, 12, 24)): True}, [7])
+    assert record["holidays"] == holidays.__version__
+    assert record["overrides"] == [7]
+    assert record["digest"] != deadlines.calendar_record({}, [])["digest"]
+
+
+@pytest.mark.parametrize(
+    ("start", "jurisdiction", "months", "due"),
+    [
+        # EU: 31 Jan + 2 further months: from the start 30 Apr, chained 28 Feb + 2 = 28 Apr: the earlier governs.
+        (date(2026, 1, 31), "IE", 2, date(2026, 4, 28)),
+        (date(2026, 1, 30), "IE", 2, date(2026, 4, 28)),
+        (date(2026, 1, 29), "IE", 2, date(2026, 4, 28)),
+        (date(2026, 1, 28), "IE", 2, date(2026, 4, 28)),  # no difference before the 29th
+        # 31 Mar: chained 30 Apr + 1 = Sat 30 May (from the start Sun 31 May); Mon 1 Jun is a bank holiday in IE.
+        (date(2026, 3, 31), "IE", 1, date(2026, 6, 2)),
+        # UK: the ICO's "three months from the original start date".
+        (date(2026, 1, 31), "GB-ENG", 2, date(2026, 4, 30)),
+    ],
+)
+def test_extension_at_month_end_takes_the_earlier_reading_in_the_eu(start, jurisdiction, months, due):
+    assert deadlines.due_date(clock_start=start, jurisdiction=jurisdiction, extension_months=months) == due
+
+
+@pytest.mark.parametrize(
+    ("paused", "resumed", "statutory", "days"),
+    [
+        (date(2026, 3, 9), date(2026, 3, 9), True, 1),  # UK Art. 12A: same-day answer, one day does not count
+        (date(2026, 3, 9), date(2026, 3, 19), True, 11),
+        (date(2026, 3, 9), date(2026, 3, 19), False, 10),  # EU suspension, or no answer
+        (date(2026, 3, 9), date(2026, 3, 8), True, 0),
+    ],
+)
+def test_paused_days_per_regime(paused, resumed, statutory, days):
+    assert deadlines.paused_days_between(paused, resumed, statutory_stop=statutory) == days
+
+
+@pytest.mark.parametrize(
+    ("received_at", "jurisdiction", "day"),
+    [
+        # 23:30 in Reykjavik on 13 Jul 2026 is 00:30 on 14 Jul in London: the Icelandic day counts.
+        (datetime(2026, 7, 13, 23, 30, tzinfo=UTC), "IS", date(2026, 7, 13)),
+        (datetime(2026, 7, 13, 23, 30, tzinfo=UTC), "GB-ENG", date(2026, 7, 14)),
+        (datetime(2026, 7, 13, 21, 30, tzinfo=UTC), "FI", date(2026, 7, 14)),  # 00:30 in Helsinki
+        (datetime(2026, 1, 13, 23, 30, tzinfo=UTC), "PT", date(2026, 1, 13)),
+    ],
+)
+def test_the_day_of_receipt_is_counted_in_the_jurisdictions_own_zone(received_at, jurisdiction, day):
+    assert deadlines.day_of_receipt(received_at, jurisdiction) == day
+
+
+@pytest.mark.parametrize(
+    ("start", "first", "second", "due"),
+    [
+        # England + Ireland: 17 Feb -> 17 Mar, St Patrick's Day in IE (-> 18 Mar), a working day in England.
+        (date(2026, 2, 17), "GB-ENG", "IE", date(2026, 3, 17)),
+        # Ireland + England: 3 Mar -> Fri 3 Apr, Good Friday in England (-> Tue 7 Apr), working in Ireland.
+        (date(2026, 3, 3), "IE", "GB-ENG", date(2026, 4, 3)),
+        (date(2026, 3, 3), "IE", "", date(2026, 4, 3)),
+    ],
+)
+def test_a_request_under_two_regimes_is_due_on_the_earlier_date(start, first, second, due):
+    assert deadlines.due_date(clock_start=start, jurisdiction=first, also_jurisdiction=second) == due
+
+
+def test_dual_regime_extension_takes_the_eu_reading():
+    assert deadlines.due_date(
+        clock_start=date(2026, 1, 31), jurisdiction="GB-ENG", extension_months=2, also_jurisdiction="IE"
+    ) == date(2026, 4, 28)

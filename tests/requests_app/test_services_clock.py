@@ -23,6 +23,7 @@ from tests.factories import (
     confirmed_request,
     in_progress_objection,
     submission,
+    submitted_request,
     superuser,
 )
 
@@ -44,6 +45,28 @@ def _identity_asked_on(request: DataSubjectRequest, day: date) -> DataSubjectReq
     DataSubjectRequest.objects.filter(pk=request.pk).update(clock_paused_on=day)
     request.refresh_from_db()
     return request
+
+
+def in_progress_access(*, received_on: date) -> DataSubjectRequest:
+    """Set-up: an access request received on ``received_on`` whose identity was settled the same day."""
+    request = submitted_request(received_on=received_on)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(status=Status.IN_PROGRESS)
+    request.refresh_from_db()
+    return request
+
+
+LARGE_AMOUNT = "We hold 12 years of account records and call recordings."
+
+
+def _ask(request, handler, asked_on, question="Which accounts and years do you mean?"):
+    services.request_clarification_ask(
+        request=request,
+        actor=handler,
+        question=question,
+        asked_on=asked_on,
+        stops_clock=True,
+        condition=LARGE_AMOUNT,
+    )
 
 
 def _changes(request: DataSubjectRequest) -> list[DueDateChange]:
@@ -162,15 +185,14 @@ def test_a_request_verified_straight_away_keeps_its_first_due_date():
 # --- Clarification pauses the clock -----------------------------------------------------------------
 
 
-def test_clarification_pauses_from_the_day_asked_until_the_day_answered_and_moves_the_due_date():
-    """England. Received Mon 2 Mar 2026, due Thu 2 Apr. Asked Mon 9 Mar, answered Thu 19 Mar: 10 days paused.
-    Due 2 Apr + 10 = Sun 12 Apr -> Mon 13 Apr; target 2 Mar + 28 + 10 = Thu 9 Apr."""
+def test_clarification_of_an_access_request_pauses_from_the_day_asked_to_the_day_answered_both_excluded():
+    """England. Received Mon 2 Mar 2026, due Thu 2 Apr. Asked Mon 9 Mar, answered Thu 19 Mar: the period 9-19 Mar
+    does not count, both ends included (UK GDPR Art. 12A): 11 days. Due 2 Apr + 11 = Mon 13 Apr; target
+    2 Mar + 28 + 11 = Fri 10 Apr."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_access(received_on=date(2026, 3, 2))
 
-    services.request_clarification_ask(
-        request=request, actor=handler, question="Which e-mail list do you get?", asked_on=date(2026, 3, 9)
-    )
+    _ask(request, handler, date(2026, 3, 9))
     request.refresh_from_db()
     assert request.status == Status.AWAITING_CLARIFICATION
     assert request.clock_paused_on == date(2026, 3, 9)
@@ -185,10 +207,10 @@ def test_clarification_pauses_from_the_day_asked_until_the_day_answered_and_move
     assert request.status == Status.IN_PROGRESS
     assert request.clock_paused_on is None
     assert request.clock_pause_reason == ""
-    assert request.paused_days == 10
+    assert request.paused_days == 11
     assert request.clock_started_on == date(2026, 3, 2)
     assert request.due_on == date(2026, 4, 13)  # Monday
-    assert request.target_on == date(2026, 4, 9)  # Thursday
+    assert request.target_on == date(2026, 4, 10)  # Friday
     change = _changes(request)[-1]
     assert change.event.kind == EventKind.CLOCK_RESUMED
     assert change.previous_due_on == date(2026, 4, 2)
@@ -196,32 +218,31 @@ def test_clarification_pauses_from_the_day_asked_until_the_day_answered_and_move
 
 
 def test_two_clarifications_add_up():
-    """Received Mon 2 Mar 2026. Paused 9->12 Mar (3 days): due 2 Apr + 3 = Sun 5 Apr, Mon 6 Apr is Easter
-    Monday, so Tue 7 Apr. Then paused 16->20 Mar (4 more days): 7 days, due 2 Apr + 7 = Thu 9 Apr."""
+    """Received Mon 2 Mar 2026. Paused 9-12 Mar (4 days): due 2 Apr + 4 = Mon 6 Apr, Easter Monday, so Tue 7 Apr.
+    Then paused 16-20 Mar (5 more days): 9 days, due 2 Apr + 9 = Sat 11 Apr -> Mon 13 Apr."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_access(received_on=date(2026, 3, 2))
     for asked, answered in ((date(2026, 3, 9), date(2026, 3, 12)), (date(2026, 3, 16), date(2026, 3, 20))):
-        services.request_clarification_ask(request=request, actor=handler, question="Which list?", asked_on=asked)
-        services.request_clarification_answer(request=request, answer="Offers.", answered_on=answered)
+        _ask(request, handler, asked)
+        services.request_clarification_answer(request=request, answer="Current account.", answered_on=answered)
 
     request.refresh_from_db()
-    assert request.paused_days == 7
-    assert request.due_on == date(2026, 4, 9)  # Thursday
-    assert [c.due_on for c in _changes(request)] == [date(2026, 4, 2), date(2026, 4, 7), date(2026, 4, 9)]
+    assert request.paused_days == 9
+    assert request.due_on == date(2026, 4, 13)  # Monday
+    assert [c.due_on for c in _changes(request)] == [date(2026, 4, 2), date(2026, 4, 7), date(2026, 4, 13)]
 
 
-def test_an_answer_on_the_day_asked_pauses_nothing():
+def test_a_uk_answer_on_the_day_asked_still_stops_the_clock_for_that_day():
+    """Art. 12A: the period beginning with the day asked and ending with the day answered does not count, so a
+    same-day answer stops one day: 2 Apr + 1 = Good Friday 3 Apr -> (weekend, Easter Monday) Tue 7 Apr."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
-    services.request_clarification_ask(
-        request=request, actor=handler, question="Which list?", asked_on=date(2026, 3, 9)
-    )
-    services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 3, 9))
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    _ask(request, handler, date(2026, 3, 9))
+    services.request_clarification_answer(request=request, answer="Current account.", answered_on=date(2026, 3, 9))
 
     request.refresh_from_db()
-    assert request.paused_days == 0
-    assert request.due_on == date(2026, 4, 2)
-    assert len(_changes(request)) == 1  # only the first due date: nothing moved
+    assert request.paused_days == 1
+    assert request.due_on == date(2026, 4, 7)
 
 
 # --- Extension: one or two further months, from the original start ------------------------------------
@@ -332,31 +353,27 @@ def test_an_extension_is_possible_on_the_original_due_date_but_refused_the_day_a
 
 
 def test_the_original_due_date_for_an_extension_includes_paused_days():
-    """Received Mon 2 Mar 2026, paused 9->19 Mar: the unextended due date is Mon 13 Apr, so an extension
-    on Fri 10 Apr (after 2 Apr) is still in time. 2 Mar + 2 months + 10 days = Tue 12 May."""
+    """Received Mon 2 Mar 2026, paused 9-19 Mar (11 days): the unextended due date is Mon 13 Apr, so an extension
+    on Fri 10 Apr (after 2 Apr) is still in time. 2 Mar + 2 months + 11 days = Wed 13 May."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
-    services.request_clarification_ask(
-        request=request, actor=handler, question="Which list?", asked_on=date(2026, 3, 9)
-    )
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    _ask(request, handler, date(2026, 3, 9))
     services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 3, 19))
 
     services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 10))
 
     request.refresh_from_db()
-    assert request.due_on == date(2026, 5, 12)  # Tuesday
+    assert request.due_on == date(2026, 5, 13)  # Wednesday
 
 
 def test_an_extension_while_still_waiting_for_clarification_counts_the_days_paused_so_far():
     """Received Mon 2 Mar 2026, due Thu 2 Apr. Clarification asked Wed 25 Mar and not yet answered on Tue 7 Apr:
     the clock has been stopped for 13 days, so the month to tell the person runs to Wed 15 Apr and the
     extension is in time. Extended: 2 Mar + 2 months = Sat 2 May -> (Mon 4 May bank holiday) Tue 5 May.
-    Answered Fri 10 Apr: 16 days paused, 2 May + 16 = Mon 18 May."""
+    Answered Fri 10 Apr: 25 Mar-10 Apr do not count, 17 days, 2 May + 17 = Tue 19 May."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
-    services.request_clarification_ask(
-        request=request, actor=handler, question="Which list?", asked_on=date(2026, 3, 25)
-    )
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    _ask(request, handler, date(2026, 3, 25))
 
     services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 7))
 
@@ -365,8 +382,8 @@ def test_an_extension_while_still_waiting_for_clarification_counts_the_days_paus
     assert request.due_on == date(2026, 5, 5)  # Tuesday
     services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 4, 10))
     request.refresh_from_db()
-    assert request.paused_days == 16
-    assert request.due_on == date(2026, 5, 18)  # Monday
+    assert request.paused_days == 17
+    assert request.due_on == date(2026, 5, 19)  # Tuesday
 
 
 def test_an_extension_is_refused_when_the_month_ran_out_before_the_clock_was_paused():
@@ -458,10 +475,8 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
 
     handler = StaffUserFactory()
     received = timezone.localdate() - timedelta(days=20)
-    request = in_progress_objection(received_on=received)
-    services.request_clarification_ask(
-        request=request, actor=handler, question="Which list?", asked_on=timezone.localdate() - timedelta(days=10)
-    )
+    request = in_progress_access(received_on=received)
+    _ask(request, handler, timezone.localdate() - timedelta(days=10))
     services.request_refuse(request=request, actor=handler, ground="manifestly_unfounded", reasons="Repeated request.")
     request.refresh_from_db()
     assert request.clock_paused_on is None
@@ -472,3 +487,136 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
     assert request.due_on == deadlines.due_date(clock_start=received, jurisdiction="GB-ENG", paused_days=10)
+
+
+# --- Issue 10: clarification per right, resuming without an answer, identity restarts, zones, calendars ----------
+
+
+def test_clarification_cannot_stop_the_clock_for_an_objection_but_the_question_can_still_be_asked():
+    """UK GDPR Art. 12A and EDPB §5.3 cover access only (LAW.md D1): the objection's clock keeps running."""
+    handler = StaffUserFactory()
+    request = in_progress_objection(received_on=date(2026, 3, 2))
+    with pytest.raises(services.RequestError):
+        _ask(request, handler, date(2026, 3, 9))
+    services.request_clarification_ask(
+        request=request, actor=handler, question="Which list?", asked_on=date(2026, 3, 9)
+    )
+    services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 3, 19))
+    request.refresh_from_db()
+    assert request.paused_days == 0
+    assert request.due_on == date(2026, 4, 2)
+
+
+def test_an_access_clarification_stops_the_clock_only_with_the_statutory_condition_recorded():
+    handler = StaffUserFactory()
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    with pytest.raises(services.RequestError):
+        services.request_clarification_ask(
+            request=request, actor=handler, question="Which?", asked_on=date(2026, 3, 9), stops_clock=True
+        )
+    _ask(request, handler, date(2026, 3, 9))
+    request.refresh_from_db()
+    assert request.clock_paused_on == date(2026, 3, 9)
+    paused = request.events.get(kind=EventKind.CLOCK_PAUSED)
+    assert LARGE_AMOUNT in paused.reason
+    assert "identify the information or processing activities" in paused.reason
+
+
+@pytest.mark.parametrize(
+    ("asked", "resumed", "paused_days", "due"),
+    [
+        # Received Mon 2 Mar 2026, due Thu 2 Apr. No answer: the days up to the recorded day, without it.
+        (date(2026, 3, 9), date(2026, 3, 19), 10, date(2026, 4, 13)),  # 2 Apr + 10 = Sun 12 -> Mon 13 Apr
+        (date(2026, 3, 9), date(2026, 3, 9), 0, date(2026, 4, 2)),
+    ],
+)
+def test_staff_can_resume_without_an_answer_on_a_recorded_date(asked, resumed, paused_days, due):
+    """ICO: a person who never replies still gets a response from reasonable searches (LAW.md D12)."""
+    handler = StaffUserFactory()
+    request = in_progress_access(received_on=date(2026, 3, 2))
+    _ask(request, handler, asked)
+    with pytest.raises(services.RequestError):
+        services.request_clarification_resume(request=request, actor=handler, on=resumed, reason=" ")
+    services.request_clarification_resume(request=request, actor=handler, on=resumed, reason="No reply after 10 days.")
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert request.clock_paused_on is None
+    assert request.paused_days == paused_days
+    assert request.due_on == due
+    resumed_event = request.events.filter(kind=EventKind.CLOCK_RESUMED).last()
+    assert resumed_event.actor == handler
+    assert "No reply after 10 days." in resumed_event.reason
+    assert resumed.isoformat() in resumed_event.reason
+
+
+def _identity_wait(received_on: date, asked_on: date, doubt: str) -> DataSubjectRequest:
+    request = submitted_request(received_on=received_on)
+    services.request_identity_check_begin(request=request, reason="test", on=asked_on, reasonable_doubt=doubt)
+    request.refresh_from_db()
+    return request
+
+
+@pytest.mark.parametrize(
+    ("doubt", "received", "started", "paused_days", "due"),
+    [
+        # Received Mon 2 Mar 2026, asked Mon 9 Mar, decided Fri 20 Mar.
+        # Doubt recorded, a document arrived Mon 16 Mar: the UK clock restarts (Art. 12A): 16 Apr.
+        ("Address does not match our records.", date(2026, 3, 16), date(2026, 3, 16), 0, date(2026, 4, 16)),
+        # No doubt recorded: a suspension, 9 -> 16 Mar = 7 days: 2 Apr + 7 = Thu 9 Apr.
+        ("", date(2026, 3, 16), date(2026, 3, 2), 7, date(2026, 4, 9)),
+        # Nothing received (verified from our own records): as if the clock never stopped.
+        ("Address does not match our records.", None, date(2026, 3, 2), 0, date(2026, 4, 2)),
+    ],
+)
+def test_uk_identity_restart_needs_a_receipt_and_a_recorded_doubt(doubt, received, started, paused_days, due):
+    request = _identity_wait(date(2026, 3, 2), date(2026, 3, 9), doubt)
+    services.request_identity_verified(
+        request=request, actor=StaffUserFactory(), evidence_received_on=received, on=date(2026, 3, 20)
+    )
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert (request.clock_started_on, request.paused_days, request.due_on) == (started, paused_days, due)
+
+
+def test_an_icelandic_request_at_2330_local_time_counts_from_that_day():
+    """13 Jul 2026 23:30 in Reykjavik (UTC+0) is 00:30 on 14 Jul in London (LAW.md D5): due Thu 13 Aug."""
+    organisation = organisation_get()
+    organisation.jurisdiction = "IS"
+    organisation.save()
+    request = services.request_submit(
+        submission=submission(), received_at=datetime(2026, 7, 13, 23, 30, tzinfo=ZoneInfo("Atlantic/Reykjavik"))
+    )
+    assert request.received_on == date(2026, 7, 13)
+    assert request.received_time_zone == "Atlantic/Reykjavik"
+    assert request.due_on == date(2026, 8, 13)
+
+
+def test_a_dpo_holiday_override_moves_new_due_dates_and_is_recorded_with_them():
+    """Received Wed 2 Sep 2026, due Fri 2 Oct; the DPO records 2 Oct as a holiday: due Mon 5 Oct."""
+    from requests_app.models import HolidayOverride
+
+    override = HolidayOverride.objects.create(
+        jurisdiction="GB-ENG", day=date(2026, 10, 2), is_holiday=True, reason="Proclaimed bank holiday."
+    )
+    request = submitted_request(received_on=date(2026, 9, 2))
+    assert request.due_on == date(2026, 10, 5)
+    [change] = _changes(request)
+    assert change.calendar["overrides"] == [override.pk]
+    assert change.calendar["holidays"]
+
+
+def test_a_request_under_both_regimes_is_due_on_the_earlier_date():
+    """A UK (England) controller answering an Irish resident (GDPR Art. 3(2)). Received Tue 17 Feb 2026: Tue 17 Mar
+    is St Patrick's Day in Ireland only (Irish date Wed 18 Mar), so the English date, 17 Mar, governs."""
+    request = services.request_submit(submission=submission(second_jurisdiction="IE"), received_at=at_noon(17, 2))
+    assert request.second_jurisdiction == "IE"
+    assert request.due_on == date(2026, 3, 17)
+    organisation = organisation_get()
+    organisation.jurisdiction = "IE"
+    organisation.save()
+    irish = services.request_submit(submission=submission(), received_at=at_noon(17, 2))
+    assert irish.due_on == date(2026, 3, 18)
+
+
+def at_noon(day: int, month: int) -> datetime:
+    return datetime(2026, month, day, 12, tzinfo=LONDON)

@@ -441,7 +441,8 @@ def test_a_request_can_be_withdrawn_before_the_email_is_confirmed():
     assert len(mail.outbox) == 1
 
 
-def test_asking_for_clarification_sends_the_question_and_pauses():
+def test_asking_an_objector_a_question_sends_it_and_says_the_deadline_still_runs():
+    """No stop of the clock outside access requests (UK GDPR Art. 12A; EDPB Guidelines 01/2022 §5.3; LAW.md D1)."""
     request = _in_progress()
 
     with pytest.raises(services.RequestError):
@@ -452,11 +453,12 @@ def test_asking_for_clarification_sends_the_question_and_pauses():
 
     request.refresh_from_db()
     assert request.status == Status.AWAITING_CLARIFICATION
-    assert request.clock_paused_on == timezone.localdate()
+    assert request.clock_paused_on is None
     [email] = mail.outbox
     _assert_plain_and_private(email, request)
     assert "Which of our newsletters do you receive?" in email.body
-    assert "paused until we hear from you" in email.body
+    assert "is not paused" in email.body
+    assert "paused from today" not in email.body
     assert request.events.filter(kind=EventKind.CLARIFICATION_REQUESTED).count() == 1
 
 
@@ -533,8 +535,9 @@ def test_the_stored_message_never_holds_the_code_or_the_link_but_the_email_does(
 
 
 def test_unconfirmed_requests_are_reminded_then_closed_once(settings):
-    """Received Mon 2 Mar 2026 10:00. Reminder after 3 days, closed after 7; each only once."""
-    assert (settings.DSAR_UNCONFIRMED_REMINDER_DAYS, settings.DSAR_UNCONFIRMED_CLOSE_DAYS) == (3, 7)
+    """Received Mon 2 Mar 2026 10:00. Reminder after 3 days, closed after 30 (like the identity timeout, LAW.md
+    D11); each only once. The closing notice gives the complaint and court rights (Art. 12(4), 77, 79)."""
+    assert (settings.DSAR_UNCONFIRMED_REMINDER_DAYS, settings.DSAR_UNCONFIRMED_CLOSE_DAYS) == (3, 30)
     received = datetime(2026, 3, 2, 10, tzinfo=LONDON)
     request = services.request_submit(submission=_private_submission(), received_at=received)
     mail.outbox.clear()
@@ -551,9 +554,9 @@ def test_unconfirmed_requests_are_reminded_then_closed_once(settings):
     request.refresh_from_db()
     assert request.status == Status.AWAITING_EMAIL_CONFIRMATION
 
-    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=6, hours=23)) == (0, 0)
-    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=7, minutes=1)) == (0, 1)
-    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=8)) == (0, 0)
+    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=29, hours=23)) == (0, 0)
+    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=30, minutes=1)) == (0, 1)
+    assert services.unconfirmed_requests_sweep(now=received + timedelta(days=31)) == (0, 0)
 
     request.refresh_from_db()
     assert request.status == Status.CLOSED_UNCONFIRMED
@@ -562,6 +565,10 @@ def test_unconfirmed_requests_are_reminded_then_closed_once(settings):
     closed = mail.outbox[-1]
     assert closed.subject.startswith("Your request has been closed")
     _assert_plain_and_private(closed, request)
+    organisation = organisation_get()
+    assert "right to complain to the supervisory authority" in closed.body
+    assert organisation.supervisory_authority_name in closed.body
+    assert "judicial remedy" in closed.body
     # A closed request can no longer be confirmed.
     assert identity_services.request_confirm_email(request=request, code=new_code) is not CodeCheck.CONFIRMED
 

@@ -216,10 +216,19 @@ def test_the_requester_can_withdraw_from_the_status_page(client):
 
 
 def test_the_clarification_question_can_be_answered_and_the_clock_resumes_on_the_page(client):
-    request = in_progress_objection()
+    request = confirmed_request()
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status=Status.IN_PROGRESS, clock_paused_on=None, clock_pause_reason=""
+    )
+    request.refresh_from_db()
     asked_on = timezone.localdate() - timedelta(days=5)
     services.request_clarification_ask(
-        request=request, actor=StaffUserFactory(), question="Which newsletter do you get?", asked_on=asked_on
+        request=request,
+        actor=StaffUserFactory(),
+        question="Which newsletter do you get?",
+        asked_on=asked_on,
+        stops_clock=True,
+        condition="Ten years of marketing history held.",
     )
     request.refresh_from_db()
     due_before = request.due_on
@@ -249,7 +258,7 @@ def test_the_clarification_question_can_be_answered_and_the_clock_resumes_on_the
     assert "The weekly offers, please." in page  # the reply is in the messages
     request.refresh_from_db()
     assert request.status == Status.IN_PROGRESS
-    assert request.paused_days == 5
+    assert request.paused_days == 6  # asked 5 days ago, answered today: both days excluded (UK Art. 12A)
     assert request.due_on > due_before  # moved later by the paused days (then to a working day)
     assert request.due_date_changes.latest("pk").previous_due_on == due_before
     assert f'id="due-date">{_day(request.due_on)}' in page
