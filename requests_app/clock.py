@@ -87,12 +87,14 @@ def _with_dates(request: DataSubjectRequest, changes: dict[str, Any]) -> dict[st
 def resume_planned(request: DataSubjectRequest, *, on: date) -> ClockChange | None:
     """End a pause on ``on``, the day what we asked for arrived; None when the clock runs.
 
-    UK: identity evidence restarts the clock from the day it arrives (UK GDPR Art. 12(3A)(b)); otherwise, and in
-    the EU (EDPB Guidelines 01/2022), the paused days are added to the deadline.
+    UK: identity evidence restarts the clock from the day it arrives (UK GDPR Art. 12(3A)(b)), and so does a fee
+    from the day it is paid (UK GDPR Art. 12A, "relevant time" (c)); otherwise, and in the EU (EDPB Guidelines
+    01/2022), the paused days are added to the deadline.
     """
     if request.clock_paused_on is None:
         return None
-    if request.clock_pause_reason == PauseReason.IDENTITY and deadlines.is_uk(request.jurisdiction):
+    restarts = request.clock_pause_reason in (PauseReason.IDENTITY, PauseReason.FEE)
+    if restarts and deadlines.is_uk(request.jurisdiction):
         changes = {"clock_started_on": on, "paused_days": 0}
         kind = EventKind.CLOCK_RESTARTED
     else:
