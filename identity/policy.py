@@ -24,13 +24,19 @@ def policy_get() -> VerificationPolicy:
 def required_level(request: DataSubjectRequest, policy: VerificationPolicy | None = None) -> AssuranceLevel:
     policy = policy or policy_get()
     scope = scope_of(request)
-    if isinstance(scope, ObjectionScope):
-        # GDPR Art. 21(3): a direct-marketing objection is absolute, so the policy may ask less for it.
-        level = policy.objection_marketing_level if scope.is_direct_marketing else policy.objection_other_level
+    if isinstance(scope, ObjectionScope) and scope.is_direct_marketing:
+        # GDPR Art. 21(3): a direct-marketing objection is absolute and stopping marketing harms no one if the person
+        # is not who they say, so a confirmed e-mail is enough whatever box was ticked: no identity document, even
+        # where the person said the request is about special category data (LAW.md §4, §6(e); EDPB Guidelines
+        # 01/2022 §3 and the ICO ask for proportionate checks).
+        level = AssuranceLevel.EMAIL
     else:
-        level = getattr(policy, _LEVEL_FIELD[request.right])
-    if scope.special_category_data:
-        level = max(level, policy.sensitive_data_level)
+        if isinstance(scope, ObjectionScope):
+            level = policy.objection_other_level
+        else:
+            level = getattr(policy, _LEVEL_FIELD[request.right])
+        if scope.special_category_data:
+            level = max(level, policy.sensitive_data_level)
     if request.requester_role == RequesterRole.AGENT:
         # Acting for someone else: staff must see the authority, whatever the right.
         level = AssuranceLevel.EVIDENCE

@@ -154,12 +154,17 @@ def resume_planned(
       moved: the clock resumes as if it had never stopped (no days added; LAW.md D3).
     * Identity, EU (EDPB Guidelines 01/2022 §5.3): the days waited are added (a suspension), up to the day the
       information arrived or, with nothing received, the day the wait ended.
+    * Fee, UK (Art. 12A "relevant time" (c)): the clock restarts on the day of payment. (In the EU the clock never
+      stopped for a fee.)
     * Clarification of an access request: the days from the question to the answer are added; in the UK both ends
       are excluded from the period (Art. 12A, :func:`deadlines.paused_days_between`).
     """
     if request.clock_paused_on is None:
         return None
     uk = deadlines.uk_rules_apply(request.jurisdiction, request.second_jurisdiction)
+    if request.clock_pause_reason == PauseReason.FEE and uk and on is not None:
+        # UK GDPR Art. 12A, "relevant time" (c): a new month from the day the fee is paid.
+        return _planned(request, {"clock_started_on": on, "paused_days": 0}, EventKind.CLOCK_RESTARTED)
     if request.clock_pause_reason == PauseReason.IDENTITY and uk:
         if on is None:
             return _planned(request, {}, EventKind.CLOCK_RESUMED, "Nothing was received: the clock ran throughout")

@@ -478,3 +478,31 @@ def calendar_record(overrides: HolidayOverrides, override_ids: list[int] | None 
         "overrides": sorted(override_ids or []),
         "digest": hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16],
     }
+
+
+def direct_marketing_target_date(received_on: date, jurisdiction: str) -> date:
+    """Internal target for an objection to direct marketing: the same or the next working day.
+
+    GDPR Art. 21(3): once the person objects, the data "shall no longer be processed for such purposes"; there is
+    nothing to weigh, so the ICO's direct marketing guidance expects the objection to be acted on at once, and the
+    one month of Art. 12(3) is only the outer limit. The target is the next working day of ``jurisdiction`` after
+    the day of receipt (acting on the day itself is better still).
+    """
+    _check_date(received_on, "received_on")
+    _check_jurisdiction(jurisdiction)
+    return next_working_day(received_on + timedelta(days=1), jurisdiction)
+
+
+def working_days_after(start: date, end: date, jurisdiction: str) -> int:
+    """Working days of ``jurisdiction`` after ``start`` up to and including ``end`` (0 when ``end`` is ``start``
+    or earlier): how long an objection to direct marketing took to act on, measured against
+    ``direct_marketing_target_date``."""
+    _check_date(start, "start")
+    _check_date(end, "end")
+    _check_jurisdiction(jurisdiction)
+    count, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        if is_working_day(day, jurisdiction):
+            count += 1
+    return count

@@ -1,9 +1,14 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.fields import EncryptedJSONField, EncryptedTextField
 from dsar_portal.onetime import OneTimeCode
+
+from . import deadlines
 
 
 class Right(models.TextChoices):
@@ -21,6 +26,7 @@ class Status(models.TextChoices):
     AWAITING_IDENTITY_VERIFICATION = "awaiting_identity_verification", _("Checking your identity")
     IN_PROGRESS = "in_progress", _("In progress")
     AWAITING_CLARIFICATION = "awaiting_clarification", _("Waiting for your reply")
+    AWAITING_FEE = "awaiting_fee", _("Waiting for a fee")
     COMPLETED = "completed", _("Completed")
     REFUSED = "refused", _("Refused")
     WITHDRAWN = "withdrawn", _("Withdrawn")
@@ -51,6 +57,28 @@ class RequesterRole(models.TextChoices):
 class PauseReason(models.TextChoices):
     CLARIFICATION = "clarification", _("We asked you to clarify your request")
     IDENTITY = "identity", _("We asked you for proof of identity")
+    # UK GDPR Art. 12A: the time to respond begins again on payment of a fee (requests_app.fees).
+    FEE = "fee", _("We asked you for a fee")
+
+
+class ExtensionBasis(models.TextChoices):
+    """What may justify more time: GDPR Art. 12(3) "taking into account the complexity and number of the requests";
+    UK GDPR Art. 12A "by reason of the complexity of requests made by the data subject, or the number of such
+    requests". Staff shortage, holidays or the organisation's overall volume do not count (ICO right of access
+    guidance; EDPB Guidelines 01/2022 §5.3: the extension is an exception)."""
+
+    COMPLEXITY = "complexity", _("The request is complex")
+    NUMBER_OF_REQUESTS = "number_of_requests", _("We have received a number of requests from you")
+
+
+class FeeBasis(models.TextChoices):
+    """When a fee may be charged at all: GDPR Art. 12(5)(a) (UK GDPR Art. 12A as amended by the Data (Use and
+    Access) Act 2025 keeps the same rule) for a manifestly unfounded or excessive request, and Art. 15(3) for
+    further copies of the data; the first copy is always free (CJEU C-307/22)."""
+
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("The request is manifestly unfounded")
+    MANIFESTLY_EXCESSIVE = "manifestly_excessive", _("The request is manifestly excessive")
+    FURTHER_COPY = "further_copy", _("A further copy of data we have already given you")
 
 
 class DataSubjectRequest(models.Model):
@@ -93,11 +121,23 @@ class DataSubjectRequest(models.Model):
     clock_pause_doubt = models.CharField(max_length=500, blank=True, default="")
     paused_days = models.PositiveIntegerField(default=0)
     extension_months = models.PositiveSmallIntegerField(default=0)
+    # GDPR Art. 12(3): why the deadline was extended (ExtensionBasis values); the reasons are in the EXTENDED event.
+    extension_basis = models.JSONField(default=list, blank=True)
     due_on = models.DateField()
     target_on = models.DateField()
 
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
     refusal_ground = models.CharField(max_length=30, choices=RefusalGround.choices, blank=True)
+
+    # A fee asked for (GDPR Art. 12(5), 15(3); requests_app.fees): how much, on what basis, when asked, when paid.
+    fee_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    fee_basis = models.CharField(max_length=30, choices=FeeBasis.choices, blank=True)
+    fee_requested_on = models.DateField(null=True, blank=True)
+    fee_paid_on = models.DateField(null=True, blank=True)
+
+    # GDPR Art. 21(3): when an objection to direct marketing was completed, so "time to suppression" can be measured.
+    suppressed_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -131,6 +171,24 @@ class DataSubjectRequest(models.Model):
     def is_clock_paused(self) -> bool:
         return self.clock_paused_on is not None
 
+    @property
+    def time_to_suppression(self) -> timedelta | None:
+        """Elapsed time from receipt to the completion of an objection to direct marketing (Art. 21(3)), or None."""
+        if self.suppressed_at is None:
+            return None
+        return self.suppressed_at - self.received_at
+
+    @property
+    def working_days_to_suppression(self) -> int | None:
+        """Working days of the jurisdiction after the day of receipt until suppression: 0 is the same day, 1 the
+        next working day (the internal target for an objection to direct marketing, ICO direct marketing guidance).
+        None until suppressed."""
+        if self.suppressed_at is None:
+            return None
+        return deadlines.working_days_after(
+            timezone.localdate(self.received_at), timezone.localdate(self.suppressed_at), self.jurisdiction
+        )
+
 
 class EventKind(models.TextChoices):
     SUBMITTED = "submitted", _("Request submitted")
@@ -154,6 +212,10 @@ class EventKind(models.TextChoices):
     SUBJECT_DENIED_AGENT = "subject_denied_agent", _("Data subject denied the agent")
     REMINDER_SENT = "reminder_sent", _("Reminder sent")
     IDENTITY_STATUS_CHANGED = "identity_status_changed", _("Identity check status changed")
+    FEE_REQUESTED = "fee_requested", _("Fee requested")
+    FEE_PAID = "fee_paid", _("Fee paid")
+    FEE_WAIVED = "fee_waived", _("Fee waived")
+    MARKETING_SUPPRESSED = "marketing_suppressed", _("Direct marketing suppressed")
 
 
 class RequestEvent(models.Model):
@@ -242,6 +304,7 @@ class MessageKind(models.TextChoices):
     CLOSED_UNCONFIRMED = "closed_unconfirmed", _("Your request has been closed")
     STATUS_LINK = "status_link", _("Your link to follow your request")
     REQUESTER_REPLY = "requester_reply", _("Your reply")
+    FEE_REQUESTED = "fee_requested", _("A fee for your request")
 
 
 class Message(models.Model):
@@ -359,3 +422,27 @@ class EmailConfirmation(OneTimeCode):
 
     def __str__(self) -> str:
         return f"e-mail confirmation for {self.request_id}"
+
+
+class MarketingSuppression(models.Model):
+    """An address that must never again receive direct marketing: the person objected (GDPR Art. 21(2)-(3)).
+
+    Once a person objects to direct marketing their data "shall no longer be processed for such purposes"
+    (Art. 21(3)), and the ICO's direct marketing guidance says to keep a suppression list rather than delete them
+    entirely, since otherwise the address could be added again from another source and marketed to. So this entry
+    is kept to the person's benefit, even after a later erasure request (Art. 17(3) does not reach it: the entry is
+    what makes the objection last). It holds the least that works: a keyed hash of the normalised address
+    (``dsar_portal.crypto.email_lookup_hash``), which cannot be read back into the address, when it was made and
+    the id of the request that made it (a plain number, not a foreign key, so deleting or erasing that request
+    never deletes this entry). Kept while the organisation markets to anyone (LAW.md §6(h)).
+    """
+
+    email_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    source_request_id = models.PositiveBigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["email_hash"], name="marketing_suppression_email_unique")]
+
+    def __str__(self) -> str:
+        return f"suppression from request {self.source_request_id}"

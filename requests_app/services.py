@@ -8,8 +8,10 @@ depend on the date take it as an argument, defaulting to today in the organisati
 """
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,7 +26,7 @@ from dsar_portal.jurisdictions import TIME_ZONES
 from dsar_portal.onetime import CodeCheck
 from organisation.selectors import organisation_get
 
-from . import deadlines, documents
+from . import deadlines, documents, marketing
 from .audit import REQUESTER, STAFF, SYSTEM, actor_kind_of, event_record
 from .clock import (
     calendar_for,
@@ -47,6 +49,8 @@ from .models import (
     DocumentPurpose,
     DueDateChange,
     EventKind,
+    ExtensionBasis,
+    FeeBasis,
     Message,
     MessageKind,
     Outcome,
@@ -57,6 +61,8 @@ from .models import (
     Status,
 )
 from .references import new_reference, normalise_reference
+from .scope import scope_from
+from .selectors import requests_from_same_person
 from .workflow import EXTENDABLE_STATUSES, IllegalTransition, transition
 
 __all__ = [
@@ -85,6 +91,19 @@ def _moved_on_meanwhile(request: DataSubjectRequest) -> RequestError:
         _("This request changed while you were working on it: it is now '%(status)s'. Nothing else was changed.")
         % {"status": request.get_status_display()}
     )
+
+
+def _absolute_objection_check(request: DataSubjectRequest, what: str) -> None:
+    """Refuse ``what`` for an objection to direct marketing: GDPR Art. 21(3) makes it absolute, so there is no
+    pause, extension, fee or refusal as manifestly unfounded or excessive to be had (LAW.md §6(e))."""
+    if marketing.is_direct_marketing_objection(request):
+        raise RequestError(
+            _(
+                "An objection to direct marketing is absolute (GDPR Art. 21(3)): it cannot be given %(what)s. "
+                "Stop the marketing and complete the request."
+            )
+            % {"what": what}
+        )
 
 
 # --- Intake ----------------------------------------------------------------------
@@ -123,6 +142,17 @@ def request_file(
         deadlines.is_uk(second)  # refuses an unknown code
     received_on = deadlines.day_of_receipt(received_at, jurisdiction)
     cal = calendar_for(jurisdiction, second)
+    if marketing.is_direct_marketing(scope_from(right=submission.right, details=submission.details)):
+        # GDPR Art. 21(3): nothing to weigh, so the internal target is the same or the next working day.
+        target_on = deadlines.direct_marketing_target_date(received_on, jurisdiction)
+    else:
+        target_on = deadlines.internal_target_date(
+            clock_start=received_on,
+            jurisdiction=jurisdiction,
+            target_days=settings.DSAR_INTERNAL_TARGET_DAYS,
+            overrides=cal.overrides,
+            also_jurisdiction=second,
+        )
     request = DataSubjectRequest.objects.create(
         reference=new_reference(),
         right=submission.right,
@@ -143,13 +173,7 @@ def request_file(
         due_on=deadlines.response_due_date(
             received_on, jurisdiction, overrides=cal.overrides, also_jurisdiction=second
         ),
-        target_on=deadlines.internal_target_date(
-            clock_start=received_on,
-            jurisdiction=jurisdiction,
-            target_days=settings.DSAR_INTERNAL_TARGET_DAYS,
-            overrides=cal.overrides,
-            also_jurisdiction=second,
-        ),
+        target_on=target_on,
     )
     event = event_record(request_id=request.pk, kind=EventKind.SUBMITTED, actor_kind=REQUESTER, reason=reason)
     DueDateChange.objects.create(
@@ -442,6 +466,8 @@ def request_clarification_ask(
     """
     if not question.strip():
         raise RequestError(_("Say what you need the person to clarify."))
+    # Art. 21(3): an objection to direct marketing covers all of it; there is nothing to clarify before acting.
+    _absolute_objection_check(request, _("a question that holds it"))
     if stops_clock and request.right != Right.ACCESS:
         raise RequestError(
             _(
@@ -522,28 +548,56 @@ def request_clarification_resume(
 
 
 def request_extend(
-    *, request: DataSubjectRequest, actor: AbstractBaseUser, months: int, reasons: str, on: date | None = None
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    months: int,
+    basis: Iterable[str],
+    reasons: str,
+    on: date | None = None,
 ) -> DataSubjectRequest:
     """Extend by up to two further months, counted from the original start (GDPR Art. 12(3)).
 
-    The person must be told, with reasons, within the first month: so an
-    extension is only possible up to the original due date.
+    Only on a structured ``basis`` (``ExtensionBasis``): the complexity of the request, or the number of requests
+    from this person (Art. 12(3); UK GDPR Art. 12A), which must be shown by their other requests
+    (``requests_from_same_person``, by the keyed e-mail hash). The person reads the basis and the ``reasons``
+    (Art. 12(3): "together with the reasons for the delay"). They must be told within the first month: so an
+    extension is only possible up to the original due date. Never for an objection to direct marketing
+    (Art. 21(3)), which is absolute.
     """
     on = on or timezone.localdate()
+    basis = sorted(set(basis))
+    if not basis or any(item not in ExtensionBasis.values for item in basis):
+        raise RequestError(
+            _(
+                "Choose why more time is needed: the complexity of the request, or the number of requests from "
+                "this person (GDPR Art. 12(3)). Staff shortage, holidays or our overall volume do not count."
+            )
+        )
     if not reasons.strip():
         raise RequestError(_("An extension needs reasons, which we send to the person."))
     if months not in (1, 2):
         raise RequestError(_("An extension is one or two further months."))
     with transaction.atomic():
         request = request_lock(request.pk)
+        _absolute_objection_check(request, _("an extension"))
         if request.status not in EXTENDABLE_STATUSES:
             raise RequestError(_("Only an open request can be extended."))
+        if ExtensionBasis.NUMBER_OF_REQUESTS in basis and not requests_from_same_person(request).exists():
+            raise RequestError(
+                _(
+                    "We have no other request from this person, so the number of their requests cannot be the "
+                    "reason for more time (GDPR Art. 12(3))."
+                )
+            )
         if request.extension_months + months > 2:
             raise RequestError(_("The deadline can be extended by two further months at most."))
         original_due = deadlines.latest_extension_notice_date(
             clock_start=request.clock_started_on,
             jurisdiction=request.jurisdiction,
             paused_days=request.paused_days,
+            overrides=calendar_for(request.jurisdiction, request.second_jurisdiction).overrides,
+            also_jurisdiction=request.second_jurisdiction,
         )
         # While the clock is stopped the month to tell the person is stopped too: a pause that began
         # in time keeps the extension possible until the clock runs again.
@@ -554,11 +608,18 @@ def request_extend(
                 % {"date": original_due.isoformat()}
             )
         request.extension_months += months
+        request.extension_basis = sorted({*request.extension_basis, *basis})
+        request.save(update_fields=["extension_basis", "updated_at"])
+        labels = [str(ExtensionBasis(item).label) for item in basis]
         event = event_record(
-            request_id=request.pk, kind=EventKind.EXTENDED, actor=actor, actor_kind=STAFF, reason=reasons
+            request_id=request.pk,
+            kind=EventKind.EXTENDED,
+            actor=actor,
+            actor_kind=STAFF,
+            reason="\n".join([*labels, reasons.strip()]),
         )
         deadline_recompute(request, event)
-        message_send(request, MessageKind.EXTENSION, {"reasons": reasons.strip()})
+        message_send(request, MessageKind.EXTENSION, {"basis": labels, "reasons": reasons.strip()})
     return request
 
 
@@ -578,6 +639,9 @@ def request_refuse(
         raise RequestError(_("Choose the ground for refusing."))
     if not reasons.strip():
         raise RequestError(_("A refusal needs reasons, which we send to the person."))
+    if ground in (RefusalGround.MANIFESTLY_UNFOUNDED, RefusalGround.MANIFESTLY_EXCESSIVE):
+        # GDPR Art. 21(3): an objection to direct marketing is never "manifestly unfounded or excessive".
+        _absolute_objection_check(request, _("a refusal as manifestly unfounded or excessive"))
     on = on or timezone.localdate()
     with transaction.atomic():
         locked = request_lock(request.pk)
@@ -607,8 +671,14 @@ def request_refuse(
 def request_complete(
     *, request: DataSubjectRequest, actor: AbstractBaseUser, outcome: str, summary: str = ""
 ) -> DataSubjectRequest:
+    """Complete the request with its outcome. An objection to direct marketing (GDPR Art. 21(3)) also records
+    when it was completed (``suppressed_at``, for "time to suppression") and leaves a ``MarketingSuppression``
+    entry that a later erasure does not remove; the completion message explains it."""
     if outcome not in Outcome.values:
         raise RequestError(_("Choose the outcome."))
+    suppression = marketing.is_direct_marketing_objection(request)
+    # A reopened objection keeps the first time it was acted on: that is when the marketing stopped.
+    suppressed = {"suppressed_at": request.suppressed_at or timezone.now()} if suppression else {}
     with transaction.atomic():
         try:
             result = transition(
@@ -617,13 +687,17 @@ def request_complete(
                 actor=actor,
                 actor_kind=STAFF,
                 reason=summary,
-                changes={"outcome": outcome},
+                changes={"outcome": outcome, **suppressed},
             )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None
         if result.changed:
+            if suppression:
+                marketing.suppression_record(request, at=request.suppressed_at, actor=actor, actor_kind=STAFF)
             message_send(
-                request, MessageKind.COMPLETION, {"outcome": Outcome(outcome).label, "summary": summary.strip()}
+                request,
+                MessageKind.COMPLETION,
+                {"outcome": Outcome(outcome).label, "summary": summary.strip(), "suppression": suppression},
             )
     return request
 
@@ -645,6 +719,188 @@ def request_reopen(*, request: DataSubjectRequest, actor: AbstractBaseUser, reas
             raise _moved_on_meanwhile(request) from None
         if result.changed:
             message_send(request, MessageKind.REOPENED)
+    return request
+
+
+# --- Fees (GDPR Art. 12(5), 15(3); UK GDPR Art. 12A) ----------------------------------------------------------
+
+
+def _fee_currency(jurisdiction: str) -> str:
+    return "GBP" if deadlines.is_uk(jurisdiction) else "EUR"
+
+
+def request_fee_request(
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    amount: Decimal | str,
+    basis: str,
+    reasons: str,
+    on: date | None = None,
+    currency: str | None = None,
+) -> DataSubjectRequest:
+    """Tell the person, before anything is charged, that the request waits for a fee, how much and why.
+
+    A reasonable fee based on administrative costs (staff time, copying, postage: ICO right of access guidance) may
+    be charged only for a manifestly unfounded or excessive request (Art. 12(5)(a)) or a further copy of access
+    data (Art. 15(3)). The first copy is always free, whatever the purpose of the request (CJEU C-307/22;
+    *Dawson-Damer* in the UK): a further copy needs an earlier access request of this person answered with data.
+    The person is told first so they can withdraw (EDPB Guidelines 01/2022 para 192). UK: the clock stops from
+    ``on`` and starts again on payment (UK GDPR Art. 12A, "relevant time" (c)); EU: no text stops it, so it keeps
+    running. Never for an objection to direct marketing (Art. 21(3)).
+    """
+    if basis not in FeeBasis.values:
+        raise RequestError(_("Choose the basis for the fee (GDPR Art. 12(5) or 15(3))."))
+    if not reasons.strip():
+        raise RequestError(_("A fee needs reasons, which we send to the person."))
+    try:
+        amount = Decimal(str(amount))
+    except InvalidOperation:
+        raise RequestError(_("Give the fee as an amount of money.")) from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise RequestError(_("Give the fee as an amount of money greater than nothing."))
+    on = on or timezone.localdate()
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        _absolute_objection_check(locked, _("a fee"))
+        if basis == FeeBasis.FURTHER_COPY:
+            _further_copy_check(locked)
+        uk = deadlines.is_uk(locked.jurisdiction)
+        try:
+            result = transition(
+                request,
+                Status.AWAITING_FEE,
+                actor=actor,
+                actor_kind=STAFF,
+                reason=reasons,
+                changes={
+                    "fee_amount": amount,
+                    "fee_currency": (currency or _fee_currency(locked.jurisdiction)).upper(),
+                    "fee_basis": basis,
+                    "fee_requested_on": on,
+                    "fee_paid_on": None,
+                },
+            )
+        except IllegalTransition:
+            raise _moved_on_meanwhile(request) from None
+        if result.changed:
+            event_record(
+                request_id=request.pk,
+                kind=EventKind.FEE_REQUESTED,
+                actor=actor,
+                actor_kind=STAFF,
+                reason=f"{request.fee_amount} {request.fee_currency}: {FeeBasis(basis).label}\n{reasons.strip()}",
+            )
+            if uk:
+                clock_pause(request, reason=PauseReason.FEE, on=on, actor_kind=STAFF)
+            message_send(
+                request,
+                MessageKind.FEE_REQUESTED,
+                {
+                    "amount": request.fee_amount,
+                    "currency": request.fee_currency,
+                    "fee_basis": FeeBasis(basis).label,
+                    "reasons": reasons.strip(),
+                    "uk": uk,
+                },
+            )
+    return request
+
+
+def _further_copy_check(request: DataSubjectRequest) -> None:
+    """Art. 15(3): only a further copy may carry a fee; the first is free (C-307/22). A copy was supplied when an
+    earlier access request of the same person (``requests_from_same_person``) was completed with data."""
+    if request.right != Right.ACCESS:
+        raise RequestError(_("Only a copy of the data under the right of access can be a further copy."))
+    copy_given = (
+        requests_from_same_person(request)
+        .filter(right=Right.ACCESS, status=Status.COMPLETED, outcome__in=[Outcome.FULFILLED, Outcome.PARTLY_FULFILLED])
+        .exists()
+    )
+    if not copy_given:
+        raise RequestError(
+            _(
+                "The first copy of a person's data is always free (GDPR Art. 15(3); CJEU C-307/22): we have not "
+                "given this person a copy before."
+            )
+        )
+
+
+def request_fee_paid(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser | None, paid_on: date, reference: str
+) -> DataSubjectRequest:
+    """Record the payment in the audit trail, and go back to work.
+
+    UK: the day of payment starts a new month (UK GDPR Art. 12A, "relevant time" (c); ICO: the month runs from the
+    day the fee is received, that day counted as the day of receipt). EU: the clock never stopped.
+    """
+    if not reference.strip():
+        raise RequestError(_("Give the payment's reference, for the record."))
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if locked.status != Status.AWAITING_FEE:
+            raise RequestError(_("This request is not waiting for a fee."))
+        if paid_on < locked.fee_requested_on:
+            raise RequestError(_("A payment cannot come before the fee was asked for."))
+        clock = resume_planned(locked, on=paid_on)
+        result = transition(
+            request,
+            Status.IN_PROGRESS,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=_("Fee paid"),
+            changes={"fee_paid_on": paid_on, **(clock.changes if clock else {})},
+        )
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.FEE_PAID,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=f"{locked.fee_amount} {locked.fee_currency} paid on {paid_on.isoformat()}; "
+            f"reference {reference.strip()}",
+        )
+        if clock is not None:
+            clock_change_record(request, clock, move_event=result.event, actor=actor, actor_kind=actor_kind_of(actor))
+    return request
+
+
+def request_fee_waive(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser, reasons: str, on: date | None = None
+) -> DataSubjectRequest:
+    """Drop the fee asked for and go back to work.
+
+    Nothing was paid, so in the UK nothing restarts the clock (Art. 12A "relevant time" (c) needs a payment): the
+    days spent waiting count as if the clock never stopped, the reading that never makes the due date later.
+    """
+    if not reasons.strip():
+        raise RequestError(_("Say why the fee is waived."))
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if locked.status != Status.AWAITING_FEE:
+            raise RequestError(_("This request is not waiting for a fee."))
+        result = transition(
+            request,
+            Status.IN_PROGRESS,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=reasons,
+            changes={
+                "clock_paused_on": None,
+                "clock_pause_reason": "",
+                "fee_amount": None,
+                "fee_currency": "",
+                "fee_basis": "",
+                "fee_requested_on": None,
+            },
+        )
+        if result.changed:
+            event_record(
+                request_id=request.pk,
+                kind=EventKind.FEE_WAIVED,
+                actor=actor,
+                actor_kind=STAFF,
+                reason=f"{locked.fee_amount} {locked.fee_currency}\n{reasons.strip()}",
+            )
     return request
 
 

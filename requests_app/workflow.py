@@ -45,12 +45,16 @@ TRANSITIONS: dict[str, frozenset[str]] = {
         {
             Status.AWAITING_IDENTITY_VERIFICATION,
             Status.AWAITING_CLARIFICATION,
+            Status.AWAITING_FEE,
             Status.COMPLETED,
             Status.REFUSED,
             Status.WITHDRAWN,
         }
     ),
     Status.AWAITING_CLARIFICATION: frozenset({Status.IN_PROGRESS, Status.REFUSED, Status.WITHDRAWN}),
+    # GDPR Art. 12(5), 15(3): back to work once the fee is paid or waived; the person may withdraw rather than pay
+    # (EDPB Guidelines 01/2022 para 192); a request that stays unpaid may be refused.
+    Status.AWAITING_FEE: frozenset({Status.IN_PROGRESS, Status.REFUSED, Status.WITHDRAWN}),
     # A completed or refused request can be reopened, for example after a
     # complaint shows the answer was incomplete.
     Status.COMPLETED: frozenset({Status.IN_PROGRESS}),

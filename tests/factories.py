@@ -282,3 +282,22 @@ def status_link_path_in(email) -> str:
     found = re.search(re.escape(settings.DSAR_PUBLIC_URL) + r"(/status/link/[A-Za-z0-9_-]+/)", email.body)
     assert found, "no status link in the e-mail"
     return found.group(1)
+
+
+def in_progress_extendable(*, received_on=None, **overrides) -> DataSubjectRequest:
+    """An Art. 21(1) objection, in progress as soon as the e-mail is confirmed (the policy asks no more for it), so
+    its clock has no identity pause: for tests of pauses, extensions, fees and refusals, which an objection to direct
+    marketing never has (GDPR Art. 21(3))."""
+    from identity.policy import policy_get
+
+    policy = policy_get()
+    policy.objection_other_level = AssuranceLevel.EMAIL
+    policy.save()
+    overrides.setdefault("right", Right.OBJECTION)
+    overrides.setdefault(
+        "details",
+        ObjectionScope(
+            type=ObjectionType.LEGITIMATE_INTERESTS, processing="Profiling", grounds="My situation"
+        ).as_details(),
+    )
+    return confirmed_request(received_on=received_on, **overrides)

@@ -80,6 +80,9 @@ def _email_context(**overrides) -> dict:
         "summary": "",
         "explanation": "Please send a recent utility bill.",
         "closes_on": date(2027, 1, 31),
+        "amount": "10.00",
+        "currency": "GBP",
+        "fee_basis": "A further copy of data we have already given you",
     }
     context.update(overrides)
     return context

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from requests_app import services
-from tests.factories import StaffUserFactory, in_progress_objection
+from tests.factories import StaffUserFactory, in_progress_extendable
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,7 @@ def _staff(*codenames: str):
 
 @pytest.fixture
 def request_with_the_requesters_words():
-    request = in_progress_objection(name="Ada Lovelace")
+    request = in_progress_extendable(name="Ada Lovelace")
     services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Which e-mails?")
     services.request_clarification_answer(request=request, answer=REPLY)
     request.refresh_from_db()

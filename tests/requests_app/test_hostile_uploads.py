@@ -23,7 +23,7 @@ from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocu
 from tests.factories import (
     StaffUserFactory,
     code_in,
-    in_progress_objection,
+    in_progress_extendable,
     png_bytes,
     png_upload,
     status_link_path_in,
@@ -320,7 +320,7 @@ def test_a_crafted_pdf_sent_as_identity_evidence_is_refused_as_unreadable(client
 
 
 def test_a_crafted_pdf_sent_with_a_reply_is_refused_and_the_reply_kept(client, mailoutbox):
-    request = in_progress_objection()
+    request = in_progress_extendable()
     services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Send the letter?")
     client.get(status_link_path_in(mailoutbox[-1]))
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from requests_app import services
 from requests_app.models import DataSubjectRequest, Status
-from tests.factories import StaffUserFactory, in_progress_objection, status_link_path_in
+from tests.factories import StaffUserFactory, in_progress_extendable, status_link_path_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,7 +67,7 @@ def test_free_text_keeps_its_line_breaks_and_any_script(client):
 
 
 def test_a_reply_and_a_withdrawal_reason_refuse_direction_characters(client):
-    request = in_progress_objection()
+    request = in_progress_extendable()
     services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Which newsletter?")
     browser = Client()
     browser.get(browser.get(status_link_path_in(mail.outbox[-1]))["Location"])

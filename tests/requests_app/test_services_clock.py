@@ -17,10 +17,11 @@ from django.urls import reverse
 
 from organisation.selectors import organisation_get
 from requests_app import services
-from requests_app.models import DataSubjectRequest, DueDateChange, EventKind, PauseReason, Status
+from requests_app.models import DataSubjectRequest, DueDateChange, EventKind, ExtensionBasis, PauseReason, Status
 from tests.factories import (
     StaffUserFactory,
     confirmed_request,
+    in_progress_extendable,
     in_progress_objection,
     submission,
     submitted_request,
@@ -28,6 +29,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+
+COMPLEX = [ExtensionBasis.COMPLEXITY]
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -251,11 +254,16 @@ def test_a_uk_answer_on_the_day_asked_still_stops_the_clock_for_that_day():
 def test_extending_by_one_month_counts_from_the_original_start():
     """Received Sat 31 Jan 2026: due Sat 28 Feb -> Mon 2 Mar. +1 month: 31 Jan + 2 months = Tue 31 Mar."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 1, 31))
+    request = in_progress_extendable(received_on=date(2026, 1, 31))
     assert request.due_on == date(2026, 3, 2)
 
     services.request_extend(
-        request=request, actor=handler, months=1, reasons="Records are held in three systems.", on=date(2026, 2, 10)
+        request=request,
+        actor=handler,
+        months=1,
+        basis=COMPLEX,
+        reasons="Records are held in three systems.",
+        on=date(2026, 2, 10),
     )
 
     request.refresh_from_db()
@@ -265,7 +273,7 @@ def test_extending_by_one_month_counts_from_the_original_start():
     change = _changes(request)[-1]
     assert change.event.kind == EventKind.EXTENDED
     assert change.event.actor == handler
-    assert change.event.reason == "Records are held in three systems."
+    assert change.event.reason == "The request is complex\nRecords are held in three systems."
     assert change.previous_due_on == date(2026, 3, 2)
     assert change.due_on == date(2026, 3, 31)
 
@@ -274,10 +282,14 @@ def test_two_one_month_extensions_make_three_months_from_the_start_not_a_chain()
     """Received Sat 31 Jan 2026. 1 + 1 month = 31 Jan + 3 months = Thu 30 Apr.
     Chaining from the first due date would give 28 Apr (28 Feb + 2) or 2 May (2 Mar + 2)."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 1, 31))
+    request = in_progress_extendable(received_on=date(2026, 1, 31))
 
-    services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 2, 10))
-    services.request_extend(request=request, actor=handler, months=1, reasons="Still complex.", on=date(2026, 2, 20))
+    services.request_extend(
+        request=request, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 2, 10)
+    )
+    services.request_extend(
+        request=request, actor=handler, months=1, basis=COMPLEX, reasons="Still complex.", on=date(2026, 2, 20)
+    )
 
     request.refresh_from_db()
     assert request.extension_months == 2
@@ -291,10 +303,15 @@ def test_two_one_month_extensions_make_three_months_from_the_start_not_a_chain()
 
 def test_extending_by_two_months_at_once():
     """Received Mon 2 Mar 2026: +2 months = 2 Mar + 3 months = Tue 2 Jun."""
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
 
     services.request_extend(
-        request=request, actor=StaffUserFactory(), months=2, reasons="Many requests from you.", on=date(2026, 3, 20)
+        request=request,
+        actor=StaffUserFactory(),
+        months=2,
+        basis=COMPLEX,
+        reasons="Many requests from you.",
+        on=date(2026, 3, 20),
     )
 
     request.refresh_from_db()
@@ -302,11 +319,16 @@ def test_extending_by_two_months_at_once():
 
 
 def test_the_extension_email_gives_the_reasons_and_the_new_date(django_capture_on_commit_callbacks, mailoutbox):
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
 
     with django_capture_on_commit_callbacks(execute=True):
         services.request_extend(
-            request=request, actor=StaffUserFactory(), months=1, reasons="Records are archived.", on=date(2026, 3, 20)
+            request=request,
+            actor=StaffUserFactory(),
+            months=1,
+            basis=COMPLEX,
+            reasons="Records are archived.",
+            on=date(2026, 3, 20),
         )
 
     [email] = [m for m in mailoutbox if "We need more time" in m.subject]
@@ -316,10 +338,12 @@ def test_the_extension_email_gives_the_reasons_and_the_new_date(django_capture_o
 
 
 def test_an_extension_needs_reasons():
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
 
     with pytest.raises(services.RequestError, match="reasons"):
-        services.request_extend(request=request, actor=StaffUserFactory(), months=1, reasons="  ", on=date(2026, 3, 9))
+        services.request_extend(
+            request=request, actor=StaffUserFactory(), months=1, basis=COMPLEX, reasons="  ", on=date(2026, 3, 9)
+        )
 
     request.refresh_from_db()
     assert request.extension_months == 0
@@ -329,25 +353,29 @@ def test_an_extension_needs_reasons():
 
 @pytest.mark.parametrize("months", [0, 3, -1])
 def test_an_extension_is_one_or_two_months(months):
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
     with pytest.raises(services.RequestError):
         services.request_extend(
-            request=request, actor=StaffUserFactory(), months=months, reasons="x", on=date(2026, 3, 9)
+            request=request, actor=StaffUserFactory(), months=months, basis=COMPLEX, reasons="x", on=date(2026, 3, 9)
         )
 
 
 def test_an_extension_is_possible_on_the_original_due_date_but_refused_the_day_after():
     """Received Mon 2 Mar 2026, due Thu 2 Apr: the person must be told within that month."""
     handler = StaffUserFactory()
-    late = in_progress_objection(received_on=date(2026, 3, 2), email="late@example.com")
+    late = in_progress_extendable(received_on=date(2026, 3, 2), email="late@example.com")
     with pytest.raises(services.RequestError, match="2026-04-02"):
-        services.request_extend(request=late, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 3))
+        services.request_extend(
+            request=late, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 4, 3)
+        )
     late.refresh_from_db()
     assert late.extension_months == 0
     assert late.due_on == date(2026, 4, 2)
 
-    on_time = in_progress_objection(received_on=date(2026, 3, 2), email="ontime@example.com")
-    services.request_extend(request=on_time, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 2))
+    on_time = in_progress_extendable(received_on=date(2026, 3, 2), email="ontime@example.com")
+    services.request_extend(
+        request=on_time, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 4, 2)
+    )
     on_time.refresh_from_db()
     assert on_time.due_on == date(2026, 5, 5)  # 2 May is a Saturday, Mon 4 May a bank holiday
 
@@ -360,7 +388,9 @@ def test_the_original_due_date_for_an_extension_includes_paused_days():
     _ask(request, handler, date(2026, 3, 9))
     services.request_clarification_answer(request=request, answer="Offers.", answered_on=date(2026, 3, 19))
 
-    services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 10))
+    services.request_extend(
+        request=request, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 4, 10)
+    )
 
     request.refresh_from_db()
     assert request.due_on == date(2026, 5, 13)  # Wednesday
@@ -375,7 +405,9 @@ def test_an_extension_while_still_waiting_for_clarification_counts_the_days_paus
     request = in_progress_access(received_on=date(2026, 3, 2))
     _ask(request, handler, date(2026, 3, 25))
 
-    services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 7))
+    services.request_extend(
+        request=request, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 4, 7)
+    )
 
     request.refresh_from_db()
     assert request.extension_months == 1
@@ -389,24 +421,30 @@ def test_an_extension_while_still_waiting_for_clarification_counts_the_days_paus
 def test_an_extension_is_refused_when_the_month_ran_out_before_the_clock_was_paused():
     """Received Mon 2 Mar 2026, due Thu 2 Apr; clarification only asked on Fri 10 Apr: too late to extend."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
     services.request_clarification_ask(
         request=request, actor=handler, question="Which list?", asked_on=date(2026, 4, 10)
     )
 
     with pytest.raises(services.RequestError, match="has passed"):
-        services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 4, 14))
+        services.request_extend(
+            request=request, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 4, 14)
+        )
 
 
 @pytest.mark.parametrize(("first", "second"), [(2, 1), (1, 2), (2, 2)])
 def test_extensions_beyond_two_months_in_total_are_refused(first, second):
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
-    services.request_extend(request=request, actor=handler, months=first, reasons="Complex.", on=date(2026, 3, 9))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
+    services.request_extend(
+        request=request, actor=handler, months=first, basis=COMPLEX, reasons="Complex.", on=date(2026, 3, 9)
+    )
     due_after_first = DataSubjectRequest.objects.get(pk=request.pk).due_on
 
     with pytest.raises(services.RequestError, match="two further months"):
-        services.request_extend(request=request, actor=handler, months=second, reasons="More.", on=date(2026, 3, 10))
+        services.request_extend(
+            request=request, actor=handler, months=second, basis=COMPLEX, reasons="More.", on=date(2026, 3, 10)
+        )
 
     request.refresh_from_db()
     assert request.extension_months == first
@@ -415,11 +453,13 @@ def test_extensions_beyond_two_months_in_total_are_refused(first, second):
 
 def test_a_closed_request_cannot_be_extended():
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
     services.request_complete(request=request, actor=handler, outcome="fulfilled")
 
     with pytest.raises(services.RequestError, match="open request"):
-        services.request_extend(request=request, actor=handler, months=1, reasons="Complex.", on=date(2026, 3, 9))
+        services.request_extend(
+            request=request, actor=handler, months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 3, 9)
+        )
 
     request.refresh_from_db()
     assert request.extension_months == 0
@@ -431,7 +471,7 @@ def test_a_request_whose_email_is_not_confirmed_cannot_be_extended():
     request = services.request_submit(submission=submission(), received_at=datetime(2026, 3, 2, 9, tzinfo=LONDON))
     with pytest.raises(services.RequestError):
         services.request_extend(
-            request=request, actor=StaffUserFactory(), months=1, reasons="Complex.", on=date(2026, 3, 9)
+            request=request, actor=StaffUserFactory(), months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 3, 9)
         )
 
 
@@ -450,7 +490,7 @@ def test_the_internal_target_is_28_days_by_default_and_configurable(settings):
 
 def test_staff_see_the_internal_target_beside_the_legal_due_date(client):
     """The request list in the admin shows the target and then the due date, side by side."""
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
     client.force_login(superuser())
 
     html = client.get(reverse("admin:requests_app_datasubjectrequest_changelist")).content.decode()
@@ -495,7 +535,7 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
 def test_clarification_cannot_stop_the_clock_for_an_objection_but_the_question_can_still_be_asked():
     """UK GDPR Art. 12A and EDPB §5.3 cover access only (LAW.md D1): the objection's clock keeps running."""
     handler = StaffUserFactory()
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))  # an Art. 21(1) objection
     with pytest.raises(services.RequestError):
         _ask(request, handler, date(2026, 3, 9))
     services.request_clarification_ask(

@@ -34,6 +34,7 @@ from requests_app.models import (
 from tests.factories import (
     StaffUserFactory,
     code_in,
+    in_progress_extendable,
     in_progress_objection,
     marketing_objection,
     status_link_path_in,
@@ -302,7 +303,7 @@ def test_no_new_code_once_the_address_is_confirmed():
 
 
 def _in_progress() -> DataSubjectRequest:
-    request = in_progress_objection(
+    request = in_progress_extendable(
         name=NAME,
         email=EMAIL,
         identifiers={"customer_number": CUSTOMER_NUMBER, "phone": PHONE},

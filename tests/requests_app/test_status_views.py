@@ -14,11 +14,20 @@ from django.utils import dateformat, timezone
 from identity.models import IdentityVerification, VerificationStatus
 from organisation.selectors import organisation_get
 from requests_app import services
-from requests_app.models import DataSubjectRequest, DocumentPurpose, Message, RequestDocument, Status, StatusLink
+from requests_app.models import (
+    DataSubjectRequest,
+    DocumentPurpose,
+    ExtensionBasis,
+    Message,
+    RequestDocument,
+    Status,
+    StatusLink,
+)
 from tests.factories import (
     StaffUserFactory,
     code_in,
     confirmed_request,
+    in_progress_extendable,
     in_progress_objection,
     png_upload,
     status_link_path_in,
@@ -26,6 +35,8 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+COMPLEX = [ExtensionBasis.COMPLEXITY]
 
 ABOUT_ME = {
     "requester_role": "data_subject",
@@ -265,7 +276,7 @@ def test_the_clarification_question_can_be_answered_and_the_clock_resumes_on_the
 
 
 def test_a_reply_with_a_document_is_kept(client):
-    request = in_progress_objection()
+    request = in_progress_extendable()
     services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Send the letter?")
     _open_from_email(client, request)
 
@@ -381,9 +392,13 @@ def test_the_lost_link_form_explains_missing_fields(client):
 
 
 def test_the_page_shows_the_messages_we_sent(client):
-    request = in_progress_objection()
+    request = in_progress_extendable()
     services.request_extend(
-        request=request, actor=StaffUserFactory(), months=1, reasons="We hold your data in three systems."
+        request=request,
+        actor=StaffUserFactory(),
+        months=1,
+        basis=COMPLEX,
+        reasons="We hold your data in three systems.",
     )
 
     page = _text(_open_from_email(client, request))
@@ -399,14 +414,14 @@ def test_the_page_shows_the_messages_we_sent(client):
 
 
 def test_the_page_shows_the_legal_due_date_and_any_extension(client):
-    request = in_progress_objection(received_on=date(2026, 3, 2))
+    request = in_progress_extendable(received_on=date(2026, 3, 2))
     _open_from_email(client, request)
 
     page = _text(client.get(_url(request)))
     assert 'id="due-date">2 April 2026' in page  # Mon 2 Mar 2026 + 1 month = Thu 2 Apr
 
     services.request_extend(
-        request=request, actor=StaffUserFactory(), months=1, reasons="Complex.", on=date(2026, 3, 10)
+        request=request, actor=StaffUserFactory(), months=1, basis=COMPLEX, reasons="Complex.", on=date(2026, 3, 10)
     )
     page = _text(client.get(_url(request)))
     assert 'id="due-date">5 May 2026 (extended by 1 month)' in page  # 2 May is a Saturday, 4 May a bank holiday
