@@ -32,3 +32,14 @@ def paused_days_so_far(*, request: DataSubjectRequest, today: date) -> int:
     if request.clock_paused_on is None:
         return 0
     return max((today - request.clock_paused_on).days, 0)
+
+
+def requests_from_same_person(*, request: DataSubjectRequest) -> QuerySet[DataSubjectRequest]:
+    """The person's other requests, found by the keyed hash of their e-mail address, newest first.
+
+    What a DPO weighs when a request may be manifestly excessive by its repetitive character (GDPR Art. 12(5);
+    ICO: "reasonable intervals") or when extending for the number of requests (Art. 12(3)); LAW.md R3.
+    """
+    return (
+        DataSubjectRequest.objects.filter(email_hash=request.email_hash).exclude(pk=request.pk).order_by("-received_at")
+    )

@@ -22,6 +22,7 @@ from tests.factories import (
     StaffUserFactory,
     confirmed_request,
     in_progress_objection,
+    in_progress_request,
     submission,
     superuser,
 )
@@ -458,11 +459,17 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
 
     handler = StaffUserFactory()
     received = timezone.localdate() - timedelta(days=20)
-    request = in_progress_objection(received_on=received)
+    request = in_progress_request(received_on=received, verified_on=received)
     services.request_clarification_ask(
         request=request, actor=handler, question="Which list?", asked_on=timezone.localdate() - timedelta(days=10)
     )
-    services.request_refuse(request=request, actor=handler, ground="manifestly_unfounded", reasons="Repeated request.")
+    services.request_refuse(
+        request=request,
+        actor=handler,
+        ground="manifestly_excessive",
+        reasons="Repeated request.",
+        note="The fourth identical request this month.",
+    )
     request.refresh_from_db()
     assert request.clock_paused_on is None
     assert request.paused_days == 10

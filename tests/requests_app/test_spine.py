@@ -37,6 +37,7 @@ from tests.factories import (
     StaffUserFactory,
     code_in,
     in_progress_objection,
+    in_progress_request,
     status_link_path_in,
     submitted_request,
 )
@@ -64,6 +65,7 @@ def _staff_refuses(request_id: int) -> None:
         actor=StaffUserFactory(),
         ground=RefusalGround.MANIFESTLY_EXCESSIVE,
         reasons="You asked the same thing three times this week.",
+        note="Three identical requests this week, each answered in full.",
     )
 
 
@@ -79,7 +81,7 @@ def test_a_requester_who_withdraws_just_after_staff_closed_the_request_is_told_w
     client, monkeypatch, staff_action, staff_left_it
 ):
     """The status page was loaded while the request was open; staff close it; then the person presses Withdraw."""
-    request = in_progress_objection()
+    request = in_progress_request()
     # The person opens their status page from the link in our e-mail (this browser is then allowed in).
     assert client.get(status_link_path_in(_emails_for(request)[-1])).status_code == 302
     real_withdraw = services.request_withdraw
