@@ -8,12 +8,13 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import connection
+from django.urls import reverse
 
 from organisation.selectors import organisation_get
 from requests_app import selectors, services
 from requests_app.models import DataSubjectRequest, EventKind, Outcome, RefusalGround, Right, Status
 from requests_app.scope import ErasureScope
-from tests.factories import StaffUserFactory, in_progress_objection, in_progress_request
+from tests.factories import StaffUserFactory, in_progress_objection, in_progress_request, status_link_path_in
 
 # Real commits: the e-mails go after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -259,6 +260,11 @@ def test_a_neither_confirm_nor_deny_notice_says_nothing_of_the_ground_but_still_
     assert "judicial remedy" in email.body
     # The trail keeps the internal reason for the DPO, never the person.
     assert request.events.get(to_status=Status.REFUSED).reason == NCND["note"]
+    # The status page does not name the ground either.
+    client.get(status_link_path_in(email))
+    page = client.get(reverse("requests_app:status_detail", args=[request.reference])).content.decode()
+    assert "Refused" in page
+    assert str(G.EXEMPTION.label) not in page
 
 
 def test_neither_confirm_nor_deny_is_not_open_under_eu_law():
