@@ -24,6 +24,14 @@ class Organisation(models.Model):
     supervisory_authority_name = models.CharField(_("supervisory authority"), max_length=200)
     supervisory_authority_url = models.URLField(_("supervisory authority website"))
     supervisory_authority_address = models.TextField(_("supervisory authority postal address"))
+    # UK: DPA 2018 s.164A (inserted by the Data (Use and Access) Act 2025) requires a route for complaints to the
+    # controller, which refusal and completion notices offer; empty means the privacy contact e-mail.
+    complaints_contact = models.CharField(
+        _("complaints contact"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where people can complain to us about how we handled their request (an e-mail or web address)."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -38,3 +46,8 @@ class Organisation(models.Model):
 
         super().save(*args, **kwargs)
         organisation_forget()
+
+    @property
+    def complaints_route(self) -> str:
+        """Where a person complains to us first (UK DPA 2018 s.164A): the complaints contact, else the privacy one."""
+        return self.complaints_contact or self.contact_email

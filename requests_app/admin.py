@@ -110,6 +110,11 @@ class DataSubjectRequestAdmin(PersonalDataHidden, admin.ModelAdmin):
             "due_on",
             "outcome",
             "refusal_ground",
+            "refusal_exemption",
+            "refusal_reference",
+            "neither_confirm_nor_deny",
+            "answered_on",
+            "answered_late",
             "closed_at",
         ]
         return self._hide(request, fields)

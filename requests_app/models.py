@@ -40,13 +40,119 @@ class Outcome(models.TextChoices):
 
 
 class RefusalGround(models.TextChoices):
-    # GDPR Art. 12(5): manifestly unfounded or excessive; Art. 23 and national
-    # law (e.g. DPA 2018 Sch. 2-4): exemptions; Art. 11(2)/12(2): identity.
+    """Why a request, or part of it, is not acted on: GDPR Art. 12(4) requires the reasons.
+
+    Which ground fits which right is ``requests_app.grounds.ALLOWED_GROUNDS``. Stored values are never renamed.
+    """
+
+    # Any right. Art. 12(5): manifestly unfounded or excessive (an evidence note is required); Art. 23 and
+    # national law (UK DPA 2018 Sch. 2-4): a named exemption with its reference; Art. 11(2)/12(2): identity.
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded")
     MANIFESTLY_EXCESSIVE = "manifestly_excessive", _("Manifestly excessive")
     EXEMPTION = "exemption", _("An exemption applies")
     IDENTITY_NOT_VERIFIED = "identity_not_verified", _("We could not confirm your identity")
     SUBJECT_DENIED_AGENT = "subject_denied_agent", _("The person the request is about told us you do not act for them")
+    NOT_IN_POSITION_TO_IDENTIFY = (
+        "not_in_position_to_identify",
+        _("We are not in a position to identify you in the data we hold (GDPR Art. 11(2))"),
+    )
+    # Erasure: the exceptions of Art. 17(3)(a)-(e).
+    ERASURE_FREEDOM_OF_EXPRESSION = (
+        "erasure_freedom_of_expression",
+        _("We need the data to exercise the right of freedom of expression and information (GDPR Art. 17(3)(a))"),
+    )
+    ERASURE_LEGAL_OBLIGATION = (
+        "erasure_legal_obligation",
+        _(
+            "We must keep the data to comply with a legal obligation, or for a task in the public interest or in the "
+            "exercise of official authority (GDPR Art. 17(3)(b))"
+        ),
+    )
+    ERASURE_PUBLIC_HEALTH = (
+        "erasure_public_health",
+        _("We need the data for reasons of public interest in the area of public health (GDPR Art. 17(3)(c))"),
+    )
+    ERASURE_ARCHIVING_RESEARCH = (
+        "erasure_archiving_research",
+        _(
+            "Erasing the data would make impossible or seriously impair archiving in the public interest, scientific "
+            "or historical research or statistics (GDPR Art. 17(3)(d))"
+        ),
+    )
+    ERASURE_LEGAL_CLAIMS = (
+        "erasure_legal_claims",
+        _("We need the data to establish, exercise or defend legal claims (GDPR Art. 17(3)(e))"),
+    )
+    # Objection to processing under Art. 6(1)(e) or (f): Art. 21(1); research and statistics: Art. 21(6).
+    OBJECTION_COMPELLING_GROUNDS = (
+        "objection_compelling_grounds",
+        _(
+            "We have compelling legitimate grounds for the processing which override your interests, rights and "
+            "freedoms (GDPR Art. 21(1))"
+        ),
+    )
+    OBJECTION_LEGAL_CLAIMS = (
+        "objection_legal_claims",
+        _("We need the processing to establish, exercise or defend legal claims (GDPR Art. 21(1))"),
+    )
+    OBJECTION_PUBLIC_INTEREST_RESEARCH = (
+        "objection_public_interest_research",
+        _(
+            "The processing for research or statistics is necessary for a task carried out in the public interest "
+            "(GDPR Art. 21(6))"
+        ),
+    )
+    # Portability: the conditions of Art. 20(1), and the limits of Art. 20(3) and 20(4).
+    PORTABILITY_NOT_CONSENT_OR_CONTRACT = (
+        "portability_not_consent_or_contract",
+        _("We do not process the data on the basis of your consent or a contract with you (GDPR Art. 20(1)(a))"),
+    )
+    PORTABILITY_NOT_AUTOMATED = (
+        "portability_not_automated",
+        _("We do not process the data by automated means (GDPR Art. 20(1)(b))"),
+    )
+    PORTABILITY_PUBLIC_TASK = (
+        "portability_public_task",
+        _(
+            "The processing is necessary for a task in the public interest or in the exercise of official authority "
+            "(GDPR Art. 20(3))"
+        ),
+    )
+    PORTABILITY_ADVERSELY_AFFECTS_OTHERS = (
+        "portability_adversely_affects_others",
+        _("Providing the data would adversely affect the rights and freedoms of others (GDPR Art. 20(4))"),
+    )
+    # Restriction: none of the grounds of Art. 18(1)(a)-(d) is made out.
+    RESTRICTION_GROUND_NOT_MADE_OUT = (
+        "restriction_ground_not_made_out",
+        _("None of the grounds for restricting the use of your data applies (GDPR Art. 18(1))"),
+    )
+    # Rectification: the data are accurate; the person's own statement is recorded with them (Art. 16).
+    RECTIFICATION_DATA_ACCURATE = (
+        "rectification_data_accurate",
+        _("We have checked and consider the data accurate (GDPR Art. 16)"),
+    )
+
+
+class Exemption(models.TextChoices):
+    """The provision a refusal on ``RefusalGround.EXEMPTION`` relies on; a free-text reference says exactly which.
+
+    UK: DPA 2018 Sch. 2 (the paragraphs a DPO meets most), Sch. 3 (health, social work, education: serious harm),
+    Sch. 4 (disclosure prohibited by other law). EU: a restriction in national law under GDPR Art. 23, the law named.
+    """
+
+    UK_SCH2_PARA2 = "uk_sch2_para2", _("DPA 2018 Sch. 2 para 2: crime and taxation")
+    UK_SCH2_PARA5 = "uk_sch2_para5", _("DPA 2018 Sch. 2 para 5: disclosure required by law or for legal proceedings")
+    UK_SCH2_PARA16 = "uk_sch2_para16", _("DPA 2018 Sch. 2 para 16: information about other people")
+    UK_SCH2_PARA19 = "uk_sch2_para19", _("DPA 2018 Sch. 2 para 19: legal professional privilege")
+    UK_SCH2_PARA22 = "uk_sch2_para22", _("DPA 2018 Sch. 2 para 22: management forecasts")
+    UK_SCH2_PARA23 = "uk_sch2_para23", _("DPA 2018 Sch. 2 para 23: negotiations")
+    UK_SCH2_PARA24 = "uk_sch2_para24", _("DPA 2018 Sch. 2 para 24: confidential references")
+    UK_SCH2_PARA25 = "uk_sch2_para25", _("DPA 2018 Sch. 2 para 25: exam scripts and exam marks")
+    UK_SCH2_OTHER = "uk_sch2_other", _("DPA 2018 Sch. 2: another paragraph")
+    UK_SCH3 = "uk_sch3", _("DPA 2018 Sch. 3: health, social work or education data (serious harm)")
+    UK_SCH4 = "uk_sch4", _("DPA 2018 Sch. 4: disclosure prohibited or restricted by law")
+    EU_ART23 = "eu_art23", _("GDPR Art. 23: a restriction in national law")
 
 
 class RequesterRole(models.TextChoices):
@@ -127,7 +233,22 @@ class DataSubjectRequest(models.Model):
     target_on = models.DateField()
 
     outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
-    refusal_ground = models.CharField(max_length=30, choices=RefusalGround.choices, blank=True)
+    refusal_ground = models.CharField(max_length=40, choices=RefusalGround.choices, blank=True)
+    # The decision's particulars (requests_app.grounds). A named exemption and its exact reference (Art. 23; DPA
+    # 2018 Sch. 2-4); whether the UK "neither confirm nor deny" notice was sent (ICO: stating the ground could
+    # prejudice the purpose of the exemption); the internal note never sent to the person (the evidence for a
+    # manifestly unfounded or excessive request, Art. 12(5); the controller's demonstration under Art. 11(2); the
+    # reason for "neither confirm nor deny"); and the structured statement the person reads (what was done, what
+    # was not and why, for a partly fulfilled request; the statement recorded under Art. 16).
+    refusal_exemption = models.CharField(max_length=20, choices=Exemption.choices, blank=True)
+    refusal_reference = models.CharField(max_length=300, blank=True)
+    neither_confirm_nor_deny = models.BooleanField(default=False)
+    decision_note = EncryptedTextField(blank=True, default="")
+    decision_statement = EncryptedJSONField(default=dict, blank=True)
+    # The day the refusal or completion was sent, in the organisation's date, and whether it was after ``due_on``
+    # (Art. 12(3)-(4): "without undue delay and in any event within one month").
+    answered_on = models.DateField(null=True, blank=True)
+    answered_late = models.BooleanField(default=False)
 
     # A fee asked for (GDPR Art. 12(5), 15(3); requests_app.fees): how much, on what basis, when asked, when paid.
     fee_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
@@ -145,7 +266,11 @@ class DataSubjectRequest(models.Model):
     class Meta:
         ordering = ["-received_at"]
         verbose_name = _("data subject request")
-        permissions = [("view_personal_data", _("Can see requesters' personal data"))]
+        permissions = [
+            ("view_personal_data", _("Can see requesters' personal data")),
+            # ICO guidance on DPA 2018 Sch. 2: the "neither confirm nor deny" reply is a DPO's decision.
+            ("refuse_neither_confirm_nor_deny", _("Can refuse without stating the ground (neither confirm nor deny)")),
+        ]
         constraints = [
             models.CheckConstraint(condition=models.Q(extension_months__lte=2), name="extension_at_most_two_months"),
             models.UniqueConstraint(fields=["reference"], name="request_reference_unique"),
@@ -216,6 +341,8 @@ class EventKind(models.TextChoices):
     FEE_PAID = "fee_paid", _("Fee paid")
     FEE_WAIVED = "fee_waived", _("Fee waived")
     MARKETING_SUPPRESSED = "marketing_suppressed", _("Direct marketing suppressed")
+    DECISION_NOTE = "decision_note", _("Internal note on the decision (not sent to the person)")
+    ANSWERED_LATE = "answered_late", _("Answered after the due date")
 
 
 class RequestEvent(models.Model):

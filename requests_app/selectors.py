@@ -36,7 +36,7 @@ def paused_days_so_far(*, request: DataSubjectRequest, today: date) -> int:
 
 
 def requests_from_same_person(request: DataSubjectRequest) -> QuerySet[DataSubjectRequest]:
-    """The person's other requests, oldest first, found by the keyed hash of their e-mail address.
+    """The person's other requests, oldest first, found by the keyed hash of their e-mail address (LAW.md R3).
 
     What staff weigh when they extend for "the number of requests" (GDPR Art. 12(3); UK GDPR Art. 12A) or judge a
     request manifestly excessive for its "repetitive character" (Art. 12(5)); and how a further copy of access data

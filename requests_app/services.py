@@ -8,7 +8,7 @@ depend on the date take it as an argument, defaulting to today in the organisati
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -26,7 +26,7 @@ from dsar_portal.jurisdictions import TIME_ZONES
 from dsar_portal.onetime import CodeCheck
 from organisation.selectors import organisation_get
 
-from . import deadlines, documents, marketing
+from . import deadlines, documents, grounds, marketing
 from .audit import REQUESTER, STAFF, SYSTEM, actor_kind_of, event_record
 from .clock import (
     calendar_for,
@@ -49,6 +49,7 @@ from .models import (
     DocumentPurpose,
     DueDateChange,
     EventKind,
+    Exemption,
     ExtensionBasis,
     FeeBasis,
     Message,
@@ -628,58 +629,170 @@ def request_refuse(
     request: DataSubjectRequest,
     actor: AbstractBaseUser | None,
     ground: str,
-    reasons: str,
+    reasons: str = "",
     on: date | None = None,
+    exemption: str = "",
+    reference: str = "",
+    note: str = "",
+    statement_recorded: str = "",
+    neither_confirm_nor_deny: bool = False,
 ) -> DataSubjectRequest:
-    """Refuse, with a ground and reasons; the person is told how to complain (Art. 12(4)).
+    """Refuse, on a ground the law gives for this right, with reasons; the person is told how to complain
+    (GDPR Art. 12(4)). The rules of each ground are ``grounds.refusal_check``.
 
+    ``note`` is internal and never sent: the evidence for a manifestly unfounded or excessive request (Art. 12(5);
+    the person's earlier requests, found by the keyed e-mail hash, are recorded with it), the demonstration that
+    we cannot identify the person (Art. 11(2)), or why a UK "neither confirm nor deny" reply was needed. A refusal
+    sent after the due date is recorded as late (Art. 12(4): "at the latest within one month").
     A pause still running ends on ``on``; its days are kept with the ground, in the same move.
     """
-    if ground not in RefusalGround.values:
-        raise RequestError(_("Choose the ground for refusing."))
-    if not reasons.strip():
-        raise RequestError(_("A refusal needs reasons, which we send to the person."))
     if ground in (RefusalGround.MANIFESTLY_UNFOUNDED, RefusalGround.MANIFESTLY_EXCESSIVE):
         # GDPR Art. 21(3): an objection to direct marketing is never "manifestly unfounded or excessive".
         _absolute_objection_check(request, _("a refusal as manifestly unfounded or excessive"))
     on = on or timezone.localdate()
+    try:
+        refusal = grounds.refusal_check(
+            right=request.right,
+            details=request.details,
+            jurisdiction=request.jurisdiction,
+            ground=ground,
+            reasons=reasons,
+            exemption=exemption,
+            reference=reference,
+            note=note,
+            statement_recorded=statement_recorded,
+            neither_confirm_nor_deny=neither_confirm_nor_deny,
+            may_neither_confirm_nor_deny=actor is not None
+            and actor.is_authenticated
+            and actor.has_perm(grounds.NEITHER_CONFIRM_NOR_DENY_PERMISSION),
+        )
+    except grounds.GroundError as error:
+        raise RequestError(str(error)) from None
     with transaction.atomic():
         locked = request_lock(request.pk)
         clock = pause_ended_without_answer(locked, on=on) if locked.status != Status.REFUSED else None
+        clock_changes = clock.changes if clock else {}
+        answered = _answered(due_on=clock_changes.get("due_on", locked.due_on), on=on)
         try:
             result = transition(
                 request,
                 Status.REFUSED,
                 actor=actor,
                 actor_kind=actor_kind_of(actor),
-                reason=reasons,
-                changes={"refusal_ground": ground, **(clock.changes if clock else {})},
+                # Under "neither confirm nor deny" nothing was sent: the trail keeps only the internal reason.
+                reason=refusal.note if refusal.neither_confirm_nor_deny else refusal.reasons,
+                changes={**refusal.changes(), **answered, **clock_changes},
             )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None
         if result.changed:
             if clock is not None:
                 clock_change_record(request, clock, move_event=result.event, actor_kind=actor_kind_of(actor))
-            message_send(
-                request,
-                MessageKind.REFUSAL,
-                {"reasons": reasons.strip(), "ground": RefusalGround(ground).label},
-            )
+            if refusal.note:
+                _decision_note_record(request, note=refusal.note, ground=refusal.ground, actor=actor)
+            _late_record(request, actor=actor)
+            message_send(request, MessageKind.REFUSAL, {**_complaint_context(request), **_refusal_context(refusal)})
     return request
 
 
+def _refusal_context(refusal: grounds.Refusal) -> dict:
+    if refusal.neither_confirm_nor_deny:
+        return {"neither_confirm_nor_deny": True}
+    return {
+        "reasons": refusal.reasons,
+        "ground": RefusalGround(refusal.ground).label,
+        "exemption": Exemption(refusal.exemption).label if refusal.exemption else "",
+        "exemption_reference": refusal.reference,
+        "statement_recorded": refusal.statement_recorded,
+    }
+
+
+def _complaint_context(request: DataSubjectRequest) -> dict:
+    """Which complaint rights the notice states: UK, the organisation's own route first (DPA 2018 s.164A); EU,
+    also the authority where the person lives or works (GDPR Art. 77(1))."""
+    return {"uk_rules": deadlines.is_uk(request.jurisdiction)}
+
+
+def _answered(*, due_on: date, on: date) -> dict:
+    """The day a refusal or completion went, in the organisation's date, and whether it was after the due date
+    (GDPR Art. 12(3)-(4): within one month of receipt, as extended; the due date itself is still in time)."""
+    return {"answered_on": on, "answered_late": on > due_on}
+
+
+def _late_record(request: DataSubjectRequest, *, actor: AbstractBaseUser | None) -> None:
+    if request.answered_late:
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.ANSWERED_LATE,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=_("Due on %(due)s; answered on %(on)s.")
+            % {"due": request.due_on.isoformat(), "on": request.answered_on.isoformat()},
+        )
+        logger.warning("request %s answered after its due date", request.pk)
+
+
+def _decision_note_record(
+    request: DataSubjectRequest, *, note: str, ground: str, actor: AbstractBaseUser | None
+) -> None:
+    """The internal note, kept in the trail (encrypted) even if the request is reopened. For a manifestly
+    unfounded or excessive refusal the person's other requests (R3, by ``email_hash``) are listed with it, so the
+    trail shows what the decision was weighed against (Art. 12(5); ICO: repetition, "reasonable intervals")."""
+    text = note
+    if ground in (RefusalGround.MANIFESTLY_UNFOUNDED, RefusalGround.MANIFESTLY_EXCESSIVE):
+        earlier = [
+            f"{other.reference} ({other.get_right_display()}, {timezone.localdate(other.received_at).isoformat()}, "
+            f"{other.get_status_display()})"
+            for other in requests_from_same_person(request=request)
+        ]
+        text = "\n".join([note, _("Other requests from this person:"), *(earlier or [_("none")])])
+    event_record(
+        request_id=request.pk,
+        kind=EventKind.DECISION_NOTE,
+        actor=actor,
+        actor_kind=actor_kind_of(actor),
+        reason=text,
+    )
+
+
 def request_complete(
-    *, request: DataSubjectRequest, actor: AbstractBaseUser, outcome: str, summary: str = ""
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    outcome: str,
+    summary: str = "",
+    parts: Sequence[Mapping[str, str]] = (),
+    on: date | None = None,
 ) -> DataSubjectRequest:
-    """Complete the request with its outcome. An objection to direct marketing (GDPR Art. 21(3)) also records
-    when it was completed (``suppressed_at``, for "time to suppression") and leaves a ``MarketingSuppression``
-    entry that a later erasure does not remove; the completion message explains it."""
+    """Complete the request and tell the person (GDPR Art. 12(3)).
+
+    "Partly fulfilled" means part of the request was not acted on, which is a refusal of that part (Art. 12(4)):
+    ``parts`` says, for each, what was done, what was not, why, and on which ground the law gives for this right
+    (``grounds.partial_statement_check``); the notice lists them and carries the complaint rights. "Fulfilled" and
+    "no data held" take no parts. Sent after the due date, it is recorded as late.
+
+    An objection to direct marketing (GDPR Art. 21(3)) also records when it was completed (``suppressed_at``, for
+    "time to suppression") and leaves a ``MarketingSuppression`` entry that a later erasure does not remove; the
+    completion message explains it.
+    """
     if outcome not in Outcome.values:
         raise RequestError(_("Choose the outcome."))
+    statement: dict = {}
+    if outcome == Outcome.PARTLY_FULFILLED:
+        try:
+            statement = grounds.partial_statement_check(
+                right=request.right, details=request.details, parts=parts
+            ).as_stored()
+        except grounds.GroundError as error:
+            raise RequestError(str(error)) from None
+    elif parts:
+        raise RequestError(_("Only a partly fulfilled request lists parts not done."))
+    on = on or timezone.localdate()
     suppression = marketing.is_direct_marketing_objection(request)
     # A reopened objection keeps the first time it was acted on: that is when the marketing stopped.
     suppressed = {"suppressed_at": request.suppressed_at or timezone.now()} if suppression else {}
     with transaction.atomic():
+        locked = request_lock(request.pk)
         try:
             result = transition(
                 request,
@@ -687,17 +800,29 @@ def request_complete(
                 actor=actor,
                 actor_kind=STAFF,
                 reason=summary,
-                changes={"outcome": outcome, **suppressed},
+                changes={
+                    "outcome": outcome,
+                    "decision_statement": statement,
+                    **_answered(due_on=locked.due_on, on=on),
+                    **suppressed,
+                },
             )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None
         if result.changed:
             if suppression:
                 marketing.suppression_record(request, at=request.suppressed_at, actor=actor, actor_kind=STAFF)
+            _late_record(request, actor=actor)
             message_send(
                 request,
                 MessageKind.COMPLETION,
-                {"outcome": Outcome(outcome).label, "summary": summary.strip(), "suppression": suppression},
+                {
+                    **_complaint_context(request),
+                    "outcome": Outcome(outcome).label,
+                    "summary": summary.strip(),
+                    "parts": grounds.parts_for_notice(statement),
+                    "suppression": suppression,
+                },
             )
     return request
 
@@ -713,7 +838,17 @@ def request_reopen(*, request: DataSubjectRequest, actor: AbstractBaseUser, reas
                 actor=actor,
                 actor_kind=STAFF,
                 reason=reason,
-                changes={"outcome": "", "refusal_ground": ""},
+                changes={
+                    "outcome": "",
+                    "refusal_ground": "",
+                    "refusal_exemption": "",
+                    "refusal_reference": "",
+                    "neither_confirm_nor_deny": False,
+                    "decision_note": "",
+                    "decision_statement": {},
+                    "answered_on": None,
+                    "answered_late": False,
+                },
             )
         except IllegalTransition:
             raise _moved_on_meanwhile(request) from None

@@ -517,7 +517,13 @@ def test_refusing_while_paused_keeps_the_paused_days_for_a_reopened_request():
     received = timezone.localdate() - timedelta(days=20)
     request = in_progress_access(received_on=received)
     _ask(request, handler, timezone.localdate() - timedelta(days=10))
-    services.request_refuse(request=request, actor=handler, ground="manifestly_unfounded", reasons="Repeated request.")
+    services.request_refuse(
+        request=request,
+        actor=handler,
+        ground="manifestly_excessive",
+        reasons="Repeated request.",
+        note="The fourth identical request this month.",
+    )
     request.refresh_from_db()
     assert request.clock_paused_on is None
     assert request.paused_days == 10

@@ -36,6 +36,7 @@ from tests.factories import (
     code_in,
     in_progress_extendable,
     in_progress_objection,
+    in_progress_request,
     marketing_objection,
     status_link_path_in,
     submission,
@@ -313,6 +314,17 @@ def _in_progress() -> DataSubjectRequest:
     return request
 
 
+def _in_progress_access() -> DataSubjectRequest:
+    request = in_progress_request(
+        name=NAME,
+        email=EMAIL,
+        identifiers={"customer_number": CUSTOMER_NUMBER, "phone": PHONE},
+        description=DESCRIPTION,
+    )
+    mail.outbox.clear()
+    return request
+
+
 def test_refusing_needs_a_ground_and_reasons():
     request = _in_progress()
     handler = StaffUserFactory()
@@ -331,7 +343,7 @@ def test_refusing_needs_a_ground_and_reasons():
 
 def test_a_refusal_email_gives_the_reasons_and_how_to_complain_and_go_to_court():
     """GDPR Art. 12(4): reasons, the right to complain to the supervisory authority and to a judicial remedy."""
-    request = _in_progress()
+    request = _in_progress_access()
     organisation = organisation_get()
 
     services.request_refuse(
@@ -339,6 +351,7 @@ def test_a_refusal_email_gives_the_reasons_and_how_to_complain_and_go_to_court()
         actor=StaffUserFactory(),
         ground=RefusalGround.MANIFESTLY_EXCESSIVE,
         reasons="This repeats your request of last week, which we answered in full.",
+        note="Same request as last week's, answered in full on the 3rd.",
     )
 
     request.refresh_from_db()
@@ -404,9 +417,16 @@ def test_reopening_a_completed_request_clears_the_outcome_and_tells_the_person()
 
 
 def test_reopening_a_refused_request_clears_the_refusal_ground():
-    request = _in_progress()
+    request = _in_progress_access()
     handler = StaffUserFactory()
-    services.request_refuse(request=request, actor=handler, ground=RefusalGround.EXEMPTION, reasons="Legal privilege.")
+    services.request_refuse(
+        request=request,
+        actor=handler,
+        ground=RefusalGround.EXEMPTION,
+        reasons="Legal privilege.",
+        exemption="uk_sch2_para19",
+        reference="DPA 2018 Sch. 2 para 19",
+    )
 
     services.request_reopen(request=request, actor=handler, reason="Exemption applied wrongly.")
 

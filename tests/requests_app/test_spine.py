@@ -36,8 +36,8 @@ from requests_app.workflow import transition
 from tests.factories import (
     StaffUserFactory,
     code_in,
-    in_progress_extendable,
     in_progress_objection,
+    in_progress_request,
     status_link_path_in,
     submitted_request,
 )
@@ -65,6 +65,7 @@ def _staff_refuses(request_id: int) -> None:
         actor=StaffUserFactory(),
         ground=RefusalGround.MANIFESTLY_EXCESSIVE,
         reasons="You asked the same thing three times this week.",
+        note="Three identical requests this week, each answered in full.",
     )
 
 
@@ -80,7 +81,7 @@ def test_a_requester_who_withdraws_just_after_staff_closed_the_request_is_told_w
     client, monkeypatch, staff_action, staff_left_it
 ):
     """The status page was loaded while the request was open; staff close it; then the person presses Withdraw."""
-    request = in_progress_extendable()
+    request = in_progress_request()
     # The person opens their status page from the link in our e-mail (this browser is then allowed in).
     assert client.get(status_link_path_in(_emails_for(request)[-1])).status_code == 302
     real_withdraw = services.request_withdraw

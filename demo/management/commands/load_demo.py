@@ -136,6 +136,10 @@ class Command(BaseCommand):
         services.request_refuse(
             request=rectification,
             actor=dpo,
-            ground=RefusalGround.MANIFESTLY_UNFOUNDED,
-            reasons="The same correction was made on 1 March and confirmed to you then.",
+            # GDPR Art. 16: the data checked and found accurate, the person's own statement kept with them.
+            ground=RefusalGround.RECTIFICATION_DATA_ACCURATE,
+            reasons="We checked the date of birth on your account against the document you sent when you joined; "
+            "they match.",
+            statement_recorded="Your statement that your date of birth is 9 April 1921 is now kept on your account "
+            "next to the date we hold.",
         )
