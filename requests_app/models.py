@@ -27,6 +27,11 @@ class Status(models.TextChoices):
     CLOSED_UNCONFIRMED = "closed_unconfirmed", _("Closed: e-mail address never confirmed")
 
 
+class RespondTo(models.TextChoices):
+    REQUESTER = "requester", _("The requester")
+    SUBJECT = "subject", _("The data subject")
+
+
 class Outcome(models.TextChoices):
     FULFILLED = "fulfilled", _("Fulfilled")
     PARTLY_FULFILLED = "partly_fulfilled", _("Partly fulfilled")
@@ -72,6 +77,11 @@ class DataSubjectRequest(models.Model):
     details = EncryptedJSONField(default=dict, blank=True)
     description = EncryptedTextField(blank=True, default="")
     jurisdiction = models.CharField(max_length=8)
+    # Who receives our messages and the response: the requester, or (an agent's request, decided by identity per
+    # authority type; LAW.md I3/I4, ICO guidance on requests made on behalf of others) the data subject at the
+    # address the organisation holds for them.
+    respond_to = models.CharField(max_length=10, choices=RespondTo.choices, default="requester")
+    subject_email = EncryptedTextField(blank=True, default="")
 
     received_at = models.DateTimeField()
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +129,13 @@ class DataSubjectRequest(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def delivery_email(self) -> str:
+        """Where our messages go: the data subject's held address when the response is routed to them."""
+        if self.respond_to == RespondTo.SUBJECT and self.subject_email:
+            return self.subject_email
+        return self.requester_email
+
+    @property
     def is_clock_paused(self) -> bool:
         return self.clock_paused_on is not None
 
@@ -145,6 +162,8 @@ class EventKind(models.TextChoices):
     SUBJECT_DENIED_AGENT = "subject_denied_agent", _("Data subject denied the agent")
     REMINDER_SENT = "reminder_sent", _("Reminder sent")
     IDENTITY_STATUS_CHANGED = "identity_status_changed", _("Identity check status changed")
+    RESPONSE_ROUTED = "response_routed", _("Recipient of the response decided")
+    IDENTITY_JUDGEMENT = "identity_judgement", _("Identity or authority judgement recorded")
 
 
 class RequestEvent(models.Model):
