@@ -174,19 +174,61 @@ class AgentAuthorityMixin(forms.Form):
     subject_name = forms.CharField(
         label=_("Full name of the person you act for"), max_length=NAME_MAX_LENGTH, validators=[validate_name]
     )
-    subject_email = forms.EmailField(
-        label=_("Their e-mail address (if they can be contacted)"),
-        required=False,
-        max_length=254,
-        help_text=_("We will ask them to confirm that you act for them. Leave empty if they cannot be contacted."),
-    )
     agent_relationship = forms.ChoiceField(label=_("Your relationship to them"), choices=RELATIONSHIPS)
     authority_type = forms.ChoiceField(
         label=_("Your authority to act"), choices=AuthorityType.choices, widget=forms.RadioSelect
     )
     authority_document = DocumentField(label=_("Proof of your authority"))
+    # A child's request: the right is the child's, and in Scotland a child of 12 or over is presumed competent to
+    # exercise it (DPA 2018 s.208; ICO guidance on children; LAW.md I4). Asked for parental responsibility.
+    child_birth_date = forms.DateField(
+        label=_("The child's date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("For a child: their date of birth, or their age below."),
+    )
+    child_age = forms.IntegerField(label=_("Or the child's age"), required=False, min_value=0, max_value=17)
+    child_in_scotland = forms.TypedChoiceField(
+        label=_("Does the child live in Scotland?"),
+        required=False,
+        choices=[("", _("Not a child's request")), ("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+    )
 
-    AGENT_FIELDS = ("subject_name", "subject_email", "agent_relationship", "authority_type", "authority_document")
+    AGENT_FIELDS = (
+        "subject_name",
+        "agent_relationship",
+        "authority_type",
+        "authority_document",
+        "child_birth_date",
+        "child_age",
+        "child_in_scotland",
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for_a_child = (
+            cleaned.get("authority_type") == AuthorityType.PARENTAL_RESPONSIBILITY
+            or cleaned.get("agent_relationship") == "parent"
+        )
+        if for_a_child:
+            if cleaned.get("child_birth_date") is None and cleaned.get("child_age") is None:
+                self.add_error("child_birth_date", _("Give the child's date of birth or their age."))
+            if cleaned.get("child_in_scotland") is None:
+                self.add_error("child_in_scotland", _("Say whether the child lives in Scotland."))
+        return cleaned
+
+    def child(self) -> dict | None:
+        """What the agent said about the child, for the identity check; None when it is not a child's request."""
+        data = self.cleaned_data
+        if data.get("child_in_scotland") is None:
+            return None
+        return {
+            "birth_date": data.get("child_birth_date"),
+            "age": data.get("child_age"),
+            "in_scotland": data.get("child_in_scotland"),
+        }
 
 
 def agent_request_form(right: str) -> type[RequestForm]:

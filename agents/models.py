@@ -95,8 +95,21 @@ class AgentNotice(models.Model):
 
 
 class AuthorityType(models.TextChoices):
+    """What gives an agent authority (GDPR Art. 12(2), Recital 59; UK DPA 2018 s.166; ICO guidance on requests made
+    on behalf of others; LAW.md I3). Stored values are never renamed once released."""
+
     LETTER_OF_AUTHORITY = "letter_of_authority", _("A letter of authority signed by the person")
-    POWER_OF_ATTORNEY = "power_of_attorney", _("A lasting or enduring power of attorney")
+    POWER_OF_ATTORNEY = "power_of_attorney", _("A lasting or enduring power of attorney (England and Wales)")
+    POWER_OF_ATTORNEY_SCOTLAND = (
+        "power_of_attorney_scotland",
+        _("A continuing or welfare power of attorney (Scotland)"),
+    )
+    POWER_OF_ATTORNEY_NI = "power_of_attorney_ni", _("An enduring or lasting power of attorney (Northern Ireland)")
+    DEPUTYSHIP = "deputyship", _("A Court of Protection deputyship order (England and Wales)")
+    GUARDIANSHIP_SCOTLAND = (
+        "guardianship_scotland",
+        _("A guardianship or intervention order (Adults with Incapacity (Scotland) Act 2000)"),
+    )
     PARENTAL_RESPONSIBILITY = "parental_responsibility", _("Parental responsibility for a child")
     COURT_ORDER = "court_order", _("A court order")
 

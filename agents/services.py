@@ -483,13 +483,15 @@ def request_submit_by_agent(
     agent: Agent,
     submission: request_services.Submission,
     authority_document,
-    subject_email: str = "",
+    child: dict | None = None,
     received_at=None,
 ):
     """An authorised agent files for a data subject from their signed-in account.
 
     The agent's address is already confirmed, so the request goes straight to checking their authority (and,
-    where we can reach them, the subject: ICO guidance on requests made on behalf of others). All of it commits
+    where we hold their contact details, the subject: ICO guidance on requests made on behalf of others; never at
+    an address the agent gives, LAW.md I3). For a child, what the agent said about them (``child``: birth date or
+    age, whether they live in Scotland) is kept with the check (DPA 2018 s.208; LAW.md I4). All of it commits
     together or not at all, the authority document's file included (``filestore.atomic``).
     """
     received_at = received_at or timezone.now()
@@ -510,9 +512,10 @@ def request_submit_by_agent(
         identity_services.request_evidence_upload(
             request=request, document=authority_document, purpose=DocumentPurpose.AUTHORITY
         )
-        if subject_email.strip():
-            identity_services.subject_confirmation_create(
-                request=request, subject_email=subject_email, agent_name=agent.display_name
+        if child is not None:
+            identity_services.verification_child_record(
+                request=request, birth_date=child["birth_date"], age=child["age"], in_scotland=child["in_scotland"]
             )
+        identity_services.subject_confirmation_create(request=request, agent_name=agent.display_name)
     logger.info("request %s filed by agent %s", request.pk, agent.pk)
     return request

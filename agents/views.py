@@ -309,7 +309,7 @@ def request_create(http_request: HttpRequest, agent: Agent, right: str) -> HttpR
                 description=form.cleaned_data.get("description", ""),
             ),
             authority_document=form.cleaned_data["authority_document"],
-            subject_email=form.cleaned_data.get("subject_email", ""),
+            child=form.child(),
         )
         messages.success(http_request, _("Request %(ref)s filed.") % {"ref": request.reference})
         return redirect("agents:dashboard")

@@ -266,6 +266,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.sweep_verification_timeouts",
         "schedule": 60 * 60,
     },
+    # Supporting and clarification documents go with the case file's retention (LAW.md §6(h)).
+    "delete-supporting-documents-past-retention": {
+        "task": "requests_app.tasks.delete_supporting_documents_past_retention",
+        "schedule": 24 * 60 * 60,
+    },
     # Evidence is deleted soon after the decision (EDPB Guidelines 01/2022).
     "delete-decided-identity-evidence": {
         "task": "identity.tasks.purge_decided_evidence",
@@ -512,8 +517,12 @@ LOGGING = {
 # How the portal checks a requester's details against the organisation's records:
 # a dotted path to a class with match(*, email, identifiers) -> MatchResult.
 DSAR_CUSTOMER_MATCHER = env("DSAR_CUSTOMER_MATCHER", "identity.matching.DemoCustomerMatcher")
-# How many times a person may try giving one more detail before we ask for a document.
+# How many times a person may try giving details we hold before we ask for a document (0: never ask for details,
+# go straight to a document when the address is not in the records).
 DSAR_MAX_DETAIL_ATTEMPTS = env_int("DSAR_MAX_DETAIL_ATTEMPTS", 3)
+# The data subject's answer about an agent is a supplementary signal (LAW.md I3): staff may proceed without it after
+# this many days.
+DSAR_SUBJECT_ANSWER_WAIT_DAYS = env_int("DSAR_SUBJECT_ANSWER_WAIT_DAYS", 10)
 # The verification methods, each behind identity.methods.VerificationMethod; tried weakest first.
 DSAR_VERIFICATION_METHODS = [
     "identity.methods.email_possession.EmailPossession",

@@ -80,6 +80,18 @@ class VerificationStatus(models.TextChoices):
     TIMED_OUT = "timed_out", _("Timed out")
 
 
+class ChildCompetence(models.TextChoices):
+    """Staff's decision about a child's request made by a parent (ICO guidance on children's right of access)."""
+
+    NOT_COMPETENT = "not_competent", _("The child cannot understand their rights: the parent acts for them")
+    COMPETENT_AUTHORISED = "competent_authorised", _("The child is competent and has authorised the parent")
+    COMPETENT_BEST_INTERESTS = (
+        "competent_best_interests",
+        _("The child is competent; disclosing to the parent is evidently in the child's best interests"),
+    )
+    COMPETENT_RESPOND_TO_CHILD = "competent_respond_to_child", _("The child is competent: we deal with the child")
+
+
 class IdentityVerification(models.Model):
     """Where a request stands on proving who the requester is."""
 
@@ -107,6 +119,19 @@ class IdentityVerification(models.Model):
     # A parent asking for a child: staff consider the child's maturity (ICO;
     # in Scotland a child of 12 or over is presumed competent).
     child_maturity_review = models.BooleanField(default=False)
+    # Why a document was asked for, kept with the check (Art. 12(6) "reasonable doubts"; LAW.md I1).
+    document_reason = EncryptedTextField(blank=True, default="")
+    # The child, as the agent with parental responsibility stated (LAW.md I4): the right is the child's, and in
+    # Scotland a child of 12 or over is presumed competent to exercise it (DPA 2018 s.208).
+    child_birth_date = models.DateField(null=True, blank=True)
+    child_age = models.PositiveSmallIntegerField(null=True, blank=True)
+    child_in_scotland = models.BooleanField(null=True, blank=True)
+    # Staff's recorded decision on the child's competence and best interests, needed before verification succeeds.
+    child_competence = models.CharField(max_length=30, choices=ChildCompetence.choices, blank=True)
+    child_competence_reason = EncryptedTextField(blank=True, default="")
+    # Staff judged the agent's authority sufficient without the subject's answer (LAW.md I3: the answer is a
+    # supplementary signal, never a bar).
+    authority_sufficient_reason = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -152,6 +177,9 @@ class DemoCustomer(models.Model):
     customer_number = models.CharField(max_length=50, unique=True)
     name = EncryptedTextField()
     email_hash = models.CharField(max_length=64, db_index=True)
+    # The address the organisation holds for the customer, encrypted: where the customer is asked whether an agent
+    # acts for them (never an address the agent typed; LAW.md I3).
+    contact_email = EncryptedTextField(blank=True, default="")
     phone_hash = models.CharField(max_length=64, blank=True)
     postcode_hash = models.CharField(max_length=64, blank=True)
 

@@ -46,10 +46,11 @@ from requests_app.scope import agent_authority_of
 
 from . import policy as identity_policy
 from . import tasks
-from .matching import phone_hash, postcode_hash
+from .matching import MatchStrength, get_matcher, phone_hash, postcode_hash
 from .methods import MethodOutcome, VerificationMethod, method_for_step, registered_methods
 from .models import (
     AssuranceLevel,
+    ChildCompetence,
     DemoCustomer,
     EvidenceCheck,
     IdentityVerification,
@@ -154,9 +155,13 @@ def request_confirm_email(*, request: DataSubjectRequest, code: str, today: date
         if decision.verified:
             request_services.request_work_begin(request=request, reason=decision.summary)
         else:
-            # UK GDPR Art. 12(6): a document is asked for on a doubt the records could not settle; one more detail
-            # after a partial match records none, so the UK clock is then suspended, not restarted (LAW.md D4).
-            doubt = decision.explanation if decision.step == VerificationStep.DOCUMENT else ""
+            # UK GDPR Art. 12(6): the doubt is recorded where the records could not settle who is asking: their
+            # address is not in our records (we ask for other identifiers, then a document), or a document is asked
+            # for. One more detail after a partial match (the confirmed address is ours) records none, so the UK
+            # clock is then suspended, not restarted (LAW.md D4).
+            verification = verification_get(request=request)
+            not_in_records = verification is not None and verification.records_match == MatchStrength.NONE.value
+            doubt = decision.explanation if decision.step == VerificationStep.DOCUMENT or not_in_records else ""
             request_services.request_identity_check_begin(
                 request=request,
                 reason=decision.summary,
@@ -171,11 +176,13 @@ def request_confirm_email(*, request: DataSubjectRequest, code: str, today: date
 
 
 def demo_customer_save(*, customer_number: str, name: str, email: str, phone: str = "", postcode: str = ""):
-    """Create or update a demo customer; only keyed hashes of the matching details are kept."""
+    """Create or update a demo customer: keyed hashes of the matching details, and the contact address encrypted
+    (where the customer is asked about an agent; LAW.md I3)."""
     customer, _created = DemoCustomer.objects.update_or_create(
         customer_number=customer_number,
         defaults={
             "name": name,
+            "contact_email": email.strip(),
             "email_hash": email_lookup_hash(email),
             "phone_hash": phone_hash(phone),
             "postcode_hash": postcode_hash(postcode),
@@ -244,15 +251,48 @@ def _mark_verified(
     return VerificationDecision(verified=True, summary=summary)
 
 
+def identity_message_dated(explanation: str, *, asked_at, timeout_days: int | None = None) -> str:
+    """The words of an identity message with its date and the date by which we need an answer (LAW.md I5).
+
+    The wait is counted from this, the latest, request for information (UK GDPR Art. 12(6); the ICO: a person told
+    on day 28 that their document is not enough gets the full period again).
+    """
+    days = timeout_days if timeout_days is not None else identity_policy.policy_get().response_timeout_days
+    asked_on = timezone.localdate(asked_at)
+    return _(
+        "%(explanation)s\n\nWe asked for this on %(asked)s. If we have not heard from you by %(closes)s, we will "
+        "have to close the request."
+    ) % {
+        "explanation": explanation,
+        "asked": asked_on.strftime("%d %B %Y"),
+        "closes": (asked_on + timedelta(days=days)).strftime("%d %B %Y"),
+    }
+
+
 def _ask_for(
-    verification: IdentityVerification, *, step: str, explanation: str, actor=None, actor_kind: str = SYSTEM
-) -> None:
-    """Ask the person for ``step``: back to pending (a guarded move) if evidence had arrived, else just the ask."""
+    verification: IdentityVerification,
+    *,
+    step: str,
+    explanation: str,
+    actor=None,
+    actor_kind: str = SYSTEM,
+    document_reason: str = "",
+) -> str:
+    """Ask the person for ``step``: back to pending (a guarded move) if evidence had arrived, else just the ask.
+
+    Every ask restarts the wait (``asked_at``; LAW.md I5) and clears the reminder; a document is asked only with a
+    recorded reason, kept with the check (Art. 12(6) "reasonable doubts"; LAW.md I1). Returns the dated message.
+    """
+    if step == VerificationStep.DOCUMENT and not (document_reason or verification.document_reason):
+        raise VerificationError(_("Record why a document is needed before asking for one."))
+    now = timezone.now()
     changes = {
         "step": step,
         "request_to_requester": explanation,
-        "asked_at": verification.asked_at or timezone.now(),
+        "asked_at": now,
+        "reminder_sent_at": None,
         "records_match": verification.records_match,
+        "document_reason": document_reason or verification.document_reason,
     }
     if verification.status == VerificationStatus.PENDING:
         request_lock(verification.request_id)
@@ -270,12 +310,43 @@ def _ask_for(
             reason=str(VerificationStep(step).label),
             changes=changes,
         )
+    return identity_message_dated(explanation, asked_at=now)
 
 
 def _ask(verification: IdentityVerification, method: VerificationMethod) -> VerificationDecision:
     explanation = method.explanation(verification.request)
-    _ask_for(verification, step=method.step, explanation=explanation)
-    return VerificationDecision(verified=False, step=method.step, explanation=explanation, summary=str(method.step))
+    reason = method.reason(verification.request, verification) if hasattr(method, "reason") else ""
+    dated = _ask_for(verification, step=method.step, explanation=explanation, document_reason=reason)
+    return VerificationDecision(verified=False, step=method.step, explanation=dated, summary=str(method.step))
+
+
+def verification_document_ask(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser, reason: str
+) -> IdentityVerification:
+    """Staff ask for a document instead of more identifiers, with the reason recorded (Art. 12(6) "reasonable
+    doubts"; EDPB Guidelines 01/2022 §3: a document only where strictly necessary; LAW.md I1)."""
+    if not actor.has_perm("identity.decide_verification"):
+        raise PermissionError("not allowed to decide verification")
+    if not reason.strip():
+        raise VerificationError(_("Record why a document is needed."))
+    with transaction.atomic():
+        locked_request = request_lock(request.pk)
+        verification = IdentityVerification.objects.select_for_update().get(request=locked_request)
+        if locked_request.status != Status.AWAITING_IDENTITY_VERIFICATION:
+            raise _moved_on_meanwhile(locked_request)
+        if verification.status not in (VerificationStatus.PENDING, VerificationStatus.EVIDENCE_RECEIVED):
+            raise VerificationError(_("This verification has already been decided."))
+        method = method_for_step(VerificationStep.DOCUMENT)
+        dated = _ask_for(
+            verification,
+            step=VerificationStep.DOCUMENT,
+            explanation=method.explanation(locked_request),
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            document_reason=reason.strip(),
+        )
+        request_services.request_identity_more_needed(request=locked_request, actor=actor, explanation=dated)
+    return verification
 
 
 def verification_get(*, request: DataSubjectRequest) -> IdentityVerification | None:
@@ -391,6 +462,9 @@ def verification_decide(
     document_kind: str = "",
     message: str = "",
     response_to_agent: bool = False,
+    authority_sufficient_reason: str = "",
+    child_competence: str = "",
+    child_competence_reason: str = "",
 ) -> IdentityVerification:
     """Staff decide on the evidence: verified, more needed (with a message), or failed (with reasons).
 
@@ -401,6 +475,14 @@ def verification_decide(
     permission to see the documents: the check record outlives the document (it is the evidence of the decision,
     Art. 5(2) accountability), so only someone who could have looked may sign it. Without that permission a
     reviewer may still ask for more or refuse, and no document check is recorded in their name.
+
+    The data subject's answer about an agent is a supplementary signal, never a bar (LAW.md I3): while it is
+    pending, staff may verify once ``DSAR_SUBJECT_ANSWER_WAIT_DAYS`` have passed since it was asked, or at once
+    with a recorded judgement that the authority is sufficient (``authority_sufficient_reason``, audited).
+
+    For a parent acting for a child, verification needs staff's recorded decision on the child's competence and
+    best interests (ICO guidance on children's rights; DPA 2018 s.208 in Scotland; LAW.md I4). The response is
+    then routed per authority type (``response_recipient``).
     """
     if not actor.has_perm("identity.decide_verification"):
         raise PermissionError("not allowed to decide verification")
@@ -420,14 +502,11 @@ def verification_decide(
                 raise VerificationError(_("There is no document to check yet."))
             if not document_kind.strip():
                 raise VerificationError(_("Say what document you checked, e.g. 'passport'."))
-            if _subject_answer(request) == SubjectConfirmation.Answer.PENDING:
-                raise VerificationError(
-                    _("We are waiting for the data subject to confirm that this agent acts for them.")
-                )
+            _subject_answer_check(request, verification, actor, authority_sufficient_reason)
+            _child_competence_record(verification, actor, child_competence, child_competence_reason)
             received_on = timezone.localdate(max(d.uploaded_at for d in documents)) if documents else None
-            if response_to_agent and request.requester_role == RequesterRole.AGENT:
-                verification.response_to_agent = True
-                verification.save(update_fields=["response_to_agent", "updated_at"])
+            if request.requester_role == RequesterRole.AGENT:
+                _response_route(locked_request, verification, actor, letter_says_agent=response_to_agent)
             _record_check(request, actor, document_kind, VerificationStatus.VERIFIED)
             _mark_verified(verification, AssuranceLevel.EVIDENCE, method="evidence", summary=document_kind, actor=actor)
             request_services.request_identity_verified(
@@ -441,14 +520,15 @@ def verification_decide(
                 raise VerificationError(_("Tell the person what else you need and why."))
             if documents and can_check_documents:
                 _record_check(request, actor, document_kind or _("document"), MORE_NEEDED)
-            _ask_for(
+            dated = _ask_for(
                 verification,
                 step=VerificationStep.DOCUMENT,
                 explanation=message.strip(),
                 actor=actor,
                 actor_kind=actor_kind_of(actor),
+                document_reason=verification.document_reason or message.strip(),
             )
-            request_services.request_identity_more_needed(request=request, actor=actor, explanation=message.strip())
+            request_services.request_identity_more_needed(request=request, actor=actor, explanation=dated)
         elif outcome == VerificationStatus.FAILED:
             if not message.strip():
                 raise VerificationError(_("Give the reasons, which we send to the person."))
@@ -472,6 +552,153 @@ def verification_decide(
     return verification
 
 
+def _subject_answer_check(
+    request: DataSubjectRequest, verification: IdentityVerification, actor, sufficient_reason: str
+) -> None:
+    """Refuse to verify on a pending answer only within the wait, and without a recorded judgement (LAW.md I3)."""
+    confirmation = SubjectConfirmation.objects.filter(request=request).first()
+    if confirmation is None or confirmation.answer != SubjectConfirmation.Answer.PENDING:
+        return
+    if sufficient_reason.strip():
+        verification.authority_sufficient_reason = sufficient_reason.strip()
+        verification.save(update_fields=["authority_sufficient_reason", "updated_at"])
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.IDENTITY_JUDGEMENT,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=_("Authority judged sufficient without the data subject's answer: %(reason)s")
+            % {"reason": sufficient_reason.strip()},
+        )
+        return
+    asked = confirmation.sent_at or confirmation.created_at
+    if timezone.now() - asked >= timedelta(days=settings.DSAR_SUBJECT_ANSWER_WAIT_DAYS):
+        return
+    raise VerificationError(
+        _(
+            "We are waiting for the data subject to confirm that this agent acts for them. You may go on after "
+            "%(days)s days without an answer, or now if you record why the authority is sufficient."
+        )
+        % {"days": settings.DSAR_SUBJECT_ANSWER_WAIT_DAYS}
+    )
+
+
+def _child_competence_record(verification: IdentityVerification, actor, competence: str, reason: str) -> None:
+    """A parent's request for a child verifies only with staff's decision on competence and best interests."""
+    if not verification.child_maturity_review:
+        return
+    if competence not in ChildCompetence.values or not reason.strip():
+        raise VerificationError(
+            _(
+                "Record your decision on the child's competence and best interests, with your reasons, before "
+                "verifying (%(presumption)s)."
+            )
+            % {"presumption": child_presumption(verification)}
+        )
+    verification.child_competence = competence
+    verification.child_competence_reason = reason.strip()
+    verification.save(update_fields=["child_competence", "child_competence_reason", "updated_at"])
+    event_record(
+        request_id=verification.request_id,
+        kind=EventKind.IDENTITY_JUDGEMENT,
+        actor=actor,
+        actor_kind=actor_kind_of(actor),
+        reason=f"{ChildCompetence(competence).label}: {reason.strip()}",
+    )
+
+
+SCOTTISH_COMPETENCE_AGE = 12
+
+
+def child_age_on(verification: IdentityVerification, on: date | None = None) -> int | None:
+    """The child's age as the agent stated it (from the date of birth when given)."""
+    if verification.child_birth_date:
+        on = on or timezone.localdate()
+        born = verification.child_birth_date
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return verification.child_age
+
+
+def child_presumption(verification: IdentityVerification) -> str:
+    """What the law presumes about the child, for the staff page (DPA 2018 s.208; ICO guidance elsewhere)."""
+    age = child_age_on(verification)
+    if verification.child_in_scotland and age is not None and age >= SCOTTISH_COMPETENCE_AGE:
+        return _("the child lives in Scotland and is 12 or over, so is presumed competent (DPA 2018 s.208)")
+    if verification.child_in_scotland:
+        return _("the child lives in Scotland; from 12 a child is presumed competent (DPA 2018 s.208)")
+    return _("outside Scotland there is no fixed age: judge the child's maturity (ICO guidance)")
+
+
+def verification_child_record(
+    *, request: DataSubjectRequest, birth_date: date | None, age: int | None, in_scotland: bool | None
+) -> None:
+    """Keep what the agent stated about the child with the check (LAW.md I4)."""
+    IdentityVerification.objects.filter(request=request).update(
+        child_birth_date=birth_date,
+        child_age=age,
+        child_in_scotland=in_scotland,
+        child_maturity_review=True,
+        updated_at=timezone.now(),
+    )
+
+
+# Who receives the response, per authority type (LAW.md I3; ICO guidance on requests made on behalf of others: an
+# attorney, deputy, guardian or holder of a court order acts because the person cannot; a letter of authority
+# says what the agent may receive).
+AGENT_RECEIVES = frozenset(
+    {
+        "power_of_attorney",
+        "power_of_attorney_scotland",
+        "power_of_attorney_ni",
+        "deputyship",
+        "guardianship_scotland",
+        "court_order",
+    }
+)
+
+
+def response_recipient(*, authority_type: str, child_competence: str = "", letter_says_agent: bool = False) -> str:
+    """``"requester"`` (the agent) or ``"subject"``: who receives our messages and the response."""
+    if authority_type in AGENT_RECEIVES:
+        return "requester"
+    if authority_type == "parental_responsibility":
+        if child_competence == ChildCompetence.COMPETENT_RESPOND_TO_CHILD:
+            return "subject"
+        return "requester"
+    # A letter of authority: as the letter says, else the data subject when in doubt.
+    return "requester" if letter_says_agent else "subject"
+
+
+def _response_route(
+    request: DataSubjectRequest, verification: IdentityVerification, actor, *, letter_says_agent: bool
+) -> None:
+    authority = agent_authority_of(request)
+    recipient = response_recipient(
+        authority_type=authority.authority_type if authority else "",
+        child_competence=verification.child_competence,
+        letter_says_agent=letter_says_agent,
+    )
+    subject_email = ""
+    if recipient == "subject":
+        subject_email = get_matcher().held_email(identifiers=request.identifiers or {})
+        if not subject_email:
+            raise VerificationError(
+                _(
+                    "The response would go to the data subject, but we hold no address for them. Tick that the "
+                    "authority covers sending it to the agent, or find the subject's details first."
+                )
+            )
+    verification.response_to_agent = recipient == "requester"
+    verification.save(update_fields=["response_to_agent", "updated_at"])
+    request_services.request_respond_to_set(
+        request=request,
+        respond_to=recipient,
+        subject_email=subject_email,
+        actor=actor,
+        reason=str(authority.authority_type if authority else ""),
+    )
+
+
 def _subject_answer(request: DataSubjectRequest) -> str | None:
     confirmation = SubjectConfirmation.objects.filter(request=request).first()
     return confirmation.answer if confirmation else None
@@ -488,31 +715,58 @@ def _record_check(request: DataSubjectRequest, actor: AbstractBaseUser, kind: st
 
 
 def evidence_purge(*, now=None, request_id: int | None = None) -> int:
-    """Delete evidence files whose decision is older than the retention period; keep the check record.
+    """Delete identity and authority evidence once its purpose is spent and the retention period has passed.
 
-    Evidence is kept no longer than needed to check it (EDPB Guidelines 01/2022; Art. 5(1)(e)). Runs from beat
-    every 15 minutes (or run_scheduled_jobs); safe to run any number of times.
+    Evidence is kept no longer than needed to check it (EDPB Guidelines 01/2022 §3; Art. 5(1)(c) and (e); LAW.md
+    I2 and §6(h)). Its purpose is spent, and the retention period (``evidence_retention_hours``) starts:
+
+    - at a staff check, for the documents sent before it (a "more needed" check too: the next document is judged
+      on its own);
+    - at the decision of the verification (verified, failed, timed out), for every document, including those sent
+      after the last check;
+    - at any end of the request (completed, refused, withdrawn, closed; a refusal after the subject denied the
+      agent included), for every document.
+
+    Only the record of the check survives ("passport checked by J. Smith"). Runs from beat every 15 minutes (or
+    run_scheduled_jobs); safe to run any number of times.
     """
     now = now or timezone.now()
     hours = identity_policy.policy_get().evidence_retention_hours
-    decided_before = now - timedelta(hours=hours)
-    checks = EvidenceCheck.objects.filter(checked_at__lte=decided_before)
+    cutoff = now - timedelta(hours=hours)
+    evidence = RequestDocument.objects.filter(
+        purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY], deleted_at=None
+    )
     if request_id is not None:
-        checks = checks.filter(request_id=request_id)
+        evidence = evidence.filter(request_id=request_id)
+    ended = {
+        VerificationStatus.VERIFIED,
+        VerificationStatus.FAILED,
+        VerificationStatus.TIMED_OUT,
+    }
     deleted = 0
-    for rid in set(checks.values_list("request_id", flat=True)):
-        latest_check = EvidenceCheck.objects.filter(request_id=rid).order_by("-checked_at").first()
+    for rid in set(evidence.values_list("request_id", flat=True)):
+        request = DataSubjectRequest.objects.filter(pk=rid).only("pk", "closed_at").first()
+        verification = IdentityVerification.objects.filter(request_id=rid).only("status", "decided_at").first()
+        spent_at = None  # when every document of the request lost its purpose
+        if request is not None and request.closed_at is not None:
+            spent_at = request.closed_at
+        if verification is not None and verification.status in ended and verification.decided_at is not None:
+            spent_at = min(spent_at, verification.decided_at) if spent_at else verification.decided_at
+        latest_check = (
+            EvidenceCheck.objects.filter(request_id=rid, checked_at__lte=cutoff).order_by("-checked_at").first()
+        )
         with transaction.atomic():
-            documents = RequestDocument.objects.filter(
-                request_id=rid,
-                purpose__in=[DocumentPurpose.IDENTITY_EVIDENCE, DocumentPurpose.AUTHORITY],
-                deleted_at=None,
-                uploaded_at__lte=latest_check.checked_at,
-            )
+            documents = evidence.filter(request_id=rid)
+            if spent_at is None or spent_at > cutoff:
+                if latest_check is None:
+                    continue
+                documents = documents.filter(uploaded_at__lte=latest_check.checked_at)
             for document in documents:
                 if request_services.request_document_delete(document=document, on=now):
                     deleted += 1
-            EvidenceCheck.objects.filter(request_id=rid, evidence_deleted_at=None).update(evidence_deleted_at=now)
+            EvidenceCheck.objects.filter(request_id=rid, evidence_deleted_at=None, checked_at__lte=cutoff).update(
+                evidence_deleted_at=now
+            )
     if deleted:
         logger.info("deleted %s evidence documents", deleted)
     return deleted
@@ -573,7 +827,9 @@ def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
             verification.save(update_fields=["reminder_sent_at", "updated_at"])
             request_services.request_identity_reminder(
                 request=verification.request,
-                explanation=verification.request_to_requester,
+                explanation=identity_message_dated(
+                    verification.request_to_requester, asked_at=verification.asked_at, timeout_days=timeout.days
+                ),
                 closes_on=timezone.localdate(verification.asked_at + timeout),
             )
             reminded += 1
@@ -583,8 +839,23 @@ def verification_timeouts_sweep(*, now=None) -> tuple[int, int]:
 # --- The data subject's answer to an agent ----------------------------------------------------------
 
 
-def subject_confirmation_create(*, request: DataSubjectRequest, subject_email: str, agent_name: str):
-    """Ask the data subject whether the agent acts for them; the e-mail goes after the commit."""
+def subject_confirmation_create(*, request: DataSubjectRequest, agent_name: str) -> SubjectConfirmation | None:
+    """Ask the data subject whether the agent acts for them; the e-mail goes after the commit.
+
+    Only to the address the organisation already holds for the subject (the records matcher's ``held_email``),
+    never one the agent typed: a mistyped or malicious address would disclose the subject's relationship with us,
+    and an agent could confirm themselves (Art. 5(1)(f), Art. 32; LAW.md I3). None when we hold no address: staff
+    then judge the authority on the documents.
+    """
+    subject_email = get_matcher().held_email(identifiers=request.identifiers or {})
+    if not subject_email:
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.IDENTITY_JUDGEMENT,
+            actor_kind=SYSTEM,
+            reason=_("We hold no contact address for the data subject: they were not asked about the agent"),
+        )
+        return None
     confirmation = SubjectConfirmation.objects.create(
         request=request,
         subject_email=subject_email.strip(),
@@ -611,7 +882,6 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
         confirmation.sent_at = timezone.now()
         confirmation.save(update_fields=["token_hash", "sent_at"])
         request = confirmation.request
-        authority = agent_authority_of(request)
         body = render_to_string(
             "identity/emails/subject_confirmation.txt",
             {
@@ -621,7 +891,7 @@ def subject_confirmation_deliver(*, confirmation_id: int) -> bool:
                 "agent_name": name_for_email(
                     confirmation.agent_name or request.requester_name, max_length=AGENT_NAME_MAX_LENGTH
                 ),
-                "subject_name": name_for_email(authority.subject_name if authority else ""),
+                "sent_on": timezone.localdate(confirmation.sent_at),
                 "organisation": organisation_get(),
                 "url": settings.DSAR_PUBLIC_URL + reverse("identity:subject_confirm", args=[token]),
             },

@@ -51,6 +51,9 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
                 document_kind=form.cleaned_data.get("document_kind", ""),
                 message=form.cleaned_data["message"],
                 response_to_agent=form.cleaned_data.get("response_to_agent", False),
+                authority_sufficient_reason=form.cleaned_data.get("authority_sufficient_reason", ""),
+                child_competence=form.cleaned_data.get("child_competence", ""),
+                child_competence_reason=form.cleaned_data.get("child_competence_reason", ""),
             )
         except services.VerificationError as error:
             form.add_error(None, str(error))
@@ -72,6 +75,8 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
         "agent": agent,
         "subject_confirmation": selectors.subject_confirmation_of(request=request),
         "checklist": AUTHORITY_CHECKLISTS.get(agent.authority_type, []) if agent else [],
+        "child_age": services.child_age_on(verification) if verification else None,
+        "child_presumption": services.child_presumption(verification) if verification else "",
     }
     return render(
         http_request,

@@ -155,7 +155,7 @@ def _delivery_prepare(message_id: int) -> tuple[Message, str, str] | None:
     )
     if "code" in secrets:
         body = body.replace(CODE_PLACEHOLDER, secrets["code"])
-    return message, body, message.request.requester_email
+    return message, body, message.request.delivery_email
 
 
 def _delivery_record(message: Message) -> None:

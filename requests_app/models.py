@@ -33,6 +33,11 @@ class Status(models.TextChoices):
     CLOSED_UNCONFIRMED = "closed_unconfirmed", _("Closed: e-mail address never confirmed")
 
 
+class RespondTo(models.TextChoices):
+    REQUESTER = "requester", _("The requester")
+    SUBJECT = "subject", _("The data subject")
+
+
 class Outcome(models.TextChoices):
     FULFILLED = "fulfilled", _("Fulfilled")
     PARTLY_FULFILLED = "partly_fulfilled", _("Partly fulfilled")
@@ -209,6 +214,11 @@ class DataSubjectRequest(models.Model):
     # A second regime whose law also applies (GDPR Art. 3(2): a UK controller answering an EU resident, or the
     # reverse); both due dates are computed and the earlier governs (requests_app.deadlines).
     second_jurisdiction = models.CharField(max_length=8, blank=True, default="")
+    # Who receives our messages and the response: the requester, or (an agent's request, decided by identity per
+    # authority type; LAW.md I3/I4, ICO guidance on requests made on behalf of others) the data subject at the
+    # address the organisation holds for them.
+    respond_to = models.CharField(max_length=10, choices=RespondTo.choices, default="requester")
+    subject_email = EncryptedTextField(blank=True, default="")
 
     received_at = models.DateTimeField()
     # The day of receipt in the jurisdiction's own time zone, and that zone (deadlines.day_of_receipt).
@@ -293,6 +303,13 @@ class DataSubjectRequest(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def delivery_email(self) -> str:
+        """Where our messages go: the data subject's held address when the response is routed to them."""
+        if self.respond_to == RespondTo.SUBJECT and self.subject_email:
+            return self.subject_email
+        return self.requester_email
+
+    @property
     def is_clock_paused(self) -> bool:
         return self.clock_paused_on is not None
 
@@ -343,6 +360,8 @@ class EventKind(models.TextChoices):
     MARKETING_SUPPRESSED = "marketing_suppressed", _("Direct marketing suppressed")
     DECISION_NOTE = "decision_note", _("Internal note on the decision (not sent to the person)")
     ANSWERED_LATE = "answered_late", _("Answered after the due date")
+    RESPONSE_ROUTED = "response_routed", _("Recipient of the response decided")
+    IDENTITY_JUDGEMENT = "identity_judgement", _("Identity or authority judgement recorded")
 
 
 class RequestEvent(models.Model):

@@ -58,6 +58,7 @@ from .models import (
     PauseReason,
     RefusalGround,
     RequestDocument,
+    RespondTo,
     Right,
     Status,
 )
@@ -254,6 +255,46 @@ def request_identity_check_begin(
         if explanation is not None:
             message_send(request, MessageKind.IDENTITY_NEEDED, {"explanation": explanation})
     return request
+
+
+def request_respond_to_set(
+    *, request: DataSubjectRequest, respond_to: str, subject_email: str = "", actor=None, reason: str = ""
+) -> DataSubjectRequest:
+    """Route our messages and the response to the requester or to the data subject (identity decides per authority
+    type: LAW.md I3/I4; ICO guidance on requests made on behalf of others). Recorded in the trail."""
+    if respond_to == RespondTo.SUBJECT and not subject_email.strip():
+        raise RequestError(_("We hold no address for the data subject to send the response to."))
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        locked.respond_to = respond_to
+        locked.subject_email = subject_email.strip() if respond_to == RespondTo.SUBJECT else ""
+        locked.save(update_fields=["respond_to", "subject_email", "updated_at"])
+        event_record(
+            request_id=locked.pk,
+            kind=EventKind.RESPONSE_ROUTED,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=_("Response goes to: %(who)s. %(reason)s") % {"who": RespondTo(respond_to).label, "reason": reason},
+        )
+        request.respond_to, request.subject_email = locked.respond_to, locked.subject_email
+    return locked
+
+
+def supporting_documents_retention_sweep(*, now=None) -> int:
+    """Delete supporting and clarification documents with the case file: ``DSAR_CASE_FILE_RETENTION_DAYS`` after
+    closure (LAW.md §6(h); Art. 5(1)(e) storage limitation). The rows stay as the record that they existed."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.DSAR_CASE_FILE_RETENTION_DAYS)
+    expired = RequestDocument.objects.filter(
+        purpose__in=[DocumentPurpose.SUPPORTING, DocumentPurpose.CLARIFICATION],
+        deleted_at=None,
+        request__closed_at__lte=cutoff,
+    )
+    deleted = 0
+    for document in expired:
+        if request_document_delete(document=document, on=now):
+            deleted += 1
+    return deleted
 
 
 def request_resend_confirmation(*, request: DataSubjectRequest) -> bool:

@@ -65,3 +65,10 @@ def purge_dead_status_grants() -> int:
     deleted = status_access.grants_purge()
     logger.info("dead status-page grants deleted: %s", deleted)
     return deleted
+
+
+@shared_task(acks_late=True)
+def delete_supporting_documents_past_retention() -> int:
+    deleted = services.supporting_documents_retention_sweep()
+    logger.info("supporting and clarification documents deleted with their case file: %s", deleted)
+    return deleted

@@ -84,6 +84,18 @@ def confirmed_request(**kwargs) -> DataSubjectRequest:
     return request
 
 
+def document_asked_request(**kwargs) -> DataSubjectRequest:
+    """A request from an address our records do not hold, whose other identifiers did not match either: we ask
+    for a document, with that reason recorded (LAW.md I1)."""
+    request = confirmed_request(**kwargs)
+    verification = request.identity_verification
+    while verification.step == "more_details":
+        identity_services.verification_add_details(request=request, identifiers={"customer_number": "NO-SUCH-1"})
+        verification.refresh_from_db()
+    request.refresh_from_db()
+    return request
+
+
 def in_progress_request(*, actor=None, verified_on=None, **kwargs) -> DataSubjectRequest:
     request = confirmed_request(**kwargs)
     services.request_identity_verified(

@@ -70,7 +70,8 @@ def _agent_client(client, mailoutbox, email="sol@lawfirm.example") -> Agent:
 def _file(client, right="access", **extra):
     data = {
         "subject_name": "Pat Client",
-        "subject_email": "pat@example.com",
+        # The subject's identifiers: the organisation holds Pat's address (tests/agents/conftest.py).
+        "customer_number": "C-2002",
         "agent_relationship": "solicitor",
         "authority_type": "letter_of_authority",
         "authority_document": _png(),
@@ -211,7 +212,7 @@ def test_staff_cannot_verify_while_the_subject_has_not_answered(client, mailoutb
 
 def test_staff_may_record_that_the_authority_covers_delivery_to_the_agent(client, mailoutbox):
     _agent_client(client, mailoutbox)
-    _file(client, subject_email="")
+    _file(client, customer_number="")
     request = DataSubjectRequest.objects.get()
     assert not SubjectConfirmation.objects.exists()
     identity_services.verification_decide(
@@ -227,12 +228,19 @@ def test_staff_may_record_that_the_authority_covers_delivery_to_the_agent(client
 
 def test_a_parent_asking_for_a_child_flags_the_case_for_the_childs_maturity(client, mailoutbox):
     _agent_client(client, mailoutbox)
-    _file(client, agent_relationship="parent", authority_type="parental_responsibility")
+    _file(
+        client,
+        agent_relationship="parent",
+        authority_type="parental_responsibility",
+        child_age="13",
+        child_in_scotland="yes",
+    )
     request = DataSubjectRequest.objects.get()
     assert request.identity_verification.child_maturity_review is True
     client.force_login(_reviewer())
     page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
-    assert "consider the child's maturity" in page
+    assert "record your decision on the child" in page
+    assert "presumed competent (DPA 2018 s.208)" in page
 
 
 def test_staff_see_the_authority_the_agent_stated_and_what_to_check_for_it(client, mailoutbox):

@@ -11,6 +11,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from agents.models import AgentCode
+from identity import services as identity_services
 from identity.models import SubjectConfirmation
 from requests_app.models import DataSubjectRequest, Status
 
@@ -34,6 +35,7 @@ def authority_letter(tmp_path):
 
 
 def test_an_agent_files_for_a_client_who_confirms_by_email(page, new_context, authority_letter, settings):
+    identity_services.demo_customer_save(customer_number="C-2002", name="Pat Client", email="pat@example.com")
 
     # Sign up and confirm the address.
     page.goto("/")
@@ -65,7 +67,8 @@ def test_an_agent_files_for_a_client_who_confirms_by_email(page, new_context, au
     page.get_by_role("link", name="Access to your data").click()
     assert_accessible(page, "agent request form")
     page.get_by_label("Full name of the person you act for").fill("Pat Client")
-    page.get_by_label("Their e-mail address (if they can be contacted)").fill("pat@example.com")
+    # The subject is asked at the address the organisation holds for them, found from their customer number.
+    page.get_by_label("Their customer or account number").fill("C-2002")
     page.get_by_label("Your relationship to them").select_option("solicitor")
     page.get_by_label("A letter of authority signed by the person").check()
     page.get_by_label("Proof of your authority").set_input_files(str(authority_letter))

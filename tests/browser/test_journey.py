@@ -67,7 +67,8 @@ def test_access_request_from_start_to_withdrawal(page: Page, new_context, mailou
     expect(page.locator("#status")).to_contain_text("Checking your identity")
     # UK: identity evidence restarts the clock, so the page promises no date until it arrives.
     expect(page.locator("#due-date")).to_contain_text("One month from the day we have what we need")
-    expect(page.locator("#identity-next-step")).to_contain_text("upload one document")
+    # An address our records do not hold: we first ask for details we hold, not a document (LAW.md I1).
+    expect(page.locator("#identity-next-step")).to_contain_text("details we hold about you")
     expect(page.locator("#messages")).to_contain_text(f"We have received your request ({reference})")
 
     # The link in the e-mail opens the same request in another browser (no session there yet).

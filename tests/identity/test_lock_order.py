@@ -16,7 +16,7 @@ from django.db import connection
 from identity import services as identity_services
 from identity.models import EvidenceCheck, IdentityVerification, VerificationStatus
 from requests_app.models import DataSubjectRequest, DocumentPurpose, EventKind, Status
-from tests.factories import StaffUserFactory, confirmed_request, png_upload
+from tests.factories import StaffUserFactory, document_asked_request, png_upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -74,7 +74,7 @@ class _Worker(threading.Thread):
 def test_staff_deciding_while_the_person_uploads_evidence_wait_for_each_other_instead_of_deadlocking(
     postgresql, monkeypatch
 ):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     identity_services.request_evidence_upload(
         request=request, document=png_upload(), purpose=DocumentPurpose.IDENTITY_EVIDENCE
     )

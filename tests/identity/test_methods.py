@@ -5,7 +5,7 @@ import pytest
 from identity.methods import MethodOutcome, MethodResult, registered_methods
 from identity.models import AssuranceLevel
 from requests_app.models import Status
-from tests.factories import confirmed_request
+from tests.factories import confirmed_request, document_asked_request
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,7 @@ def test_an_organisation_adds_its_own_method_through_settings(settings):
         f"{__name__}.LoyaltyCardCheck",
         "identity.methods.staff_evidence.StaffReviewedEvidence",
     ]
-    verified = confirmed_request(email="stranger@example.com", identifiers={"customer_number": "LOYAL-42"})
+    verified = document_asked_request(email="stranger@example.com", identifiers={"customer_number": "LOYAL-42"})
     assert verified.status == Status.IN_PROGRESS
     assert verified.identity_verification.method == "loyalty_card"
 

@@ -25,7 +25,7 @@ from requests_app.models import (
     Right,
     Status,
 )
-from tests.factories import StaffUserFactory, confirmed_request, submitted_request
+from tests.factories import StaffUserFactory, confirmed_request, document_asked_request, submitted_request
 
 # Real commits: the e-mails these tests read are sent after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,15 +83,47 @@ def test_access_with_only_the_email_matching_asks_for_one_more_detail(customer, 
     assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
     assert request.identity_verification.step == VerificationStep.MORE_DETAILS
     needed = [m for m in mailoutbox if str(MessageKind.IDENTITY_NEEDED.label) in m.subject]
-    assert len(needed) == 1 and "one more detail" in needed[0].body
+    assert len(needed) == 1 and "please give us details we hold about you" in needed[0].body
 
 
-def test_access_from_an_address_we_do_not_know_asks_for_a_document(customer):
+def test_an_address_we_do_not_know_is_first_asked_for_other_identifiers_we_hold_not_a_document(customer):
+    """LAW.md I1; EDPB Guidelines 01/2022 §3: an ID copy only where strictly necessary."""
     request = confirmed_request(email="stranger@example.com", identifiers={"customer_number": "C-1001"})
     assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
-    # The customer number belongs to someone else: it must not count.
-    assert request.identity_verification.step == VerificationStep.DOCUMENT
+    # One identifier of someone else's record must not count, and no document is asked yet.
+    assert request.identity_verification.step == VerificationStep.MORE_DETAILS
     assert request.identity_verification.records_match == "none"
+    assert "customer or account number" in request.identity_verification.request_to_requester
+    assert not request.identity_verification.document_reason
+
+
+def test_two_identifiers_we_hold_verify_a_person_whose_address_is_new_to_us(customer):
+    request = confirmed_request(email="new-address@example.com", identifiers={"customer_number": "C-1001"})
+    identity_services.verification_add_details(request=request, identifiers={"postcode": "sw1a 1aa"})
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+    assert request.identity_verification.method == "records"
+
+
+def test_a_document_is_asked_only_with_a_recorded_reason_and_invites_redaction(customer, mailoutbox):
+    request = document_asked_request(email="stranger@example.com", identifiers={"customer_number": "C-1001"})
+    verification = request.identity_verification
+    assert verification.step == VerificationStep.DOCUMENT
+    assert "did not match our records" in verification.document_reason
+    needed = [m for m in mailoutbox if str(MessageKind.IDENTITY_NEEDED.label) in m.subject]
+    assert "black out anything we do not need to see" in needed[-1].body.replace("\n", " ")
+
+
+def test_staff_ask_for_a_document_only_with_a_reason_kept_with_the_check(customer):
+    request = confirmed_request(email="stranger@example.com")
+    with pytest.raises(identity_services.VerificationError):
+        identity_services.verification_document_ask(request=request, actor=_reviewer(), reason="  ")
+    identity_services.verification_document_ask(
+        request=request, actor=_reviewer(), reason="Special category data: a wrong disclosure would harm"
+    )
+    verification = IdentityVerification.objects.get(request=request)
+    assert verification.step == VerificationStep.DOCUMENT
+    assert verification.document_reason == "Special category data: a wrong disclosure would harm"
 
 
 def test_an_agent_must_always_show_authority():
@@ -111,7 +143,7 @@ def test_special_category_data_raises_the_assurance_needed(customer):
 
 def test_the_dpo_can_lower_what_access_requests_need():
     VerificationPolicy.objects.update_or_create(pk=1, defaults={"access_level": 1})
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     assert request.status == Status.IN_PROGRESS
 
 
@@ -144,7 +176,7 @@ def test_details_that_keep_failing_lead_to_a_document_request(customer, settings
 
 
 def test_verified_evidence_restarts_the_uk_clock_from_the_day_the_evidence_arrived():
-    request = confirmed_request(received_on=date(2026, 3, 2), email="stranger@example.com")
+    request = document_asked_request(received_on=date(2026, 3, 2), email="stranger@example.com")
     _upload(request)
     RequestDocument.objects.filter(request=request).update(uploaded_at=timezone.now() - timedelta(days=2))
     identity_services.verification_decide(
@@ -161,7 +193,7 @@ def test_in_the_eu_the_wait_for_evidence_is_added_to_the_deadline_instead():
     organisation = organisation_get()
     organisation.jurisdiction = "IE"
     organisation.save()
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     IdentityVerification.objects.filter(request=request).update()
     request.clock_paused_on = timezone.localdate() - timedelta(days=5)
     request.save(update_fields=["clock_paused_on"])
@@ -176,7 +208,7 @@ def test_in_the_eu_the_wait_for_evidence_is_added_to_the_deadline_instead():
 
 
 def test_more_evidence_needed_tells_the_person_what_and_why(mailoutbox):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     _upload(request)
     identity_services.verification_decide(
         request=request,
@@ -191,7 +223,7 @@ def test_more_evidence_needed_tells_the_person_what_and_why(mailoutbox):
 
 
 def test_failed_verification_refuses_with_reasons_sent_to_the_person(mailoutbox):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     _upload(request)
     identity_services.verification_decide(
         request=request,
@@ -207,7 +239,7 @@ def test_failed_verification_refuses_with_reasons_sent_to_the_person(mailoutbox)
 
 
 def test_staff_without_the_permission_cannot_decide():
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     with pytest.raises(PermissionError):
         identity_services.verification_decide(
             request=request, actor=StaffUserFactory(), outcome="verified", document_kind="passport"
@@ -218,7 +250,7 @@ def test_staff_without_the_permission_cannot_decide():
 
 
 def test_evidence_is_deleted_after_the_retention_period_keeping_only_the_record(settings):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     document = _upload(request)
     path = settings.PRIVATE_UPLOAD_DIR / "documents" / document.storage_key
     assert path.exists()
@@ -246,7 +278,7 @@ def test_evidence_is_deleted_after_the_retention_period_keeping_only_the_record(
 
 
 def test_unanswered_identity_requests_are_reminded_then_closed(mailoutbox):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     policy = policy_get()
     asked = request.identity_verification.asked_at
     reminder_time = asked + timedelta(days=policy.response_timeout_days - policy.reminder_days_before_timeout + 1)
@@ -266,7 +298,7 @@ def test_unanswered_identity_requests_are_reminded_then_closed(mailoutbox):
 
 
 def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     document = _upload(request)
     url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
 
@@ -285,7 +317,7 @@ def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client
 
 def test_a_reviewer_who_may_not_see_documents_cannot_record_one_as_checked():
     """Deciding identity without the permission to view evidence: no "verified: passport checked" in their name."""
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     _upload(request)
     blind = _reviewer("decide_verification")
 
@@ -307,7 +339,7 @@ def test_a_reviewer_who_may_not_see_documents_cannot_record_one_as_checked():
 
 
 def test_the_case_page_does_not_offer_verified_to_a_reviewer_who_may_not_see_documents(client):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     _upload(request)
     client.force_login(_reviewer("decide_verification"))
     url = reverse("identity:verification_case", args=[request.reference])
@@ -328,7 +360,7 @@ def test_the_case_page_does_not_offer_verified_to_a_reviewer_who_may_not_see_doc
 
 
 def test_staff_decide_through_the_case_page(client):
-    request = confirmed_request(email="stranger@example.com")
+    request = document_asked_request(email="stranger@example.com")
     _upload(request)
     client.force_login(_reviewer())
     queue = client.get(reverse("identity:verification_queue"))
@@ -366,7 +398,7 @@ def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer
     page = client.get(status_url).content.decode()
     # UK: the clock restarts when identity is confirmed, so no date is promised yet.
     assert "One month from the day we have what we need to confirm your identity" in page
-    assert "please confirm one more detail" in page
+    assert "please give us details we hold about you" in page
 
     empty = client.post(status_url + "more-details/", {})
     assert empty.status_code == 400
@@ -377,7 +409,7 @@ def test_the_requester_gives_one_more_detail_on_the_status_page(client, customer
 
 
 def test_the_uk_receipt_does_not_promise_a_date_the_identity_check_will_move(mailoutbox):
-    confirmed_request(email="stranger@example.com")
+    document_asked_request(email="stranger@example.com")
     receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
     assert "starts on the day we have what we need from you" in receipt.body
     assert "The law gives us until" not in receipt.body

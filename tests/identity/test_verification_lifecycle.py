@@ -20,7 +20,7 @@ from requests_app import services as request_services
 from requests_app.audit import STAFF, SYSTEM
 from requests_app.lifecycle import IllegalTransition
 from requests_app.models import DataSubjectRequest, DocumentPurpose, EventKind, RequesterRole, Status
-from tests.factories import StaffUserFactory, confirmed_request, png_upload
+from tests.factories import StaffUserFactory, confirmed_request, document_asked_request, png_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,7 @@ def _reviewer():
 
 def _awaiting_a_document() -> DataSubjectRequest:
     """A request from an address we do not know: we have asked the person for a document."""
-    return confirmed_request(email="stranger@example.com")
+    return document_asked_request(email="stranger@example.com")
 
 
 def _upload(request: DataSubjectRequest):
@@ -202,10 +202,11 @@ def test_a_decision_on_a_request_withdrawn_a_second_ago_says_so_and_changes_noth
 
 
 def _agents_request_with_question() -> SubjectConfirmation:
-    request = confirmed_request(requester_role=RequesterRole.AGENT, email="agent@example.com")
-    return identity_services.subject_confirmation_create(
-        request=request, subject_email="ada@example.com", agent_name="Sam Solicitor"
+    identity_services.demo_customer_save(customer_number="C-1001", name="Ada Lovelace", email="ada@example.com")
+    request = confirmed_request(
+        requester_role=RequesterRole.AGENT, email="agent@example.com", identifiers={"customer_number": "C-1001"}
     )
+    return identity_services.subject_confirmation_create(request=request, agent_name="Sam Solicitor")
 
 
 def test_the_subject_confirming_twice_is_recorded_once():

@@ -44,6 +44,12 @@ CORRECTION = {"rectification_wrong": "My surname is spelt Hoper", "rectification
 UNREADABLE_PDF = "This PDF could not be read. It may be damaged."
 
 
+@pytest.fixture(autouse=True)
+def _documents_at_once(settings):
+    """These tests are about documents: an address we do not know is asked for one at once (no detail attempts)."""
+    settings.DSAR_MAX_DETAIL_ATTEMPTS = 0
+
+
 def _text(response) -> str:
     return html_lib.unescape(response.content.decode())
 

@@ -47,6 +47,12 @@ ACCESS = {"access_scope": "all", "access_format": "report"}
 MARKETING = {"objection_type": "direct_marketing"}
 
 
+@pytest.fixture(autouse=True)
+def _documents_at_once(settings):
+    """These tests are about documents: an address we do not know is asked for one at once (no detail attempts)."""
+    settings.DSAR_MAX_DETAIL_ATTEMPTS = 0
+
+
 def _file(client, right: str = "access", **data) -> tuple[DataSubjectRequest, str]:
     """File a request in ``client``'s browser; return it and its status page URL."""
     response = client.post(reverse("requests_app:request_create", args=[right]), {**ABOUT_ME, **data})
