@@ -344,8 +344,12 @@ def request_identity_verified(
     evidence_received_on: date | None = None,
     note: str = "",
 ) -> DataSubjectRequest:
-    """Identity is confirmed. UK: the clock starts again from the day the evidence arrived;
-    EU: the days spent waiting are added to the deadline."""
+    """Identity is confirmed. UK: the clock starts again from the day the evidence arrived (UK GDPR Art. 12(3A));
+    EU: the days spent waiting are added to the deadline.
+
+    The person is told the date now due: the UK receipt promised it ("we will write to tell you the date then"), and
+    in the EU the date has moved by the days waited (Art. 12(1): clear information; LAW.md N4).
+    """
     evidence_received_on = evidence_received_on or timezone.localdate()
     with transaction.atomic():
         locked = request_lock(request.pk)
@@ -363,6 +367,7 @@ def request_identity_verified(
             raise _moved_on_meanwhile(request) from None
         if result.changed and clock is not None:
             clock_change_record(request, clock, move_event=result.event, actor=actor, actor_kind=actor_kind_of(actor))
+            message_send(request, MessageKind.IDENTITY_CONFIRMED)
     return request
 
 
