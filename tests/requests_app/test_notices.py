@@ -97,3 +97,19 @@ def test_the_start_page_promises_only_what_the_law_and_the_portal_give(client):
     assert "reasonable adjustments" in page
     assert "can also write to us" in page
     assert "that override your interests" in page
+
+
+@pytest.mark.parametrize(
+    ("right", "wording"),
+    [
+        ("consent_withdrawal", "Withdrawing consent does not make what we did before unlawful."),
+        ("automated_decision", "A person will review the decision"),
+    ],
+)
+def test_the_receipt_says_what_happens_next_for_the_new_kinds_of_request(mailoutbox, right, wording):
+    """Art. 7(3): withdrawal does not affect earlier processing; Art. 22(3) and UK Art. 22C: human intervention."""
+    request = confirmed_request(right=right, details={"decision_description": "Loan refused"})
+    if request.status == Status.AWAITING_IDENTITY_VERIFICATION:
+        services.request_identity_verified(request=request, actor=StaffUserFactory())
+    [receipt] = _bodies(mailoutbox, MessageKind.RECEIPT)
+    assert wording in receipt
