@@ -468,6 +468,12 @@ DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 30)
 # default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
 DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)
 DSAR_UNCONFIRMED_RETENTION_DAYS = env_int("DSAR_UNCONFIRMED_RETENTION_DAYS", 90)
+# Who else handles the portal's own personal data, named in its privacy notice (/privacy/, GDPR Art. 13(1)(e)-(f)):
+# the company that delivers its e-mail, the one that hosts it, and any transfer outside the UK/EEA with its safeguard.
+# Empty: the notice names the kind of recipient without a name, and says nothing of transfers.
+DSAR_PRIVACY_EMAIL_PROVIDER = env("DSAR_PRIVACY_EMAIL_PROVIDER", "")
+DSAR_PRIVACY_HOSTING_PROVIDER = env("DSAR_PRIVACY_HOSTING_PROVIDER", "")
+DSAR_PRIVACY_TRANSFERS = env("DSAR_PRIVACY_TRANSFERS", "")
 # Flood control, without a third-party CAPTCHA: (count, window in seconds).
 DSAR_RATE_LIMITS = {
     "submit_per_client": (env_int("DSAR_RATE_SUBMIT_PER_CLIENT", 10), 3600),

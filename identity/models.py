@@ -37,6 +37,15 @@ class VerificationPolicy(models.Model):
     restriction_level = models.PositiveSmallIntegerField(
         _("restriction"), choices=AssuranceLevel.choices, default=AssuranceLevel.RECORDS
     )
+    # GDPR Art. 7(3): withdrawing consent must be as easy as giving it, and stopping a use harms no one if the person
+    # is not who they say, so a confirmed address is enough (as for an objection to direct marketing).
+    consent_withdrawal_level = models.PositiveSmallIntegerField(
+        _("withdrawal of consent"), choices=AssuranceLevel.choices, default=AssuranceLevel.EMAIL
+    )
+    # GDPR Art. 22(3), UK Arts. 22A-22D: a review may disclose how the person was assessed, so as much as access.
+    automated_decision_level = models.PositiveSmallIntegerField(
+        _("automated decisions"), choices=AssuranceLevel.choices, default=AssuranceLevel.RECORDS
+    )
     objection_marketing_level = models.PositiveSmallIntegerField(
         _("objection to direct marketing"), choices=AssuranceLevel.choices, default=AssuranceLevel.EMAIL
     )

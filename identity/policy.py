@@ -11,6 +11,8 @@ _LEVEL_FIELD = {
     Right.ERASURE: "erasure_level",
     Right.RECTIFICATION: "rectification_level",
     Right.RESTRICTION: "restriction_level",
+    Right.CONSENT_WITHDRAWAL: "consent_withdrawal_level",
+    Right.AUTOMATED_DECISION: "automated_decision_level",
 }
 
 

@@ -5,6 +5,7 @@ Only staff with the permission see documents; every view of a document is
 written to the request's audit trail.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -21,6 +22,7 @@ from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocu
 from requests_app.scope import agent_authority_of
 from requests_app.status_page import UPLOADS_LIMITED, render_status_page, request_for_browser, upload_allowed
 
+from . import policy as identity_policy
 from . import selectors, services
 from .forms import AUTHORITY_CHECKLISTS, MoreDetailsForm, VerificationDecisionForm
 
@@ -216,5 +218,27 @@ def subject_confirm(http_request: HttpRequest, token: str) -> HttpResponse:
             "confirmation": confirmation,
             "request_obj": confirmation.request,
             "agent_name": confirmation.agent_name or confirmation.request.requester_name,
+        },
+    )
+
+
+def privacy_notice(http_request: HttpRequest) -> HttpResponse:
+    """How the portal itself uses the personal data of requesters, agents, and people asked to confirm an agent
+    (GDPR Art. 13(1)-(2); Art. 14 for the people an agent names, who gave us nothing themselves).
+
+    Every period it states is read from where the portal enforces it (settings and the verification policy), so the
+    notice cannot drift from what the code does (Art. 13(2)(a)).
+    """
+    policy = identity_policy.policy_get()
+    return render(
+        http_request,
+        "identity/privacy_notice.html",
+        {
+            "case_file_retention_days": settings.DSAR_CASE_FILE_RETENTION_DAYS,
+            "unconfirmed_retention_days": settings.DSAR_UNCONFIRMED_RETENTION_DAYS,
+            "evidence_retention_hours": policy.evidence_retention_hours,
+            "email_provider": settings.DSAR_PRIVACY_EMAIL_PROVIDER,
+            "hosting_provider": settings.DSAR_PRIVACY_HOSTING_PROVIDER,
+            "transfers": settings.DSAR_PRIVACY_TRANSFERS,
         },
     )

@@ -39,6 +39,8 @@ class RequestForm(PlainTextFormMixin, forms.Form):
     """
 
     right: str = ""
+    # A sentence shown above the right's own questions, where the right needs explaining (Art. 12(1)).
+    explanation: str = ""
 
     requester_role = forms.ChoiceField(
         label=_("Who is this request about?"),
@@ -111,7 +113,8 @@ class RequestForm(PlainTextFormMixin, forms.Form):
                 "requester_role",
                 _(
                     "Requests for someone else are made from an agent account, so that only you can see "
-                    "their information. Open one with the link under 'If you are acting for someone else'."
+                    "their information. Open one with the link under 'If you are acting for someone else', "
+                    "or write to us instead."
                 ),
             )
         return data
@@ -188,12 +191,32 @@ class AccessForm(RequestForm):
 
 
 class RectificationForm(RequestForm):
+    """Right to rectification (GDPR Art. 16), with restriction while accuracy is checked (Art. 18(1)(a)) and the
+    recipients told of the correction (Art. 19)."""
+
     right = Right.RECTIFICATION
 
     rectification_wrong = forms.CharField(
         label=_("Which data is wrong or incomplete?"), max_length=TEXT_LIMIT, widget=_textarea(3)
     )
-    rectification_correct = forms.CharField(label=_("What should it say?"), max_length=TEXT_LIMIT, widget=_textarea(3))
+    # Optional: a person can contest accuracy without knowing the right value (Art. 16).
+    rectification_correct = forms.CharField(
+        label=_("What should it say? (optional)"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("If you do not know, leave this empty: we will check and tell you what we find."),
+    )
+    rectification_restrict = forms.BooleanField(
+        label=_("Stop using this data while you check it"),
+        required=False,
+        help_text=_("We will keep it but not otherwise use it until we have checked whether it is accurate."),
+    )
+    rectification_recipients = forms.BooleanField(
+        label=_("Tell me which organisations you passed the correction on to"),
+        required=False,
+        help_text=_("We tell everyone we shared the data with about the correction, unless that is impossible."),
+    )
     supplementary_statement = forms.CharField(
         label=_("Supplementary statement (optional)"),
         required=False,
@@ -205,6 +228,8 @@ class RectificationForm(RequestForm):
 
 
 class ErasureForm(RequestForm):
+    """Right to erasure (GDPR Art. 17): the grounds of Art. 17(1), or "not sure" (the organisation assesses)."""
+
     right = Right.ERASURE
 
     erasure_grounds = forms.MultipleChoiceField(
@@ -216,8 +241,12 @@ class ErasureForm(RequestForm):
             ("unlawful", _("You are using it unlawfully")),
             ("legal_obligation", _("The law requires you to erase it")),
             ("child_online_service", _("It was collected when I was a child, for an online service")),
+            ("not_sure", _("I'm not sure which reason applies: please check for me")),
         ],
         widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Some data we may have to keep, for example by law or for legal claims; we will tell you what and why."
+        ),
     )
     erasure_scope = forms.ChoiceField(
         label=_("What should we erase?"),
@@ -245,17 +274,20 @@ class ErasureForm(RequestForm):
 
 
 class RestrictionForm(RequestForm):
+    """Right to restriction (GDPR Art. 18): one or more of the cases of Art. 18(1)(a)-(d)."""
+
     right = Right.RESTRICTION
 
-    restriction_ground = forms.ChoiceField(
-        label=_("Why should we restrict how we use your data?"),
+    restriction_ground = forms.MultipleChoiceField(
+        label=_("Why should we restrict how we use your data? Choose all that apply."),
         choices=[
             ("accuracy_contested", _("The data is wrong, and I want it restricted while you check")),
             ("unlawful_no_erasure", _("You are using it unlawfully, but I do not want it erased")),
             ("legal_claims", _("You no longer need it, but I need it kept for a legal claim")),
             ("objection_pending", _("I have objected, and want it restricted while you decide")),
         ],
-        widget=forms.RadioSelect,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("We will tell you before we lift a restriction."),
     )
     restriction_data = forms.CharField(
         label=_("Which data? (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
@@ -263,6 +295,9 @@ class RestrictionForm(RequestForm):
 
 
 class ObjectionForm(RequestForm):
+    """Right to object (GDPR Art. 21): the absolute limb (direct marketing and profiling for it, Art. 21(2)-(3)),
+    legitimate interests or a public task (Art. 21(1)), and research or statistics (Art. 21(6))."""
+
     right = Right.OBJECTION
 
     objection_type = forms.ChoiceField(
@@ -270,9 +305,14 @@ class ObjectionForm(RequestForm):
         choices=[
             ("direct_marketing", _("Direct marketing (we must stop: you need give no reasons)")),
             (
+                "marketing_profiling",
+                _("Profiling me for direct marketing (we must stop: you need give no reasons)"),
+            ),
+            (
                 "legitimate_interests",
                 _("Other use of my data based on your legitimate interests or a public task"),
             ),
+            ("research_statistics", _("Use of my data for research or statistics")),
         ],
         widget=forms.RadioSelect,
     )
@@ -288,20 +328,29 @@ class ObjectionForm(RequestForm):
         required=False,
         max_length=TEXT_LIMIT,
         widget=_textarea(3),
-        help_text=_("Not needed for direct marketing."),
+        help_text=_("Not needed for direct marketing or profiling for it."),
     )
 
     def clean(self):
         data = super().clean()
-        other = data.get("objection_type") == "legitimate_interests"
+        # GDPR Art. 21(1) and 21(6): grounds "relating to his or her particular situation" are needed, except for
+        # direct marketing and profiling related to it (Art. 21(2)-(3)).
+        other = data.get("objection_type") in ("legitimate_interests", "research_statistics")
         _require_when(self, other, "objection_processing", _("Tell us which use of your data you object to."))
-        # GDPR Art. 21(1): grounds are needed except for direct marketing (Art. 21(2)-(3)).
         _require_when(self, other, "objection_grounds", _("Give your reasons for objecting."))
         return data
 
 
 class PortabilityForm(RequestForm):
+    """Right to data portability (GDPR Art. 20): its scope is set by Art. 20(1), and direct transmission is owed
+    "where technically feasible" (Art. 20(2))."""
+
     right = Right.PORTABILITY
+    explanation = _(
+        "This right covers the personal data you gave us, including data we observed from your use of our "
+        "services, that we process by automated means because you consented or because it is needed for a "
+        "contract with you. For other data, ask for a copy of your data instead."
+    )
 
     portability_format = forms.ChoiceField(
         label=_("Which format?"),
@@ -310,7 +359,9 @@ class PortabilityForm(RequestForm):
         initial="json",
     )
     transmit_to_controller = forms.BooleanField(
-        label=_("Send my data directly to another organisation"), required=False
+        label=_("Send my data directly to another organisation"),
+        required=False,
+        help_text=_("Where it is technically feasible; if it is not, we will tell you and send it to you instead."),
     )
     recipient_name = forms.CharField(
         label=_("Name of the organisation"), required=False, max_length=200, help_text=_("Only if sending directly.")
@@ -330,9 +381,95 @@ class PortabilityForm(RequestForm):
         return data
 
 
+class ConsentWithdrawalForm(RequestForm):
+    """Withdrawal of consent (GDPR Art. 7(3)): at any time, as easily as it was given, so nothing more is asked than
+    what the consent covered."""
+
+    right = Right.CONSENT_WITHDRAWAL
+    explanation = _(
+        "You can withdraw consent at any time. It does not make what we did before unlawful, and it does not stop "
+        "uses of your data that rely on something other than your consent."
+    )
+
+    consent_scope = forms.ChoiceField(
+        label=_("Which consent do you withdraw?"),
+        choices=[
+            ("all", _("Every use of my data that relies on my consent")),
+            ("specific", _("Only some of it")),
+        ],
+        widget=forms.RadioSelect,
+        initial="all",
+    )
+    consent_specific = forms.CharField(
+        label=_("Which consent?"),
+        required=False,
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("Only if you chose 'only some of it'. For example: newsletters, or analytics cookies."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        _require_when(
+            self, data.get("consent_scope") == "specific", "consent_specific", _("Tell us which consent you withdraw.")
+        )
+        return data
+
+
+class AutomatedDecisionForm(RequestForm):
+    """A decision based solely on automated processing (EU GDPR Art. 22(3); UK GDPR Arts. 22A-22D as inserted by the
+    Data (Use and Access) Act 2025): human review, the person's point of view, contesting, and information."""
+
+    right = Right.AUTOMATED_DECISION
+    explanation = _(
+        "If we made a decision about you by automated means alone that has legal effects on you or affects you "
+        "similarly significantly (for example refusing a loan or a job application), you can ask for a person to "
+        "look at it again, give us your point of view and contest the decision."
+    )
+
+    decision_description = forms.CharField(
+        label=_("Which decision?"),
+        max_length=TEXT_LIMIT,
+        widget=_textarea(3),
+        help_text=_("For example: my loan application was refused."),
+    )
+    decision_date = forms.DateField(
+        label=_("When was it made? (optional)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decision_safeguards = forms.MultipleChoiceField(
+        label=_("What would you like? Choose all that apply."),
+        choices=[
+            ("human_review", _("A person to review the decision")),
+            ("point_of_view", _("To give you my point of view")),
+            ("contest", _("To contest the decision")),
+            ("information", _("An explanation of how the decision was made")),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    decision_point_of_view = forms.CharField(
+        label=_("Your point of view (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
+    )
+
+    def clean(self):
+        data = super().clean()
+        decided_on = data.get("decision_date")
+        if decided_on and decided_on > timezone.localdate():
+            self.add_error("decision_date", _("The date cannot be in the future."))
+        return data
+
+
 FORMS: dict[str, type[RequestForm]] = {
     form.right: form
-    for form in (AccessForm, RectificationForm, ErasureForm, RestrictionForm, ObjectionForm, PortabilityForm)
+    for form in (
+        AccessForm,
+        RectificationForm,
+        ErasureForm,
+        RestrictionForm,
+        ObjectionForm,
+        PortabilityForm,
+        ConsentWithdrawalForm,
+        AutomatedDecisionForm,
+    )
 }
 
 

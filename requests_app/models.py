@@ -18,6 +18,11 @@ class Right(models.TextChoices):
     RESTRICTION = "restriction", _("Restrict how we use your data")
     OBJECTION = "objection", _("Object to how we use your data")
     PORTABILITY = "portability", _("Take your data elsewhere")
+    # GDPR Art. 7(3): consent may be withdrawn at any time, as easily as it was given.
+    CONSENT_WITHDRAWAL = "consent_withdrawal", _("Withdraw your consent")
+    # GDPR Art. 22(3) (EU); UK GDPR Arts. 22A-22D as inserted by the Data (Use and Access) Act 2025: human
+    # intervention, the person's point of view, contesting a significant decision based solely on automated processing.
+    AUTOMATED_DECISION = "automated_decision", _("Challenge a decision made by a computer")
 
 
 class Status(models.TextChoices):
@@ -440,6 +445,7 @@ class MessageKind(models.TextChoices):
     RECEIPT = "receipt", _("We have received your request")
     IDENTITY_NEEDED = "identity_needed", _("We need to confirm your identity")
     IDENTITY_REMINDER = "identity_reminder", _("Reminder: we still need to confirm your identity")
+    IDENTITY_CONFIRMED = "identity_confirmed", _("We have confirmed your identity")
     CLARIFICATION_REQUESTED = "clarification_requested", _("We need more information")
     EXTENSION = "extension", _("We need more time")
     REFUSAL = "refusal", _("We cannot act on your request")

@@ -34,6 +34,13 @@ def _choice(details: Mapping[str, Any], key: str, choices: type[_Choice], defaul
         return default
 
 
+def _choices(details: Mapping[str, Any], key: str, choices: type[_Choice]) -> tuple[_Choice, ...]:
+    """A list answer (a single string stored by an older one-choice form is read as a list of one)."""
+    stored = details.get(key)
+    values = [stored] if isinstance(stored, str) else stored if isinstance(stored, list) else []
+    return tuple(choices(value) for value in values if value in choices._value2member_map_)
+
+
 def _date(details: Mapping[str, Any], key: str) -> date | None:
     value = details.get(key)
     try:
@@ -105,13 +112,19 @@ class AccessScope(RequestScope):
 class RectificationScope(RequestScope):
     """Right to rectification (GDPR Art. 16): correct inaccurate data, and complete incomplete data.
 
+    ``correct`` may be empty: a person can contest accuracy without knowing the right value (Art. 16; LAW.md §4).
     ``supplementary_statement`` is the statement Art. 16 lets the person give to complete incomplete data.
+    ``restrict_while_checking``: the person also asks that the data be restricted while its accuracy is verified
+    (Art. 18(1)(a)). ``recipients_wanted``: they ask to be told which recipients the correction was passed to
+    (Art. 19, second sentence).
     """
 
     right: ClassVar[str] = Right.RECTIFICATION
     wrong: str = ""
     correct: str = ""
     supplementary_statement: str = ""
+    restrict_while_checking: bool = False
+    recipients_wanted: bool = False
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "RectificationScope":
@@ -120,6 +133,8 @@ class RectificationScope(RequestScope):
             wrong=_text(details, "rectification_wrong"),
             correct=_text(details, "rectification_correct"),
             supplementary_statement=_text(details, "supplementary_statement"),
+            restrict_while_checking=bool(details.get("rectification_restrict")),
+            recipients_wanted=bool(details.get("rectification_recipients")),
         )
 
     def as_details(self) -> dict[str, Any]:
@@ -127,6 +142,8 @@ class RectificationScope(RequestScope):
             "rectification_wrong": self.wrong,
             "rectification_correct": self.correct,
             "supplementary_statement": self.supplementary_statement,
+            "rectification_restrict": self.restrict_while_checking,
+            "rectification_recipients": self.recipients_wanted,
             **super().as_details(),
         }
 
@@ -142,32 +159,39 @@ class ErasureGround(StrEnum):
     CHILD_ONLINE_SERVICE = "child_online_service"  # (f)
 
 
+# Stored among the erasure grounds when the person could not tell which applies: the controller assesses them all.
+ERASURE_GROUND_UNSURE = "not_sure"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ErasureScope(RequestScope):
     """Right to erasure (GDPR Art. 17): the grounds of Art. 17(1) the person relies on, and what to erase.
 
-    ``everything`` is False when only the data described in ``specific`` is to be erased.
+    ``everything`` is False when only the data described in ``specific`` is to be erased. ``unsure``: the person
+    did not know which ground applies; a request needs no legal label, so the organisation assesses every ground of
+    Art. 17(1) itself (Art. 12(2): facilitate the exercise of rights).
     """
 
     right: ClassVar[str] = Right.ERASURE
     grounds: tuple[ErasureGround, ...] = ()
+    unsure: bool = False
     everything: bool = True
     specific: str = ""
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "ErasureScope":
         stored = details.get("erasure_grounds")
-        grounds = [stored] if isinstance(stored, str) else stored if isinstance(stored, list) else []
         return cls(
             special_category_data=bool(details.get("special_category_data")),
-            grounds=tuple(ErasureGround(ground) for ground in grounds if ground in ErasureGround._value2member_map_),
+            grounds=_choices(details, "erasure_grounds", ErasureGround),
+            unsure=stored == ERASURE_GROUND_UNSURE or (isinstance(stored, list) and ERASURE_GROUND_UNSURE in stored),
             everything=details.get("erasure_scope") != "specific",
             specific=_text(details, "erasure_specific"),
         )
 
     def as_details(self) -> dict[str, Any]:
         return {
-            "erasure_grounds": [str(ground) for ground in self.grounds],
+            "erasure_grounds": [*map(str, self.grounds), *([ERASURE_GROUND_UNSURE] if self.unsure else [])],
             "erasure_scope": "all" if self.everything else "specific",
             "erasure_specific": self.specific,
             **super().as_details(),
@@ -185,27 +209,29 @@ class RestrictionGround(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class RestrictionScope(RequestScope):
-    """Right to restriction of processing (GDPR Art. 18): the case of Art. 18(1) relied on, and which data.
+    """Right to restriction of processing (GDPR Art. 18): the cases of Art. 18(1) relied on, and which data.
 
-    ``ground`` is None on a request stored without one; staff then ask the person. ``data`` empty means all of it.
+    Several cases may apply at once (for example accuracy contested, (a), while an objection is pending, (d)), so
+    ``grounds`` is a tuple; it is empty on a request stored without one, and staff then ask the person. Requests
+    stored when the form took one case (a string under the same key) are read as a tuple of one. ``data`` empty
+    means all of it.
     """
 
     right: ClassVar[str] = Right.RESTRICTION
-    ground: RestrictionGround | None = None
+    grounds: tuple[RestrictionGround, ...] = ()
     data: str = ""
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "RestrictionScope":
-        ground = details.get("restriction_ground")
         return cls(
             special_category_data=bool(details.get("special_category_data")),
-            ground=RestrictionGround(ground) if ground in RestrictionGround._value2member_map_ else None,
+            grounds=_choices(details, "restriction_ground", RestrictionGround),
             data=_text(details, "restriction_data"),
         )
 
     def as_details(self) -> dict[str, Any]:
         return {
-            "restriction_ground": str(self.ground) if self.ground else "",
+            "restriction_ground": [str(ground) for ground in self.grounds],
             "restriction_data": self.data,
             **super().as_details(),
         }
@@ -213,17 +239,28 @@ class RestrictionScope(RequestScope):
 
 class ObjectionType(StrEnum):
     DIRECT_MARKETING = "direct_marketing"  # Art. 21(2)-(3)
+    # Art. 21(2): profiling "to the extent that it is related to such direct marketing" is under the absolute limb.
+    MARKETING_PROFILING = "marketing_profiling"
     LEGITIMATE_INTERESTS = "legitimate_interests"  # Art. 21(1): processing under Art. 6(1)(e) or (f)
+    # Art. 21(6): scientific or historical research or statistics under Art. 89(1), unless necessary for a task
+    # carried out in the public interest.
+    RESEARCH_STATISTICS = "research_statistics"
+
+
+# The kinds no reasons are needed for and none can be weighed against (Art. 21(2)-(3)).
+ABSOLUTE_OBJECTIONS = frozenset({ObjectionType.DIRECT_MARKETING, ObjectionType.MARKETING_PROFILING})
 
 
 @dataclass(frozen=True, kw_only=True)
 class ObjectionScope(RequestScope):
     """Right to object (GDPR Art. 21).
 
-    An objection to direct marketing (Art. 21(2)) is absolute: the data may no longer be used for it (Art. 21(3)),
-    no reasons are needed and none can be weighed against it. An objection to processing based on legitimate
-    interests or a public task (Art. 21(1)) names the ``processing`` and gives ``grounds`` relating to the person's
-    particular situation, which the organisation weighs against compelling legitimate grounds of its own.
+    An objection to direct marketing, including profiling related to it (Art. 21(2)), is absolute: the data may no
+    longer be used for it (Art. 21(3)), no reasons are needed and none can be weighed against it. An objection to
+    processing based on legitimate interests or a public task (Art. 21(1)) names the ``processing`` and gives
+    ``grounds`` relating to the person's particular situation, which the organisation weighs against compelling
+    legitimate grounds of its own. An objection to research or statistics (Art. 21(6)) also gives such grounds; it
+    fails only where the processing is necessary for a task carried out in the public interest.
 
     A request stored without a type is read as the Art. 21(1) kind: it is the one that asks more of the identity
     check, so reading it that way never lowers the assurance the policy requires.
@@ -236,7 +273,8 @@ class ObjectionScope(RequestScope):
 
     @property
     def is_direct_marketing(self) -> bool:
-        return self.type == ObjectionType.DIRECT_MARKETING
+        """Under the absolute limb (Art. 21(2)-(3)): direct marketing, or profiling related to it."""
+        return self.type in ABSOLUTE_OBJECTIONS
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "ObjectionScope":
@@ -294,11 +332,103 @@ class PortabilityScope(RequestScope):
         }
 
 
-Scope = AccessScope | RectificationScope | ErasureScope | RestrictionScope | ObjectionScope | PortabilityScope
+@dataclass(frozen=True, kw_only=True)
+class ConsentWithdrawalScope(RequestScope):
+    """Withdrawal of consent (GDPR Art. 7(3)): at any time, and as easy as giving it.
+
+    ``everything`` is False when the person withdraws only the consent described in ``specific``. Withdrawal does not
+    affect the lawfulness of processing before it (Art. 7(3)); where no other ground remains, erasure follows on
+    request (Art. 17(1)(b)).
+    """
+
+    right: ClassVar[str] = Right.CONSENT_WITHDRAWAL
+    everything: bool = True
+    specific: str = ""
+
+    @classmethod
+    def parse(cls, details: Mapping[str, Any]) -> "ConsentWithdrawalScope":
+        return cls(
+            special_category_data=bool(details.get("special_category_data")),
+            everything=details.get("consent_scope") != "specific",
+            specific=_text(details, "consent_specific"),
+        )
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "consent_scope": "all" if self.everything else "specific",
+            "consent_specific": self.specific,
+            **super().as_details(),
+        }
+
+
+class DecisionSafeguard(StrEnum):
+    """What a person may ask about a significant decision based solely on automated processing: EU GDPR Art. 22(3)
+    (human intervention, expressing a point of view, contesting the decision); UK GDPR Art. 22C(2) as inserted by the
+    Data (Use and Access) Act 2025 (the same, and information about such decisions)."""
+
+    HUMAN_REVIEW = "human_review"
+    POINT_OF_VIEW = "point_of_view"
+    CONTEST = "contest"
+    INFORMATION = "information"  # UK Art. 22C(2)(a); EU Art. 15(1)(h): meaningful information about the logic
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomatedDecisionScope(RequestScope):
+    """A request about a decision based solely on automated processing (EU GDPR Art. 22; UK GDPR Arts. 22A-22D).
+
+    ``decision`` describes it in the person's words, ``decided_on`` when they know it; ``safeguards`` are what they
+    ask for; ``point_of_view`` is what they want the reviewer to weigh (Art. 22(3); UK Art. 22C(2)(c)).
+    """
+
+    right: ClassVar[str] = Right.AUTOMATED_DECISION
+    decision: str = ""
+    decided_on: date | None = None
+    safeguards: tuple[DecisionSafeguard, ...] = ()
+    point_of_view: str = ""
+
+    @classmethod
+    def parse(cls, details: Mapping[str, Any]) -> "AutomatedDecisionScope":
+        return cls(
+            special_category_data=bool(details.get("special_category_data")),
+            decision=_text(details, "decision_description"),
+            decided_on=_date(details, "decision_date"),
+            safeguards=_choices(details, "decision_safeguards", DecisionSafeguard),
+            point_of_view=_text(details, "decision_point_of_view"),
+        )
+
+    def as_details(self) -> dict[str, Any]:
+        return {
+            "decision_description": self.decision,
+            "decision_date": self.decided_on.isoformat() if self.decided_on else None,
+            "decision_safeguards": [str(safeguard) for safeguard in self.safeguards],
+            "decision_point_of_view": self.point_of_view,
+            **super().as_details(),
+        }
+
+
+Scope = (
+    AccessScope
+    | RectificationScope
+    | ErasureScope
+    | RestrictionScope
+    | ObjectionScope
+    | PortabilityScope
+    | ConsentWithdrawalScope
+    | AutomatedDecisionScope
+)
 
 SCOPES: dict[str, type[Scope]] = {
     scope.right: scope
-    for scope in (AccessScope, RectificationScope, ErasureScope, RestrictionScope, ObjectionScope, PortabilityScope)
+    for scope in (
+        AccessScope,
+        RectificationScope,
+        ErasureScope,
+        RestrictionScope,
+        ObjectionScope,
+        PortabilityScope,
+        ConsentWithdrawalScope,
+        AutomatedDecisionScope,
+    )
 }
 
 

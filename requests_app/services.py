@@ -463,6 +463,9 @@ def request_identity_verified(
     from their own records). UK (Art. 12A): the clock restarts from that day where a reasonable doubt was recorded
     (Art. 12(6)), else the days waited are added; with nothing received it resumes as if it had never stopped.
     EU (EDPB Guidelines 01/2022 §5.3): the days waited are added. See ``requests_app.clock.resume_planned``.
+
+    The person is told the date now due: the UK receipt promised it ("we will write to tell you the date then"), and
+    in the EU the date has moved by the days waited (Art. 12(1): clear information; LAW.md N4).
     """
     on = on or timezone.localdate()
     with transaction.atomic():
@@ -485,6 +488,7 @@ def request_identity_verified(
             raise _moved_on_meanwhile(request) from None
         if result.changed and clock is not None:
             clock_change_record(request, clock, move_event=result.event, actor=actor, actor_kind=actor_kind_of(actor))
+            message_send(request, MessageKind.IDENTITY_CONFIRMED)
     return request
 
 

@@ -15,6 +15,7 @@ RIGHTS = [right.value for right in Right]
     [
         "/",
         *[f"/request/{right}/" for right in RIGHTS],
+        "/privacy/",
         "/status/lost-link/",
         "/status/lost-link/sent/",
         "/status/link/not-a-real-link/",

@@ -412,13 +412,13 @@ def test_the_uk_receipt_does_not_promise_a_date_the_identity_check_will_move(mai
     document_asked_request(email="stranger@example.com")
     receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
     assert "starts on the day we have what we need from you" in receipt.body
-    assert "The law gives us until" not in receipt.body
+    assert "at the latest by" not in receipt.body
 
 
 def test_a_receipt_without_identity_checks_gives_the_due_date(mailoutbox):
     request = confirmed_request(right=Right.OBJECTION, details={"objection_type": "direct_marketing"})
     receipt = next(m for m in mailoutbox if str(MessageKind.RECEIPT.label) in m.subject)
-    assert f"The law gives us until {request.due_on.day} " in receipt.body
+    assert f"as soon as we can, and at the latest by {request.due_on.day} " in receipt.body
 
 
 def test_a_question_to_the_data_subject_that_could_not_be_sent_is_in_the_requests_trail():

@@ -54,7 +54,13 @@ VALID = {
 }
 
 # What is stored is what was typed, except the checkbox, which the form turns into a boolean.
-EXPECTED_DETAILS = {**VALID, "portability": {**VALID["portability"], "transmit_to_controller": True}}
+EXPECTED_DETAILS = {
+    **VALID,
+    "rectification": {**VALID["rectification"], "rectification_restrict": False, "rectification_recipients": False},
+    # Several cases of Art. 18(1) may apply, so the answer is stored as a list.
+    "restriction": {**VALID["restriction"], "restriction_ground": ["accuracy_contested"]},
+    "portability": {**VALID["portability"], "transmit_to_controller": True},
+}
 
 
 def _url(right: str) -> str:

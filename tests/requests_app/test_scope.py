@@ -13,6 +13,9 @@ from requests_app.scope import (
     AccessFormat,
     AccessScope,
     AgentAuthority,
+    AutomatedDecisionScope,
+    ConsentWithdrawalScope,
+    DecisionSafeguard,
     ErasureGround,
     ErasureScope,
     ObjectionScope,
@@ -59,12 +62,30 @@ FILED = {
         ),
     ),
     Right.RESTRICTION: (
-        {"restriction_ground": "legal_claims", "restriction_data": "Call recordings"},
-        RestrictionScope(ground=RestrictionGround.LEGAL_CLAIMS, data="Call recordings"),
+        {"restriction_ground": ["legal_claims"], "restriction_data": "Call recordings"},
+        RestrictionScope(grounds=(RestrictionGround.LEGAL_CLAIMS,), data="Call recordings"),
     ),
     Right.OBJECTION: (
         {"objection_type": "direct_marketing", "special_category_data": "on"},
         ObjectionScope(type=ObjectionType.DIRECT_MARKETING, special_category_data=True),
+    ),
+    Right.CONSENT_WITHDRAWAL: (
+        {"consent_scope": "specific", "consent_specific": "Newsletters"},
+        ConsentWithdrawalScope(everything=False, specific="Newsletters"),
+    ),
+    Right.AUTOMATED_DECISION: (
+        {
+            "decision_description": "My loan application was refused",
+            "decision_date": "2026-01-05",
+            "decision_safeguards": ["human_review", "information"],
+            "decision_point_of_view": "My income was misread",
+        },
+        AutomatedDecisionScope(
+            decision="My loan application was refused",
+            decided_on=date(2026, 1, 5),
+            safeguards=(DecisionSafeguard.HUMAN_REVIEW, DecisionSafeguard.INFORMATION),
+            point_of_view="My income was misread",
+        ),
     ),
     Right.PORTABILITY: (
         {
@@ -111,9 +132,11 @@ def test_a_scope_is_stored_exactly_as_the_form_stores_it(right):
         (Right.ACCESS, AccessScope(everything=True, format=AccessFormat.REPORT)),
         (Right.RECTIFICATION, RectificationScope(wrong="", correct="", supplementary_statement="")),
         (Right.ERASURE, ErasureScope(grounds=(), everything=True)),
-        (Right.RESTRICTION, RestrictionScope(ground=None, data="")),
+        (Right.RESTRICTION, RestrictionScope(grounds=(), data="")),
         (Right.OBJECTION, ObjectionScope(type=ObjectionType.LEGITIMATE_INTERESTS)),
         (Right.PORTABILITY, PortabilityScope(format=PortabilityFormat.JSON, transmit_to_controller=False)),
+        (Right.CONSENT_WITHDRAWAL, ConsentWithdrawalScope(everything=True, specific="")),
+        (Right.AUTOMATED_DECISION, AutomatedDecisionScope(decision="", decided_on=None, safeguards=())),
     ],
 )
 def test_an_older_request_missing_answers_is_read_with_defaults(right, expected):
@@ -142,7 +165,76 @@ def test_unknown_keys_and_retired_choices_are_ignored():
     erasure = scope_from(right=Right.ERASURE, details={"erasure_grounds": ["unlawful", "retired_ground"]})
     assert erasure.grounds == (ErasureGround.UNLAWFUL,)
     restriction = scope_from(right=Right.RESTRICTION, details={"restriction_ground": "retired_ground"})
-    assert restriction.ground is None
+    assert restriction.grounds == ()
+
+
+def test_a_restriction_stored_with_one_ground_is_read_as_a_list_of_one():
+    """The form once took one case of Art. 18(1); those stored strings still parse, under the same key."""
+    older = scope_from(right=Right.RESTRICTION, details={"restriction_ground": "accuracy_contested"})
+    assert older.grounds == (RestrictionGround.ACCURACY_CONTESTED,)
+
+
+def test_the_forms_ask_what_the_law_lets_people_ask():
+    """Rectification without knowing the right value, with restriction while checking and the recipients told
+    (Arts. 16, 18(1)(a), 19); erasure when unsure of the ground (Art. 17(1)); several restriction grounds
+    (Art. 18(1)); objection to research (Art. 21(6)) and to profiling for marketing without reasons (Art. 21(2))."""
+    rectification = FORMS[Right.RECTIFICATION](
+        data={
+            **ABOUT_ME,
+            "rectification_wrong": "My address",
+            "rectification_restrict": "on",
+            "rectification_recipients": "on",
+        }
+    )
+    assert rectification.is_valid(), rectification.errors
+    scope = scope_from(right=Right.RECTIFICATION, details=rectification.details())
+    assert scope == RectificationScope(wrong="My address", restrict_while_checking=True, recipients_wanted=True)
+
+    erasure = FORMS[Right.ERASURE](data={**ABOUT_ME, "erasure_grounds": ["not_sure"], "erasure_scope": "all"})
+    assert erasure.is_valid(), erasure.errors
+    assert scope_from(right=Right.ERASURE, details=erasure.details()) == ErasureScope(grounds=(), unsure=True)
+
+    restriction = FORMS[Right.RESTRICTION](
+        data={**ABOUT_ME, "restriction_ground": ["accuracy_contested", "objection_pending"]}
+    )
+    assert restriction.is_valid(), restriction.errors
+    assert scope_from(right=Right.RESTRICTION, details=restriction.details()).grounds == (
+        RestrictionGround.ACCURACY_CONTESTED,
+        RestrictionGround.OBJECTION_PENDING,
+    )
+
+    research = FORMS[Right.OBJECTION](data={**ABOUT_ME, "objection_type": "research_statistics"})
+    assert not research.is_valid()
+    assert set(research.errors) == {"objection_processing", "objection_grounds"}
+    profiling = FORMS[Right.OBJECTION](data={**ABOUT_ME, "objection_type": "marketing_profiling"})
+    assert profiling.is_valid(), profiling.errors
+    assert scope_from(right=Right.OBJECTION, details=profiling.details()).type == ObjectionType.MARKETING_PROFILING
+
+
+@pytest.mark.django_db
+def test_the_portability_form_explains_its_scope(client):
+    """Art. 20(1): data provided by the person, processed by automated means on consent or contract; Art. 20(2):
+    direct transmission where technically feasible."""
+    page = client.get(reverse("requests_app:request_create", args=[Right.PORTABILITY])).content.decode()
+    assert "by automated means because you consented" in page
+    assert "Where it is technically feasible" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("right", "details", "expected"),
+    [
+        (Right.CONSENT_WITHDRAWAL, {}, AssuranceLevel.EMAIL),
+        (Right.AUTOMATED_DECISION, {}, AssuranceLevel.RECORDS),
+        (Right.OBJECTION, {"objection_type": "marketing_profiling"}, AssuranceLevel.EMAIL),
+        (Right.OBJECTION, {"objection_type": "research_statistics"}, AssuranceLevel.RECORDS),
+    ],
+)
+def test_the_new_kinds_of_request_need_the_assurance_their_risk_calls_for(right, details, expected):
+    """Withdrawing consent is as easy as giving it (Art. 7(3)) and profiling for marketing is under the absolute
+    limb (Art. 21(2)-(3)): a confirmed address is enough. A review of an automated decision (Art. 22) may disclose
+    how the person was assessed, so it asks what access asks."""
+    assert required_level(submitted_request(right=right, details=details)) == expected
 
 
 @pytest.mark.django_db

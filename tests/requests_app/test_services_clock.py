@@ -333,8 +333,9 @@ def test_the_extension_email_gives_the_reasons_and_the_new_date(django_capture_o
 
     [email] = [m for m in mailoutbox if "We need more time" in m.subject]
     assert "Records are archived." in email.body
-    assert "We will now respond by 4 May 2026." not in email.body  # 2 May is a Saturday...
-    assert "We will now respond by 5 May 2026." in email.body  # ...and Mon 4 May is the early May bank holiday
+    assert "at the latest by 4 May 2026." not in email.body  # 2 May is a Saturday...
+    # ...and Mon 4 May is the early May bank holiday
+    assert "as soon as we can, and at the latest by 5 May 2026." in email.body
 
 
 def test_an_extension_needs_reasons():

@@ -106,7 +106,7 @@ class Command(BaseCommand):
         identity_services.request_confirm_email(request=request, code=code)
 
     def _requests(self, dpo) -> None:
-        waiting = self._submit(RestrictionScope(ground=RestrictionGround.ACCURACY_CONTESTED), "Rosa Mendes", 0)
+        waiting = self._submit(RestrictionScope(grounds=(RestrictionGround.ACCURACY_CONTESTED,)), "Rosa Mendes", 0)
         del waiting  # stays awaiting e-mail confirmation
 
         access = self._submit(AccessScope(), "Alan Turing", 6, customer_number="C-1001")
