@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.fields import EncryptedJSONField, EncryptedTextField
+from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
 from dsar_portal.onetime import OneTimeCode
 
 from . import deadlines
@@ -173,7 +174,7 @@ class RequesterRole(models.TextChoices):
 class PauseReason(models.TextChoices):
     CLARIFICATION = "clarification", _("We asked you to clarify your request")
     IDENTITY = "identity", _("We asked you for proof of identity")
-    # UK GDPR Art. 12A: the time to respond begins again on payment of a fee (requests_app.fees).
+    # UK GDPR Art. 12A: the time to respond begins again on payment of a fee (services.request_fee_paid).
     FEE = "fee", _("We asked you for a fee")
 
 
@@ -265,7 +266,7 @@ class DataSubjectRequest(models.Model):
     answered_on = models.DateField(null=True, blank=True)
     answered_late = models.BooleanField(default=False)
 
-    # A fee asked for (GDPR Art. 12(5), 15(3); requests_app.fees): how much, on what basis, when asked, when paid.
+    # A fee asked for (GDPR Art. 12(5), 15(3); services.request_fee_request): amount, basis, when asked and paid.
     fee_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     fee_currency = models.CharField(max_length=3, blank=True)
     fee_basis = models.CharField(max_length=30, choices=FeeBasis.choices, blank=True)
@@ -421,7 +422,10 @@ class HolidayOverride(models.Model):
     after the change record which overrides applied (``DueDateChange.calendar``).
     """
 
-    jurisdiction = models.CharField(max_length=8)
+    # Only a jurisdiction whose calendar the clock uses: a mistyped code would silently correct nothing.
+    jurisdiction = models.CharField(
+        max_length=8, choices=sorted(SUPPORTED_JURISDICTIONS.items(), key=lambda item: item[1])
+    )
     day = models.DateField()
     is_holiday = models.BooleanField()
     reason = models.TextField()
@@ -434,6 +438,10 @@ class HolidayOverride(models.Model):
         ordering = ["jurisdiction", "day"]
         constraints = [
             models.UniqueConstraint(fields=["jurisdiction", "day"], name="holiday_override_one_per_day"),
+            models.CheckConstraint(
+                condition=models.Q(jurisdiction__in=sorted(SUPPORTED_JURISDICTIONS)),
+                name="holiday_override_supported_jurisdiction",
+            ),
         ]
 
     def __str__(self) -> str:

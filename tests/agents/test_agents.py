@@ -1,5 +1,6 @@
 """Authorised agents: accounts with two-step sign-in, filing for someone, and the subject's own say."""
 
+import html
 import io
 import re
 
@@ -328,3 +329,20 @@ def test_signing_out_removes_this_browsers_access_to_the_agents_status_pages(cli
 
     client.post(reverse("agents:sign_out"))
     assert client.get(status_url).status_code == 404
+
+
+def test_the_agents_filing_page_explains_the_right_as_the_public_form_does(client, mailoutbox):
+    """An agent filing a portability request reads the same explanation of its scope (Art. 20(1)) as a person on the
+    public form; a right without one shows none."""
+    from requests_app.forms import PortabilityForm
+
+    _agent_client(client, mailoutbox)
+    explanation = str(PortabilityForm.explanation)
+    public = html.unescape(client.get(reverse("requests_app:request_create", args=["portability"])).content.decode())
+    assert explanation in public
+
+    page = html.unescape(client.get(reverse("agents:request_create", args=["portability"])).content.decode())
+
+    assert f'<p id="right-explanation">{explanation}</p>' in page
+    access = client.get(reverse("agents:request_create", args=["access"])).content.decode()
+    assert 'id="right-explanation"' not in access

@@ -39,6 +39,8 @@ def test_the_privacy_notice_states_what_article_13_requires(client, settings):
     assert "Mailer Ltd, who deliver our e-mails to you." in page
     assert "The company that hosts this site for us." in page
     assert "deleted 48 hours after our decision" in page
+    # evidence_purge also deletes it after any end of the request, decision or not (LAW.md I2)
+    assert "or after the request ends (for example when it is withdrawn or closed), whichever comes first" in page
     assert "1095 days after the request is closed" in page
     assert "never confirmed: 60 days" in page
     assert "Information Commissioner" in page and "https://ico.org.uk/make-a-complaint/" in page

@@ -62,3 +62,29 @@ def test_staff_with_the_personal_data_permission_see_reasons_and_messages(client
     assert "ada.home@example.net" in page
     assert "Ada Lovelace" in page
     assert HIDDEN not in page
+
+
+def test_a_holiday_override_for_a_jurisdiction_the_portal_does_not_know_cannot_be_saved(client):
+    """The DPO's holiday page offers only the supported jurisdictions (UK nations, EU/EEA): a mistyped code such as
+    "UK" or "GB" would correct no calendar (LAW.md D6), so the form refuses it and the database rejects it too."""
+    from django.db import IntegrityError, transaction
+
+    from requests_app.models import HolidayOverride
+
+    dpo = _staff("add_holidayoverride", "view_holidayoverride")
+    client.force_login(dpo)
+    url = reverse("admin:requests_app_holidayoverride_add")
+    form = {"day": "2026-10-02", "is_holiday": "on", "reason": "Proclaimed bank holiday."}
+
+    page = client.get(url).content.decode()
+    assert '<option value="GB-SCT">Scotland</option>' in page and '<option value="HU">Hungary</option>' in page
+    refused = client.post(url, {**form, "jurisdiction": "UK"})
+    assert refused.status_code == 200 and "Select a valid choice." in refused.content.decode()
+    assert not HolidayOverride.objects.exists()
+
+    saved = client.post(url, {**form, "jurisdiction": "GB-ENG"})
+    assert saved.status_code == 302
+    assert HolidayOverride.objects.get().created_by == dpo
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        HolidayOverride.objects.create(jurisdiction="EN", day="2026-10-05", is_holiday=True, reason="Typo.")

@@ -281,6 +281,46 @@ def test_the_clarification_question_can_be_answered_and_the_clock_resumes_on_the
     assert f'id="due-date">{_day(request.due_on)}' in page
 
 
+def test_a_question_that_does_not_stop_the_clock_says_the_time_limit_keeps_running(client):
+    """For an objection (or an access request without the statutory condition) the clock runs while we wait for an
+    answer (UK GDPR Art. 12A, EDPB 01/2022 §5.3: only access clarification stops it), so the page must not say it is
+    paused, and gives the date we still answer by."""
+    request = in_progress_extendable()
+    services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Which processing?")
+    request.refresh_from_db()
+    assert request.status == Status.AWAITING_CLARIFICATION and not request.is_clock_paused
+
+    page = _text(_open_from_email(client, request))
+
+    sentence = re.search(r'<p id="clarification-clock">(.*?)</p>', page, re.DOTALL).group(1)
+    assert "paused" not in sentence
+    assert "The time limit keeps running while we wait" in sentence
+    assert f"at the latest by {_day(request.due_on)}" in sentence
+    assert 'id="pause-notice"' not in page
+
+
+def test_a_question_that_stops_the_clock_says_it_is_paused_until_we_hear(client):
+    """An access question with the statutory condition recorded stops the clock, and the page says so."""
+    request = confirmed_request()
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status=Status.IN_PROGRESS, clock_paused_on=None, clock_pause_reason=""
+    )
+    request.refresh_from_db()
+    services.request_clarification_ask(
+        request=request,
+        actor=StaffUserFactory(),
+        question="Which years?",
+        stops_clock=True,
+        condition="Twenty years of records held.",
+    )
+
+    page = _text(_open_from_email(client, request))
+
+    sentence = re.search(r'<p id="clarification-clock">(.*?)</p>', page, re.DOTALL).group(1)
+    assert "The time limit is paused until we hear from you." in sentence
+    assert "keeps running" not in sentence
+
+
 def test_a_reply_with_a_document_is_kept(client):
     request = in_progress_extendable()
     services.request_clarification_ask(request=request, actor=StaffUserFactory(), question="Send the letter?")
