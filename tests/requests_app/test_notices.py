@@ -113,3 +113,21 @@ def test_the_receipt_says_what_happens_next_for_the_new_kinds_of_request(mailout
         services.request_identity_verified(request=request, actor=StaffUserFactory())
     [receipt] = _bodies(mailoutbox, MessageKind.RECEIPT)
     assert wording in receipt
+
+
+def test_an_access_question_that_stops_the_clock_says_the_person_may_answer_everything_or_not_at_all(mailoutbox):
+    """ICO: where the person refuses to clarify or does not reply, the controller must still comply with reasonable
+    searches; EDPB 01/2022: a person asking for everything is owed everything (LAW.md N5, D12)."""
+    request = confirmed_request()
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status=Status.IN_PROGRESS, clock_paused_on=None, clock_pause_reason=""
+    )
+    request.refresh_from_db()
+    services.request_clarification_ask(
+        request=request, actor=StaffUserFactory(), question="Which years?", stops_clock=True, condition="Large file."
+    )
+
+    [body] = _bodies(mailoutbox, MessageKind.CLARIFICATION_REQUESTED)
+    flat = " ".join(body.split())
+    assert 'you can reply "everything", and we will look for all the information we hold about you' in flat
+    assert "If we do not hear from you, we will carry on with reasonable searches for what you asked for." in flat
