@@ -42,5 +42,7 @@ def test_the_privacy_notice_states_what_article_13_requires(client, settings):
     # evidence_purge also deletes it after any end of the request, decision or not (LAW.md I2)
     assert "or after the request ends (for example when it is withdrawn or closed), whichever comes first" in page
     assert "1095 days after the request is closed" in page
-    assert "never confirmed: 60 days" in page
+    assert "never confirmed: its page can no longer be opened 60 days after it was closed" in page
+    # Only what the portal does by itself is promised as automatic (issue 10: notices say only what is true).
+    assert "deleted automatically" in page and "under our retention schedule" in page
     assert "Information Commissioner" in page and "https://ico.org.uk/make-a-complaint/" in page
