@@ -6,7 +6,7 @@ requests are only created once.
 
 import io
 import secrets
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -418,7 +418,6 @@ class Command(BaseCommand):
     def _agent_examples(self) -> None:
         """Agents file from their accounts with their authority document; the subject is asked only at an address
         the organisation holds (LAW.md I3), and a child's competence is decided by staff (DPA 2018 s.208; I4)."""
-        today = timezone.localdate()
         name, email, firm, role = SOLICITOR
         solicitor = agent_services.demo_agent_save(full_name=name, email=email, organisation_name=firm, role=role)
         agent_services.request_submit_by_agent(
@@ -462,7 +461,7 @@ class Command(BaseCommand):
                 description="My son's account on your learning app.",
             ),
             authority_document=_letter("Birth certificate: Arjun Sharma, mother Priya Sharma"),
-            child={"birth_date": date(today.year - 13, 1, 15), "age": None, "in_scotland": True},
+            child={"birth_date": None, "age": 13, "in_scotland": True},
             received_at=timezone.now() - timedelta(days=1),
         )
 
