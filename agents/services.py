@@ -519,3 +519,31 @@ def request_submit_by_agent(
         identity_services.subject_confirmation_create(request=request, agent_name=agent.display_name)
     logger.info("request %s filed by agent %s", request.pk, agent.pk)
     return request
+
+
+# --- The demo's agents ---------------------------------------------------------------------------------
+
+
+def demo_agent_save(*, full_name: str, email: str, organisation_name: str, role: str) -> Agent:
+    """An agent account for the demo data, opened as ``agent_sign_up`` opens one, its address taken as confirmed.
+
+    Demo addresses are at ``demo.example`` (RFC 2606: no mail is ever delivered there), so the account's owner is
+    the demo itself; the password is random and the account is signed in to after a password reset, whose e-mail
+    the demo portal writes to its folder. Run again, it returns the existing account.
+    """
+    agent = agents_with_address(email).first()
+    if agent is None:
+        agent = (
+            agent_sign_up(
+                full_name=full_name,
+                email=email,
+                password=secrets.token_urlsafe(16),
+                organisation_name=organisation_name,
+                role=role,
+            )
+            or agents_with_address(email).get()
+        )
+    if agent.email_confirmed_at is None:
+        agent.email_confirmed_at = timezone.now()
+        agent.save(update_fields=["email_confirmed_at"])
+    return agent
