@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "requests_app",
     "identity",
     "agents",
+    "casework",
     "demo",
 ]
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("identity.urls")),
     path("", include("agents.urls")),
     path("", include("requests_app.urls")),
+    path("staff/", include("casework.urls")),
 ]
 
 # The styled error page with the organisation's contact details (named by its dotted path, like include()).

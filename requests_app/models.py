@@ -368,6 +368,7 @@ class EventKind(models.TextChoices):
     ANSWERED_LATE = "answered_late", _("Answered after the due date")
     RESPONSE_ROUTED = "response_routed", _("Recipient of the response decided")
     IDENTITY_JUDGEMENT = "identity_judgement", _("Identity or authority judgement recorded")
+    ASSIGNED = "assigned", _("Assigned to a member of staff")
 
 
 class RequestEvent(models.Model):

@@ -1,0 +1,60 @@
+"""Writes of the staff area: each one named, in one transaction, audited in the request's trail."""
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from requests_app.audit import STAFF, event_record
+from requests_app.locks import request_lock
+from requests_app.models import DataSubjectRequest, EventKind
+
+from .models import Assignment
+from .selectors import ASSIGN, assignable_staff, requests_visible_to
+
+
+class AssignmentError(Exception):
+    """The assignment cannot be made; the message says why, for the member of staff."""
+
+
+def request_assign(*, request: DataSubjectRequest, assignee: AbstractBaseUser, actor: AbstractBaseUser) -> bool:
+    """Give ``request`` to ``assignee``; False (and nothing recorded) when it is theirs already.
+
+    The actor must be allowed to assign and to see the request; the assignee must be staff who may work the queue.
+    The trail says who assigned it to whom (GDPR Art. 5(2), accountability).
+    """
+    if not actor.has_perm(ASSIGN):
+        raise PermissionError("You may not assign requests.")
+    if not assignable_staff().filter(pk=assignee.pk).exists():
+        raise AssignmentError("That person cannot work on requests.")
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if not requests_visible_to(actor).filter(pk=locked.pk).exists():
+            raise PermissionError("You may not assign this request.")
+        current = Assignment.objects.filter(request=locked).first()
+        if current is not None and current.assignee_id == assignee.pk:
+            return False
+        Assignment.objects.update_or_create(
+            request=locked,
+            defaults={"assignee": assignee, "assigned_by": actor, "assigned_at": timezone.now()},
+        )
+        event_record(
+            request_id=locked.pk,
+            kind=EventKind.ASSIGNED,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=f"Assigned to {assignee.get_username()}",
+        )
+    return True
+
+
+def requests_assign(
+    *, requests: Iterable[DataSubjectRequest], assignee: AbstractBaseUser, actor: AbstractBaseUser
+) -> int:
+    """Give several requests to one assignee, all or none; returns how many changed hands."""
+    with transaction.atomic():
+        return sum(
+            request_assign(request=request, assignee=assignee, actor=actor)
+            for request in sorted(requests, key=lambda request: request.pk)  # one lock order
+        )

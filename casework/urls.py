@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "casework"
+
+# Mounted under staff/ (dsar_portal.urls), after identity's staff/verification/ and staff/evidence/ pages, which
+# these patterns leave alone.
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("assign/", views.requests_assign, name="requests_assign"),
+    path("requests/<str:reference>/", views.request_detail, name="request_detail"),
+    path("requests/<str:reference>/assign/", views.request_assign, name="request_assign"),
+]

@@ -1,0 +1,175 @@
+"""The queue and the case page (issue 11): what staff see, find and do, in a bounded number of queries."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from casework import services
+from casework.models import Assignment
+from identity.models import VerificationStatus
+from requests_app.models import DataSubjectRequest, Message, Right, Status
+from tests.factories import (
+    IdentityVerificationFactory,
+    MessageFactory,
+    SubjectConfirmationFactory,
+    agent_request,
+    in_progress_request,
+)
+
+pytestmark = pytest.mark.django_db
+QUEUE = reverse("casework:queue")
+
+
+def _due_in(request: DataSubjectRequest, days: int) -> DataSubjectRequest:
+    DataSubjectRequest.objects.filter(pk=request.pk).update(due_on=timezone.localdate() + timedelta(days=days))
+    request.refresh_from_db()
+    return request
+
+
+def _references(response) -> list[str]:
+    return [row.reference for row in response.context["rows"]]
+
+
+def test_the_queue_lists_open_requests_soonest_deadline_first_with_days_left_in_words(client, dpo):
+    later = _due_in(in_progress_request(email="later@example.com"), 20)
+    overdue = _due_in(in_progress_request(email="overdue@example.com"), -2)
+    soon = _due_in(in_progress_request(email="soon@example.com"), 3)
+    closed = in_progress_request(email="closed@example.com")
+    DataSubjectRequest.objects.filter(pk=closed.pk).update(status=Status.COMPLETED)
+    client.force_login(dpo)
+    response = client.get(QUEUE)
+    assert response.status_code == 200
+    assert _references(response) == [overdue.reference, soon.reference, later.reference]
+    html = response.content.decode()
+    assert 'class="due due-overdue">2 days overdue' in html
+    assert 'class="due due-soon">3 days left' in html
+    assert 'class="due due-later">20 days left' in html
+
+
+def test_filters_narrow_the_queue(client, dpo, handler):
+    access = _due_in(in_progress_request(email="a@example.com"), 5)
+    objection = _due_in(in_progress_request(email="o@example.com", right=Right.OBJECTION), 30)
+    overdue = _due_in(in_progress_request(email="late@example.com"), -1)
+    services.request_assign(request=access, assignee=handler, actor=dpo)
+    client.force_login(dpo)
+    assert _references(client.get(QUEUE, {"right": "objection"})) == [objection.reference]
+    assert _references(client.get(QUEUE, {"due_within": 7})) == [overdue.reference, access.reference]
+    assert _references(client.get(QUEUE, {"overdue": "on"})) == [overdue.reference]
+    assert _references(client.get(QUEUE, {"assignee": str(handler.pk)})) == [access.reference]
+    assert _references(client.get(QUEUE, {"assignee": "none"})) == [overdue.reference, objection.reference]
+    assert _references(client.get(QUEUE, {"status": Status.AWAITING_FEE})) == []
+
+
+def test_search_finds_a_request_by_reference_or_by_the_requesters_email(client, dpo):
+    wanted = in_progress_request(email="Findme@Example.com")
+    in_progress_request(email="someone@example.com")
+    client.force_login(dpo)
+    assert _references(client.get(QUEUE, {"q": "findme@example.com"})) == [wanted.reference]
+    assert _references(client.get(QUEUE, {"q": wanted.reference.lower()})) == [wanted.reference]
+
+
+def test_what_needs_a_human_is_flagged(client, dpo):
+    evidence = IdentityVerificationFactory(status=VerificationStatus.EVIDENCE_RECEIVED).request
+    DataSubjectRequest.objects.filter(pk=evidence.pk).update(status=Status.AWAITING_IDENTITY_VERIFICATION)
+    failed = in_progress_request(email="bounce@example.com")
+    MessageFactory(request=failed, delivery_failed_at=timezone.now())
+    agent = SubjectConfirmationFactory(request=agent_request()).request
+    DataSubjectRequest.objects.filter(pk=agent.pk).update(status=Status.AWAITING_IDENTITY_VERIFICATION)
+    client.force_login(dpo)
+    html = client.get(QUEUE).content.decode()
+    assert html.count("Evidence to review") == 1
+    assert html.count("An e-mail failed") == 1
+    assert html.count("Subject has not answered about the agent") == 1
+
+
+def test_pages_of_the_queue_follow_the_due_date(client, dpo, monkeypatch):
+    """The next page starts after the last row of the previous one (a keyset), and its link keeps the filters."""
+    monkeypatch.setattr("casework.views.PAGE_SIZE", 2)
+    made = [_due_in(in_progress_request(email=f"p{n}@example.com"), n) for n in range(5)]
+    client.force_login(dpo)
+    first = client.get(QUEUE, {"right": "access"})
+    assert _references(first) == [r.reference for r in made[:2]]
+    assert "right=access" in first.context["next_url"]
+    second = client.get(first.context["next_url"])
+    assert _references(second) == [r.reference for r in made[2:4]]
+    third = client.get(second.context["next_url"])
+    assert _references(third) == [made[4].reference] and third.context["next_url"] == ""
+
+
+def test_the_queue_runs_a_bounded_number_of_queries_whatever_it_shows(client, dpo, django_assert_max_num_queries):
+    for n in range(12):
+        request = in_progress_request(email=f"q{n}@example.com")
+        MessageFactory(request=request, delivery_failed_at=timezone.now())
+        services.request_assign(request=request, assignee=dpo, actor=dpo)
+    client.force_login(dpo)
+    client.get(QUEUE)  # warm the session and the organisation cache
+    with django_assert_max_num_queries(12):
+        response = client.get(QUEUE, {"assignee": "me"})
+    assert len(response.context["rows"]) == 12
+
+
+def test_bulk_assign_from_the_queue(client, dpo, handler):
+    requests = [in_progress_request(email=f"b{n}@example.com") for n in range(2)]
+    client.force_login(dpo)
+    response = client.post(
+        reverse("casework:requests_assign"),
+        {"references": [r.reference for r in requests], "assignee": handler.pk},
+    )
+    assert response.status_code == 302
+    assert Assignment.objects.filter(assignee=handler).count() == 2
+
+
+def test_a_case_handler_cannot_bulk_assign_a_colleagues_request(client, dpo, handler, other_handler):
+    theirs = in_progress_request()
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    client.force_login(handler)
+    client.post(reverse("casework:requests_assign"), {"references": [theirs.reference], "assignee": handler.pk})
+    assert Assignment.objects.get(request=theirs).assignee == other_handler
+
+
+def test_the_case_page_shows_the_request_its_clock_assignee_and_one_timeline(client, dpo, handler):
+    request = in_progress_request(email="case@example.com", name="Grace Hopper")
+    other = in_progress_request(email="case@example.com")
+    services.request_assign(request=request, assignee=handler, actor=dpo)
+    client.force_login(dpo)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Grace Hopper" in html
+    assert "Assigned to a member of staff" in html  # the event in the timeline
+    assert "We have received your request" in html  # a message in the same timeline
+    assert other.reference in html
+    assert reverse("identity:verification_case", args=[request.reference]) in html
+    assert request.due_date_changes.exists() and "History of the due date" in html
+
+
+def test_the_case_page_hides_personal_data_from_an_auditor(client, auditor):
+    request = in_progress_request(name="Grace Hopper")
+    client.force_login(auditor)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Grace Hopper" not in html and "ada@example.com" not in html
+    assert "Open the identity check" not in html
+
+
+def test_the_case_page_runs_a_bounded_number_of_queries(client, dpo, django_assert_max_num_queries):
+    request = agent_request()
+    for _ in range(10):
+        MessageFactory(request=request)
+    client.force_login(dpo)
+    path = reverse("casework:request_detail", args=[request.reference])
+    client.get(path)
+    with django_assert_max_num_queries(14):
+        assert client.get(path).status_code == 200
+
+
+def test_assigning_from_the_case_page(client, dpo, handler):
+    request = in_progress_request()
+    client.force_login(dpo)
+    response = client.post(reverse("casework:request_assign", args=[request.reference]), {"assignee": handler.pk})
+    assert response.status_code == 302
+    assert Assignment.objects.get(request=request).assignee == handler
+    assert Message.objects.filter(request=request).exists()

@@ -1,0 +1,119 @@
+"""Every /staff/ page of the staff area, as each role and as an anonymous visitor (issue 11).
+
+The walk resolves every URL pattern of the casework app, so a page added later is walked too; a pattern the walk
+cannot fill in fails the test rather than being skipped.
+"""
+
+import pytest
+from django.conf import settings
+from django.urls import URLPattern, get_resolver, reverse
+
+from casework import services
+from tests.factories import in_progress_request
+
+pytestmark = pytest.mark.django_db
+
+# What each visitor gets on each page: "ok" (200, or a redirect after a POST that did its work), "login", 403, 404.
+# The requests: "mine" is assigned to handler-a, "theirs" to handler-b, "free" to no one.
+GET_EXPECTED = {
+    # visitor: (queue, case mine, case theirs, case free)
+    "anonymous": ("login", "login", "login", "login"),
+    "dpo": (200, 200, 200, 200),
+    "handler": (200, 200, 404, 200),
+    "auditor": (200, 200, 200, 200),
+    "system_owner": (403, 403, 403, 403),
+    "staff_without_role": (403, 403, 403, 403),
+}
+
+
+def _casework_patterns() -> list[URLPattern]:
+    resolver = get_resolver()
+    (staff,) = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "casework"]
+    return list(staff.url_patterns)
+
+
+def test_the_walk_covers_every_casework_page():
+    names = {pattern.name for pattern in _casework_patterns()}
+    assert names == {"queue", "request_detail", "request_assign", "requests_assign"}
+
+
+@pytest.fixture
+def visitors(dpo, handler, other_handler, auditor, system_owner):
+    from tests.factories import StaffUserFactory
+
+    return {
+        "anonymous": None,
+        "dpo": dpo,
+        "handler": handler,
+        "auditor": auditor,
+        "system_owner": system_owner,
+        "staff_without_role": StaffUserFactory(username="no-role"),
+    }
+
+
+@pytest.fixture
+def cases(dpo, handler, other_handler):
+    mine, theirs, free = (in_progress_request(email=f"{n}@example.com") for n in ("mine", "theirs", "free"))
+    services.request_assign(request=mine, assignee=handler, actor=dpo)
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    return {"mine": mine, "theirs": theirs, "free": free}
+
+
+def _outcome(response) -> object:
+    if response.status_code == 302 and response.url.startswith(reverse(settings.LOGIN_URL)):
+        return "login"
+    return response.status_code
+
+
+@pytest.mark.parametrize("visitor", list(GET_EXPECTED))
+def test_each_visitor_sees_only_the_pages_and_cases_they_may(client, visitors, cases, visitor):
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    queue, mine, theirs, free = GET_EXPECTED[visitor]
+    assert _outcome(client.get(reverse("casework:queue"))) == queue
+    for which, expected in (("mine", mine), ("theirs", theirs), ("free", free)):
+        path = reverse("casework:request_detail", args=[cases[which].reference])
+        assert _outcome(client.get(path)) == expected, f"{visitor} opening {which}"
+
+
+# Assigning: only the DPO and case handlers, and a handler only what they may see.
+POST_EXPECTED = {
+    "anonymous": ("login", "login"),
+    "dpo": (302, 302),
+    "handler": (302, 404),
+    "auditor": (403, 403),
+    "system_owner": (403, 403),
+    "staff_without_role": (403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(POST_EXPECTED))
+def test_each_visitor_may_assign_only_what_they_may(client, visitors, cases, handler, visitor):
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    on_free, on_theirs = POST_EXPECTED[visitor]
+    for which, expected in (("free", on_free), ("theirs", on_theirs)):
+        path = reverse("casework:request_assign", args=[cases[which].reference])
+        assert _outcome(client.post(path, {"assignee": handler.pk})) == expected, f"{visitor} assigning {which}"
+    bulk = client.post(
+        reverse("casework:requests_assign"), {"references": [cases["free"].reference], "assignee": handler.pk}
+    )
+    assert _outcome(bulk) == ("login" if user is None else 302 if on_free == 302 else 403)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_no_staff_page_answers_an_anonymous_visitor(client, cases, method):
+    """Whatever the method, an anonymous visitor is sent to sign in (or refused the method), never shown data."""
+    for pattern in _casework_patterns():
+        kwargs = {"reference": cases["free"].reference} if "reference" in pattern.pattern.converters else {}
+        response = getattr(client, method)(reverse(f"casework:{pattern.name}", kwargs=kwargs))
+        assert _outcome(response) in ("login", 405), pattern.name
+
+
+def test_identity_staff_pages_still_answer_under_staff(client, dpo, cases):
+    """Casework's /staff/ patterns leave identity's /staff/verification/ pages alone."""
+    client.force_login(dpo)
+    assert client.get(reverse("identity:verification_queue")).status_code == 200
+    assert reverse("identity:verification_queue") == "/staff/verification/"
