@@ -173,3 +173,16 @@ def test_assigning_from_the_case_page(client, dpo, handler):
     assert response.status_code == 302
     assert Assignment.objects.get(request=request).assignee == handler
     assert Message.objects.filter(request=request).exists()
+
+
+def test_a_reply_from_the_requester_is_flagged_until_staff_act(client, dpo, handler):
+    """The requester answered a question and no one has acted since: the queue says so, until someone does."""
+    from requests_app import services as request_services
+
+    request = in_progress_request()
+    request_services.request_clarification_ask(request=request, actor=dpo, question="Which account?")
+    request_services.request_clarification_answer(request=request, answer="The old one")
+    client.force_login(dpo)
+    assert "Reply from the requester" in client.get(QUEUE).content.decode()
+    services.request_assign(request=request, assignee=handler, actor=dpo)
+    assert "Reply from the requester" not in client.get(QUEUE).content.decode()

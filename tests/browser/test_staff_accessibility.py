@@ -1,0 +1,51 @@
+"""axe-core over the staff area's pages (issue 11), signed in as the DPO through the portal's staff sign-in."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from casework import roles
+from tests.factories import MessageFactory, StaffUserFactory, in_progress_request
+
+from .support import assert_accessible
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def signed_in_dpo(page: Page, transactional_db) -> Page:
+    roles.roles_ensure()
+    dpo = StaffUserFactory(username="dpo")
+    dpo.set_password(PASSWORD)
+    dpo.save()
+    dpo.groups.add(Group.objects.get(name=roles.DPO))
+    page.goto("/staff/")
+    page.get_by_label("Username").fill("dpo")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Open requests")).to_be_visible()
+    return page
+
+
+def test_the_queue_is_accessible_and_works_without_javascript(signed_in_dpo: Page):
+    request = in_progress_request()
+    MessageFactory(request=request, delivery_failed_at=timezone.now())
+    page = signed_in_dpo
+    page.reload()
+    expect(page.get_by_text("An e-mail failed")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Reference or requester's e-mail").fill("ada@example.com")
+    page.get_by_role("button", name="Show requests").click()
+    expect(page.get_by_role("link", name=request.reference)).to_be_visible()
+    assert_accessible(page, "the filtered queue")
+
+
+def test_the_case_page_is_accessible(signed_in_dpo: Page):
+    request = in_progress_request()
+    page = signed_in_dpo
+    page.goto(f"/staff/requests/{request.reference}/")
+    page.get_by_label("Assign to").select_option("dpo")
+    page.get_by_role("button", name="Assign").click()
+    expect(page.get_by_text(f"{request.reference} is now assigned to dpo.")).to_be_visible()
+    assert_accessible(page)
