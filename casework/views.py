@@ -7,6 +7,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -61,7 +62,7 @@ def queue(http_request: HttpRequest) -> HttpResponse:
     cursor = _after(http_request.GET.get("after", ""))
     if cursor is not None:
         due_on, pk = cursor
-        requests = requests.filter(due_on__gt=due_on) | requests.filter(due_on=due_on, pk__gt=pk)
+        requests = requests.filter(Q(due_on__gt=due_on) | Q(due_on=due_on, pk__gt=pk))
     rows = list(requests[: PAGE_SIZE + 1])
     next_url = ""
     if len(rows) > PAGE_SIZE:
