@@ -297,6 +297,8 @@ class DataSubjectRequest(models.Model):
         indexes = [
             models.Index(fields=["status"], name="request_status_idx"),
             models.Index(fields=["email_hash"], name="request_email_hash_idx"),
+            # The staff queue's order and its keyset pages (casework): soonest legal deadline first, then id.
+            models.Index(fields=["due_on", "id"], name="request_due_on_id_idx"),
         ]
 
     def __str__(self) -> str:

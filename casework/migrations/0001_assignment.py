@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("requests_app", "0015_event_kind_assigned"),
+        ("requests_app", "0015_event_kind_assigned_queue_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
