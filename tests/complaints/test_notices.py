@@ -1,7 +1,9 @@
 """UK refusal and completion notices point to the public complaint form (DPA 2018 s.164A)."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
+from django.urls import reverse
 
 from organisation.selectors import organisation_get
 from requests_app import services
@@ -47,3 +49,8 @@ def test_an_eu_notice_does_not_offer_the_uk_complaint_form(settings):
 
     [email] = mail.outbox
     assert "/complaints/new/" not in email.body
+
+
+def test_the_notices_name_the_address_the_complaint_form_is_served_at():
+    form = reverse("complaints:complaint_create")
+    assert django_settings.DSAR_COMPLAINTS_URL == django_settings.DSAR_PUBLIC_URL + form
