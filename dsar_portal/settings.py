@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "requests_app",
     "identity",
     "agents",
+    "complaints",
     "casework",
     "demo",
 ]
@@ -493,6 +494,9 @@ DSAR_RATE_LIMITS = {
     # Documents sent from a status page (identity evidence, a reply to our question), each costing a parse.
     "upload_per_client": (env_int("DSAR_RATE_UPLOAD_PER_CLIENT", 20), 3600),
     "upload_per_request": (env_int("DSAR_RATE_UPLOAD_PER_REQUEST", 10), 3600),
+    # Complaints from the public form (UK DPA 2018 s.164A), each e-mailing the address typed in.
+    "complaint_per_client": (env_int("DSAR_RATE_COMPLAINT_PER_CLIENT", 5), 3600),
+    "complaint_per_email": (env_int("DSAR_RATE_COMPLAINT_PER_EMAIL", 5), 86400),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
@@ -500,6 +504,8 @@ DSAR_EMAIL_CODE_MAX_ATTEMPTS = env_int("DSAR_EMAIL_CODE_MAX_ATTEMPTS", 5)
 DSAR_EMAIL_CODE_RESEND_SECONDS = env_int("DSAR_EMAIL_CODE_RESEND_SECONDS", 60)
 # Public base URL used in e-mails (the links a requester clicks).
 DSAR_PUBLIC_URL = env("DSAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public complaint form (UK DPA 2018 s.164A(2)), named in UK refusal and completion notices; empty: not named.
+DSAR_COMPLAINTS_URL = env("DSAR_COMPLAINTS_URL", DSAR_PUBLIC_URL + "/complaints/new/")
 
 # --- Logging: IDs only, never personal data -----------------------------------------
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("healthz", healthz),
     path("", include("identity.urls")),
     path("", include("agents.urls")),
+    path("", include("complaints.urls")),
     path("", include("requests_app.urls")),
     path("staff/", include("casework.urls")),
 ]

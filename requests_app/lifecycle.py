@@ -10,10 +10,12 @@ event a move writes. ``Lifecycle.move`` is the only code that changes that statu
 - writes the move to the request's audit trail.
 
 The request's own lifecycle (``requests_app.workflow``) is one of these; identity verification and the subject's
-answer to an agent are others; the fulfilment jobs to come will be too.
+answer to an agent are others; the fulfilment jobs to come will be too. An object that may belong to no request (a
+complaint about nothing the portal handled) names its own ``record``: the writer of its history, called in the move's
+transaction instead of the request's trail; without a request only the object's row is locked.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +24,7 @@ from django.db import models, transaction
 
 from .audit import event_record
 from .locks import request_lock
-from .models import DataSubjectRequest, RequestEvent
+from .models import DataSubjectRequest
 
 
 class IllegalTransition(Exception):
@@ -39,7 +41,7 @@ class IllegalTransition(Exception):
 class Move:
     obj: models.Model
     from_status: str
-    event: RequestEvent | None  # None when the object already had that status
+    event: models.Model | None  # None when the object already had that status; a RequestEvent unless ``record``
 
     @property
     def changed(self) -> bool:
@@ -54,6 +56,9 @@ class Lifecycle:
     # The audit event a move writes: one kind, or one per status moved to.
     event_kind: str | Mapping[str, str]
     field: str = "status"
+    # Writes the move to the object's own history instead of the request's trail: called with the locked object
+    # and the keyword arguments of ``event_record`` but ``request_id``; returns the event it wrote.
+    record: Callable[..., models.Model] | None = None
 
     def can_move(self, from_status: str, to_status: str) -> bool:
         return to_status in self.transitions.get(from_status, frozenset())
@@ -76,7 +81,8 @@ class Lifecycle:
                 request_id = locked.pk
             else:
                 request_id = obj.request_id
-                request_lock(request_id)
+                if request_id is not None:
+                    request_lock(request_id)
                 locked = self.model._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
             from_status = getattr(locked, self.field)
             if from_status == to_status:
@@ -91,15 +97,15 @@ class Lifecycle:
             if any(field.name == "updated_at" for field in self.model._meta.concrete_fields):
                 update_fields.append("updated_at")
             locked.save(update_fields=update_fields)
-            event = event_record(
-                request_id=request_id,
-                kind=self.event_kind if isinstance(self.event_kind, str) else self.event_kind[to_status],
-                actor=actor,
-                actor_kind=actor_kind,
-                reason=reason,
-                from_status=from_status,
-                to_status=to_status,
-            )
+            what = {
+                "kind": self.event_kind if isinstance(self.event_kind, str) else self.event_kind[to_status],
+                "actor": actor,
+                "actor_kind": actor_kind,
+                "reason": reason,
+                "from_status": from_status,
+                "to_status": to_status,
+            }
+            event = event_record(request_id=request_id, **what) if self.record is None else self.record(locked, **what)
             _copy_into(obj, locked)
             return Move(obj=obj, from_status=from_status, event=event)
 

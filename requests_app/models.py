@@ -371,6 +371,13 @@ class EventKind(models.TextChoices):
     RESPONSE_ROUTED = "response_routed", _("Recipient of the response decided")
     IDENTITY_JUDGEMENT = "identity_judgement", _("Identity or authority judgement recorded")
     ASSIGNED = "assigned", _("Assigned to a member of staff")
+    # A complaint about how the request was handled (UK DPA 2018 s.164A), and each step of it (the complaints app).
+    COMPLAINT_RECEIVED = "complaint_received", _("Complaint received")
+    COMPLAINT_ACKNOWLEDGED = "complaint_acknowledged", _("Complaint acknowledged")
+    COMPLAINT_INVESTIGATING = "complaint_investigating", _("Complaint being looked into")
+    COMPLAINT_PROGRESS = "complaint_progress", _("Complainant told of progress")
+    COMPLAINT_RESOLVED = "complaint_resolved", _("Complaint outcome sent")
+    COMPLAINT_WITHDRAWN = "complaint_withdrawn", _("Complaint withdrawn")
 
 
 class RequestEvent(models.Model):

@@ -754,8 +754,10 @@ def _refusal_context(refusal: grounds.Refusal) -> dict:
 
 def _complaint_context(request: DataSubjectRequest) -> dict:
     """Which complaint rights the notice states: UK, the organisation's own route first (DPA 2018 s.164A); EU,
-    also the authority where the person lives or works (GDPR Art. 77(1))."""
-    return {"uk_rules": deadlines.is_uk(request.jurisdiction)}
+    also the authority where the person lives or works (GDPR Art. 77(1)). In the UK the notice names the public
+    complaint form (s.164A(2)) by the URL in settings, so this app need not know the app that serves it."""
+    uk_rules = deadlines.is_uk(request.jurisdiction)
+    return {"uk_rules": uk_rules, "complaints_url": settings.DSAR_COMPLAINTS_URL if uk_rules else ""}
 
 
 def _answered(*, due_on: date, on: date) -> dict:

@@ -18,6 +18,7 @@ RIGHTS = [right.value for right in Right]
         "/privacy/",
         "/status/lost-link/",
         "/status/lost-link/sent/",
+        "/complaints/new/",
         "/status/link/not-a-real-link/",
         "/status/DSAR-0000-0000-0000-0000/",  # not found (or not this browser's): the portal's 404 page
     ],
@@ -72,6 +73,20 @@ def test_lost_link_with_errors_is_accessible(page: Page):
     page.goto("/status/lost-link/")
     page.get_by_role("button", name="Send me a link").click()
     expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_complaint_form_with_errors_and_its_acknowledgement_are_accessible(page: Page, mailoutbox):
+    page.goto("/complaints/new/")
+    page.get_by_role("button", name="Send complaint").click()
+    expect(page.locator("#error-summary")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_label("Your full name").fill("Ada Lovelace")
+    page.get_by_label("Your e-mail address").fill("ada@example.com")
+    page.get_by_label("Your complaint").fill("You sent my data to someone else.")
+    page.get_by_role("button", name="Send complaint").click()
+    expect(page.get_by_role("heading", name="We have received your complaint")).to_be_visible()
     assert_accessible(page)
 
 
