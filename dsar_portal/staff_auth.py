@@ -83,3 +83,18 @@ def totp_authenticator_add(*, user: AbstractBaseUser, secret: str) -> Authentica
     For accounts set up outside the sign-in pages (the demo's DPO); staff add their own factor on allauth's page.
     """
     return Authenticator.objects.create(user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(secret)})
+
+
+def totp_secrets_reencrypt() -> int:
+    """Re-seal every stored TOTP secret under the active field-encryption key; returns how many changed.
+
+    Run by ``rotate_encryption_keys`` with the fields and files, so an old key can be retired.
+    """
+    changed = 0
+    for authenticator in Authenticator.objects.filter(type=Authenticator.Type.TOTP).iterator(chunk_size=500):
+        sealed = authenticator.data["secret"]
+        if crypto.needs_rotation(sealed):
+            authenticator.data["secret"] = crypto.reencrypt(sealed)
+            authenticator.save(update_fields=["data"])
+            changed += 1
+    return changed

@@ -1,16 +1,19 @@
 """Staff sign in with a password and a mandatory second factor (django-allauth MFA), step up for evidence,
 are throttled when they guess, and are signed out when idle (GDPR Art. 32(1)(b))."""
 
+import io
 import time
 
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
 from dsar_portal import crypto
+from dsar_portal.crypto import generate_key, parse_key_list
 from dsar_portal.middleware import LAST_SEEN_SESSION_KEY
 from dsar_portal.staff_auth import FACTOR_GIVEN_AT_SESSION_KEY, totp_authenticator_add
 from identity import services as identity_services
@@ -168,3 +171,19 @@ def test_a_staff_session_in_use_stays_signed_in(client):
     client.force_login(user)
     for _ in range(3):
         assert client.get(reverse("identity:verification_queue")).status_code == 200
+
+
+def test_rotating_the_encryption_key_re_seals_totp_secrets_and_the_code_still_works(client, settings):
+    old = parse_key_list(f"old:{generate_key()}")
+    settings.FIELD_ENCRYPTION_KEYS = old
+    user = _staff()
+    assert Authenticator.objects.get(user=user).data["secret"].startswith("v1:old:")
+
+    settings.FIELD_ENCRYPTION_KEYS = {**parse_key_list(f"new:{generate_key()}"), **old}
+    call_command("rotate_encryption_keys", stdout=io.StringIO())
+    assert Authenticator.objects.get(user=user).data["secret"].startswith("v1:new:")
+
+    # The old key is retired; signing in with the app's code still works.
+    settings.FIELD_ENCRYPTION_KEYS = {"new": settings.FIELD_ENCRYPTION_KEYS["new"]}
+    _password(client, user)
+    assert client.post(reverse("mfa_authenticate"), {"code": _code()})["Location"] == "/admin/"
