@@ -112,6 +112,11 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "csp",
+    # Staff sign-in: password and a second factor (TOTP with recovery codes, passkeys), step-up re-authentication,
+    # throttled failures. django-allauth's MFA is the well-kept library for all of it (STYLE.md); no social login.
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
     # The portal's apps, lowest layer first: each may import those before it in this list, never those after
     # (import-linter checks it in CI; see the README's code map). The kernel is an app for its commands
     # (run_scheduled_jobs, rotate_encryption_keys), which know no app.
@@ -141,6 +146,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A staff session idle too long ends before anything else looks at the user.
+    "dsar_portal.middleware.StaffIdleTimeoutMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # No staff page or admin page opens for a staff account without a second factor.
+    "dsar_portal.middleware.StaffSecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -359,7 +369,42 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    # Agents sign in with Django's backend (agents/views.py); staff through allauth's, which adds its rate limits.
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/staff/"
+
+# Staff accounts are made by the DPO, never by sign-up (dsar_portal/staff_auth.py closes it).
+ACCOUNT_ADAPTER = "dsar_portal.staff_auth.StaffAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_PRESERVE_USERNAME_CASING = False
+# Step-up asks for a factor, never the password alone: a stolen password must not open identity evidence.
+ACCOUNT_REAUTHENTICATION_METHODS = ("mfa",)
+# "A few minutes": a factor given this long ago still counts for evidence and other step-up pages.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("DSAR_STAFF_STEP_UP_SECONDS", 300)
+# Failed sign-ins are throttled per client and per account (allauth counts them in the cache).
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env("DSAR_RATE_STAFF_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "reauthenticate": "10/m/user",
+}
+MFA_ADAPTER = "dsar_portal.staff_auth.PortalMFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+# Passkeys are a second factor after the password, not a way round it.
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_PASSKEY_SIGNUP_ENABLED = False
+# WebAuthn needs a secure origin; the local portal runs on http://127.0.0.1.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_TOTP_ISSUER = env("DSAR_TOTP_ISSUER", "DSAR Portal")
+MFA_TOTP_TOLERANCE = 1
+# A staff session with no request for this many minutes ends (dsar_portal.middleware.StaffIdleTimeoutMiddleware).
+DSAR_STAFF_IDLE_MINUTES = env_int("DSAR_STAFF_IDLE_MINUTES", 30)
 
 # --- Security headers ---------------------------------------------------------
 

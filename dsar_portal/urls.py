@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -6,10 +7,14 @@ from .health import healthz
 
 admin.site.site_header = _("DSAR Portal administration")
 admin.site.site_title = _("DSAR Portal")
+# The admin's own login form would skip the second factor: its login page sends people to allauth's sign-in.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz),
+    # Staff sign-in, second factors and step-up (django-allauth; sign-up is closed in dsar_portal.staff_auth).
+    path("accounts/", include("allauth.urls")),
     path("", include("identity.urls")),
     path("", include("agents.urls")),
     path("", include("complaints.urls")),

@@ -5,6 +5,7 @@ Only staff with the permission see documents; every view of a document is
 written to the request's audit trail.
 """
 
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -15,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.onetime import CodeCheck
+from dsar_portal.staff_auth import step_up_needed
 from requests_app import documents as document_store
 from requests_app import services as request_services
 from requests_app.forms import ConfirmEmailForm, EvidenceUploadForm
@@ -90,6 +92,9 @@ def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse
 
 @login_required
 @permission_required("identity.view_evidence", raise_exception=True)
+# Step-up: evidence is the most sensitive thing staff see, so it asks for a second factor again when none was
+# given in the last few minutes (GDPR Art. 32(1)(b); ACCOUNT_REAUTHENTICATION_TIMEOUT).
+@reauthentication_required(enabled=step_up_needed)
 def evidence_document(http_request: HttpRequest, key: str) -> HttpResponse:
     document = get_object_or_404(RequestDocument, storage_key=f"{key}.bin", deleted_at=None)
     chunks = document_store.document_chunks(document)

@@ -8,12 +8,15 @@ state without walking the whole flow to it.
 from datetime import datetime, time
 
 import factory
+import pyotp
+from allauth.mfa.utils import is_mfa_enabled
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from agents.models import Agent, AgentFiling, AuthorityType
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.onetime import new_link_token, secret_hash
+from dsar_portal.staff_auth import FACTOR_GIVEN_AT_SESSION_KEY, totp_authenticator_add
 from identity import services as identity_services
 from identity.models import (
     AssuranceLevel,
@@ -43,11 +46,25 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"handler{n}")
     first_name = "Jo"
     last_name = "Smith"
     is_staff = True
+
+    @factory.post_generation
+    def second_factor(obj, create, extracted, **kwargs):
+        """Every staff account has a second factor (dsar_portal.staff_auth); second_factor=False leaves it out."""
+        if create and extracted is not False and not is_mfa_enabled(obj):
+            totp_authenticator_add(user=obj, secret=pyotp.random_base32())
+
+
+def give_second_factor(client) -> None:
+    """A signed-in test client whose user has just given a second factor (as at sign-in), so step-up passes."""
+    session = client.session
+    session[FACTOR_GIVEN_AT_SESSION_KEY] = timezone.now().timestamp()
+    session.save()
 
 
 def submission(**overrides) -> services.Submission:
@@ -154,6 +171,7 @@ class AgentUserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: email_lookup_hash(f"agent{n}@lawfirm.example"))
     email = ""

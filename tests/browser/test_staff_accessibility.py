@@ -1,11 +1,15 @@
 """axe-core over the staff area's pages (issue 11), signed in as the DPO through the portal's staff sign-in."""
 
+import re
+
+import pyotp
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from casework import roles
+from dsar_portal.staff_auth import totp_authenticator_add
 from tests.factories import MessageFactory, StaffUserFactory, in_progress_request
 
 from .support import assert_accessible
@@ -16,14 +20,18 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture
 def signed_in_dpo(page: Page, transactional_db) -> Page:
     roles.roles_ensure()
-    dpo = StaffUserFactory(username="dpo")
+    dpo = StaffUserFactory(username="dpo", second_factor=False)
     dpo.set_password(PASSWORD)
     dpo.save()
     dpo.groups.add(Group.objects.get(name=roles.DPO))
+    secret = pyotp.random_base32()
+    totp_authenticator_add(user=dpo, secret=secret)
     page.goto("/staff/")
     page.get_by_label("Username").fill("dpo")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name=re.compile("Sign In", re.I)).click()
     expect(page.get_by_role("heading", name="Open requests")).to_be_visible()
     return page
 

@@ -25,7 +25,13 @@ from requests_app.models import (
     Right,
     Status,
 )
-from tests.factories import StaffUserFactory, confirmed_request, document_asked_request, submitted_request
+from tests.factories import (
+    StaffUserFactory,
+    confirmed_request,
+    document_asked_request,
+    give_second_factor,
+    submitted_request,
+)
 
 # Real commits: the e-mails these tests read are sent after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -308,6 +314,7 @@ def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client
     assert client.get(url).status_code == 403
 
     client.force_login(_reviewer("decide_verification", "view_evidence"))
+    give_second_factor(client)
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")

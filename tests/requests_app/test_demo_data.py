@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pyotp
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -44,7 +45,13 @@ def test_the_demo_has_requests_in_different_states_and_a_working_dpo_login(clien
     statuses = set(DataSubjectRequest.objects.values_list("status", flat=True))
     assert {Status.AWAITING_EMAIL_CONFIRMATION, Status.IN_PROGRESS, Status.COMPLETED, Status.REFUSED} <= statuses
 
-    response = client.post(reverse("admin:login"), {"username": "dpo", "password": password, "next": "/admin/"})
+    secret = re.search(r"TOTP\): secret (\S+)", printed).group(1)
+    assert re.search(r"otpauth://totp/\S+secret=" + secret, printed)
+    assert (settings.DATA_DIR / "demo-dpo-totp").read_text().strip() == secret
+
+    response = client.post(reverse("account_login"), {"login": "dpo", "password": password, "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     # The DPO can work the identity checks.
     assert client.get(reverse("identity:verification_queue")).status_code == 200

@@ -8,16 +8,23 @@ import io
 import secrets
 from datetime import timedelta
 
+import pyotp
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import decrypt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
+from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from agents import services as agent_services
+from casework import roles
+from casework.roles import roles_ensure
 from dsar_portal.crypto import email_lookup_hash
+from dsar_portal.staff_auth import totp_authenticator_add
 from identity import services as identity_services
 from identity.services import demo_customer_save
 from organisation.selectors import organisation_get
@@ -106,10 +113,14 @@ class Command(BaseCommand):
         self._customers()
         password = self._dpo_password()
         dpo = self._dpo(password)
+        totp_secret = self._dpo_second_factor(dpo)
         if not DataSubjectRequest.objects.exists():
             self._requests(dpo)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
-        self.stdout.write(f"  Staff login:  http://127.0.0.1:8000/admin/  user: {DPO_USERNAME}  password: {password}")
+        login_url = f"http://127.0.0.1:8000{reverse('account_login')}"
+        totp_uri = pyotp.TOTP(totp_secret).provisioning_uri(name=DPO_USERNAME, issuer_name=settings.MFA_TOTP_ISSUER)
+        self.stdout.write(f"  Staff login:  {login_url}  user: {DPO_USERNAME}  password: {password}")
+        self.stdout.write(f"  Second factor (authenticator app, TOTP): secret {totp_secret}  or this URI: {totp_uri}")
         self.stdout.write("  What the demo shows:")
         for request, rule in self._shown():
             self.stdout.write(f"    {request.reference}  {request.right}  {request.get_status_display()}: {rule}")
@@ -127,6 +138,19 @@ class Command(BaseCommand):
             path.chmod(0o600)
         return path.read_text().strip()
 
+    def _dpo_second_factor(self, dpo) -> str:
+        """The DPO's authenticator app secret, kept in the data folder like the password (staff need a factor)."""
+        path = settings.DATA_DIR / "demo-dpo-totp"
+        if not path.exists():
+            path.write_text(pyotp.random_base32())
+            path.chmod(0o600)
+        secret = path.read_text().strip()
+        current = Authenticator.objects.filter(user=dpo, type=Authenticator.Type.TOTP).first()
+        if current is None or decrypt(current.data["secret"]) != secret:
+            Authenticator.objects.filter(user=dpo, type=Authenticator.Type.TOTP).delete()
+            totp_authenticator_add(user=dpo, secret=secret)
+        return secret
+
     def _dpo(self, password: str):
         user_model = get_user_model()
         dpo, _ = user_model.objects.get_or_create(
@@ -136,11 +160,9 @@ class Command(BaseCommand):
         dpo.is_staff = True
         dpo.set_password(password)
         dpo.save()
-        group, _ = Group.objects.get_or_create(name="Data protection officers")
-        group.permissions.set(
-            Permission.objects.filter(content_type__app_label__in=["requests_app", "organisation", "identity"])
-        )
-        dpo.groups.add(group)
+        # The staff roles (casework.roles): the demo's DPO has the DPO role, with every permission.
+        roles_ensure()
+        dpo.groups.add(Group.objects.get(name=roles.DPO))
         return dpo
 
     def _shown(self) -> list[tuple[DataSubjectRequest, str]]:

@@ -1,7 +1,8 @@
 """Re-encrypt personal data under the active key after a new key was put first in FIELD_ENCRYPTION_KEYS.
 
-Covers both kinds of data at rest: encrypted model fields (dsar_portal/fields.py) and stored files
-(dsar_portal/filestore.py). Only when it reports no failures may the old key be removed.
+Covers every kind of data at rest: encrypted model fields (dsar_portal/fields.py), stored files
+(dsar_portal/filestore.py) and staff TOTP secrets (dsar_portal/staff_auth.py). Only when it reports no failures
+may the old key be removed.
 """
 
 from django.apps import apps
@@ -9,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dsar_portal import filestore
 from dsar_portal.fields import EncryptedFieldMixin, reencrypt_instance_fields
+from dsar_portal.staff_auth import totp_secrets_reencrypt
 
 
 class Command(BaseCommand):
@@ -24,6 +26,10 @@ class Command(BaseCommand):
                 changed += reencrypt_instance_fields(instance)
             total += changed
             self.stdout.write(f"{model._meta.label}: {changed} rows re-encrypted")
+
+        totp = totp_secrets_reencrypt()
+        total += totp
+        self.stdout.write(f"Staff authenticator app secrets: {totp} re-encrypted")
 
         result = filestore.rotate_all()
         files = 0
