@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Settings that would move the portal off its embedded default.
 NOT_EMBEDDED = {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DSAR_EMBEDDED_WORKER", "EMAIL_HOST"}
 
-FILE_ONE_REQUEST = """
+FILE_REQUESTS = """
 import sys, time
 import django
 django.setup()
 from tests.factories import submitted_request
-request = submitted_request(email=sys.argv[1], name="Erin Embedded")
+for address in sys.argv[1:]:
+    request = submitted_request(email=address, name="Erin Embedded")
 # request_submit has returned: its transaction committed and the e-mail task was published on commit.
 print(request.reference, time.monotonic(), flush=True)
 """
@@ -38,7 +40,9 @@ def _embedded_env(data_dir: Path) -> dict[str, str]:
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180, check=True)
+    completed = subprocess.run(args, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=180)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return completed
 
 
 def _sent_emails(mail_dir: Path) -> list[email.message.EmailMessage]:
@@ -97,10 +101,10 @@ class EmbeddedPortal:
         self.worker = None
         self.worker_log += output
 
-    def file_request(self, address: str) -> tuple[str, float]:
-        """Files a request in a process of its own, as the web server would; returns its reference and the
-        moment its transaction had committed."""
-        filed = _run([sys.executable, "-c", FILE_ONE_REQUEST, address], self.env)
+    def file_requests(self, *addresses: str) -> tuple[str, float]:
+        """Files a request for each address in a process of its own, as the web server would; returns the last
+        one's reference and the moment its transaction had committed."""
+        filed = _run([sys.executable, "-c", FILE_REQUESTS, *addresses], self.env)
         reference, committed_at = filed.stdout.split()[-2:]
         return reference, float(committed_at)
 
@@ -133,7 +137,7 @@ def test_a_request_filed_on_the_embedded_default_gets_its_email_from_the_real_wo
     portal = embedded_portal
     portal.start_worker()
 
-    reference, committed_at = portal.file_request("erin@example.com")
+    reference, committed_at = portal.file_requests("erin@example.com")
 
     assert _wait_for(lambda: len(portal.sent) >= 1), "the worker did not send the confirmation e-mail"
     print(f"filing committed -> e-mail file written: {time.monotonic() - committed_at:.2f}s")
@@ -153,11 +157,31 @@ def test_a_request_filed_on_the_embedded_default_gets_its_email_from_the_real_wo
     assert "succeeded" in portal.worker_log
 
 
+def test_requests_filed_while_the_worker_writes_to_the_same_sqlite_file_each_get_one_email(embedded_portal):
+    """Two web processes and the worker write to one SQLite file at once (WAL, transactions that wait their
+    turn): every filing succeeds and every person gets exactly one e-mail."""
+    portal = embedded_portal
+    portal.start_worker()
+    addresses = [f"person{number}@example.com" for number in range(40)]
+
+    # Two web processes filing at once, as two people would, while the worker sends.
+    with ThreadPoolExecutor(max_workers=2) as web:
+        list(web.map(lambda half: portal.file_requests(*half), [addresses[::2], addresses[1::2]]))
+
+    assert _wait_for(lambda: len(portal.sent) >= len(addresses)), "the worker did not send every e-mail"
+    time.sleep(1.5)
+    assert sorted(message["To"] for message in portal.sent) == sorted(addresses)
+    assert portal.messages_marked_sent() == len(addresses)
+    portal.stop_worker()
+    assert "database is locked" not in portal.worker_log
+    assert portal.worker_log.count("succeeded") == len(addresses), "the worker did not send them all itself"
+
+
 def test_without_a_worker_the_email_waits_in_the_broker_folder_until_one_starts(embedded_portal):
     """`manage.py runserver` alone files requests as usual; their e-mails wait as files in data/broker/queue and
     go out as soon as a worker runs."""
     portal = embedded_portal
-    portal.file_request("wait@example.com")
+    portal.file_requests("wait@example.com")
     assert portal.sent == []
     assert len(portal.queued) == 1
     assert portal.messages_marked_sent() == 0
