@@ -237,7 +237,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 EMBEDDED_BROKER = not CELERY_BROKER_URL and env_bool("DSAR_EMBEDDED_WORKER", True)
 if EMBEDDED_BROKER:
     BROKER_DIR = DATA_DIR / "broker"
-    # Web, worker and beat read and write one queue folder; a message is removed from it when a worker takes it.
+    # Web, worker and beat read and write one queue folder; a message is removed from it when the worker takes it
+    # (moved out, then deleted). It is built for the one worker of `make run`: production runs many on Redis.
     for folder in ("queue", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     # The host names nothing (the folders below are the broker); it only spares a warning in every log.
