@@ -1,4 +1,5 @@
-# The two commands: `make run` (portal with demo data on 127.0.0.1:8000) and `make test`.
+# The two commands: `make run` (portal with demo data on 127.0.0.1:8000, with its Celery worker and beat) and
+# `make test`.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -21,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" PYTHONUNBUFFERED=1 $(VENV)/bin/honcho --procfile Procfile.dev start
 
 # Browser tests drive Debian's Chromium (Playwright's own browser download cannot be used here).
 browser:
@@ -41,4 +42,4 @@ worker: setup
 	$(VENV)/bin/celery -A dsar_portal worker --loglevel=INFO
 
 beat: setup
-	$(VENV)/bin/celery -A dsar_portal beat --loglevel=INFO --schedule=data/celerybeat-schedule
+	$(VENV)/bin/celery -A dsar_portal beat --loglevel=INFO

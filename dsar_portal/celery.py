@@ -1,4 +1,4 @@
-"""Celery application. With no broker configured, tasks run eagerly in-process."""
+"""Celery application. With no broker configured, tasks queue in folders under data/broker/ (see settings)."""
 
 import os
 

@@ -2,7 +2,8 @@
 DSAR Portal settings: one module, driven by the environment (12-factor).
 
 With no environment variables set this gives the embedded default: SQLite in
-``data/``, Celery tasks run eagerly in-process, e-mail written to files in
+``data/``, Celery tasks queued in folders under ``data/broker/`` for a real
+worker and beat (``make run`` starts both), e-mail written to files in
 ``data/sent-emails/``. Production sets DATABASE_URL, REDIS_URL,
 DJANGO_SECRET_KEY, DJANGO_DEBUG=0 and friends (see README.md) and refuses to
 start without its secrets.
@@ -183,6 +184,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The embedded default shares one SQLite file between the web server, the worker and beat. WAL lets them read
+    # while one writes; IMMEDIATE takes the write lock when a transaction starts, so a writer waits its turn (up to
+    # `timeout` seconds) instead of failing with "database is locked" when a read lock cannot be upgraded.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
@@ -230,8 +242,31 @@ CACHES["template_fragments"] = {
 
 # kombu's own transport for the URL's scheme (redis://, rediss://, sentinel://, amqp://).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL") or REDIS_URL or None
-# Without a broker, tasks run in-process so the embedded portal needs no
-# worker; the same task code runs on real workers in production.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# With no broker configured (the embedded default), tasks are queued as files in data/broker/ (kombu's filesystem
+# transport, which needs no server) and a real worker and beat run them, as in production: `make run` starts both
+# next to the web server. DSAR_EMBEDDED_WORKER=0 runs tasks in-process instead, for a web server started alone.
+EMBEDDED_BROKER = not CELERY_BROKER_URL and env_bool("DSAR_EMBEDDED_WORKER", True)
+if EMBEDDED_BROKER:
+    BROKER_DIR = DATA_DIR / "broker"
+    # Web, worker and beat read and write one queue folder; a message is removed from it when the worker takes it
+    # (moved out, then deleted). It is built for the one worker of `make run`: production runs many on Redis.
+    for folder in ("queue", "control"):
+        (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
+    # The host names nothing (the folders below are the broker); it only spares a warning in every log.
+    CELERY_BROKER_URL = "filesystem://localhost/"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "control_folder": str(BROKER_DIR / "control"),
+        # How often an idle worker looks for new files: an e-mail leaves within about half a second.
+        "polling_interval": 0.5,
+    }
+    # Remote control broadcasts to one queue per worker ever started; on a folder broker nobody deletes those
+    # queues, so their files would pile up. The embedded worker is stopped with Ctrl-C, not by broadcast.
+    CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+# Tasks run in-process only with no broker at all (DSAR_EMBEDDED_WORKER=0, or a test that asks for it); the same
+# task code runs on real workers everywhere else.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -245,8 +280,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # for kombu's default retries, and a broker that hangs rather than refuses cannot hold it for ever.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
+# Beat remembers when each job last ran here, so a restart does not run them all again at once.
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 # The one list of periodic jobs: beat runs it on its schedule, and `manage.py run_scheduled_jobs` (from cron,
 # where there is no beat) runs each entry once.
 CELERY_BEAT_SCHEDULE = {
