@@ -26,3 +26,63 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"request {self.request_id} assigned to user {self.assignee_id}"
+
+
+class ReminderKind(models.TextChoices):
+    # Stored values are never renamed once released.
+    DUE_DATE = "due_date", _("Legal due date approaching")
+    TARGET_DATE = "target_date", _("Internal target approaching")
+    OVERDUE = "overdue", _("Request overdue (escalated to the DPO)")
+    EXTENSION_NOTICE = "extension_notice", _("Last week to notify an extension")
+    AGENT_CONFIRMATION = "agent_confirmation", _("Data subject has not answered about an agent")
+    COMPLAINT_UNACKNOWLEDGED = "complaint_unacknowledged", _("Complaint not yet acknowledged")
+    DIGEST = "digest", _("Daily digest of what is due")
+
+
+class StaffReminder(models.Model):
+    """One reminder the portal sent (or is sending) to one member of staff about one deadline.
+
+    The unique constraints are what make every reminder job idempotent: a job run twice (beat and the cron
+    command, or a retried worker) finds the row already there and sends nothing again.
+    """
+
+    kind = models.CharField(max_length=30, choices=ReminderKind.choices)
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="staff_reminders",
+    )
+    complaint = models.ForeignKey(
+        "complaints.Complaint", null=True, blank=True, on_delete=models.CASCADE, related_name="staff_reminders"
+    )
+    # The deadline the reminder is about (for a digest: the day it covers), and how many days before it this
+    # reminder falls (0 on or after the day).
+    due_on = models.DateField()
+    offset_days = models.PositiveSmallIntegerField(default=0)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "kind", "due_on", "offset_days", "recipient"],
+                condition=models.Q(request__isnull=False, complaint__isnull=True),
+                name="staff_reminder_once_per_request",
+            ),
+            models.UniqueConstraint(
+                fields=["complaint", "kind", "due_on", "offset_days", "recipient"],
+                condition=models.Q(complaint__isnull=False),
+                name="staff_reminder_once_per_complaint",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "due_on", "recipient"],
+                condition=models.Q(request__isnull=True, complaint__isnull=True),
+                name="staff_reminder_one_digest_a_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} reminder {self.pk} for user {self.recipient_id}"

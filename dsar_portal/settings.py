@@ -324,6 +324,32 @@ CELERY_BEAT_SCHEDULE = {
         "task": "identity.tasks.purge_decided_evidence",
         "schedule": 15 * 60,
     },
+    # The portal chases its own deadlines (casework.reminders); each job is idempotent, so an hourly run only
+    # catches up after downtime and a daily reminder still goes once.
+    "remind-staff-of-due-dates-and-targets": {
+        "task": "casework.tasks.remind_staff_of_due_dates",
+        "schedule": 60 * 60,
+    },
+    "escalate-overdue-requests-to-the-dpo": {
+        "task": "casework.tasks.escalate_overdue_requests",
+        "schedule": 60 * 60,
+    },
+    "alarm-before-the-last-day-to-extend": {
+        "task": "casework.tasks.alarm_extension_notice_deadlines",
+        "schedule": 60 * 60,
+    },
+    "remind-staff-of-unanswered-agent-confirmations": {
+        "task": "casework.tasks.remind_staff_of_agent_confirmations",
+        "schedule": 60 * 60,
+    },
+    "remind-staff-of-unacknowledged-complaints": {
+        "task": "casework.tasks.remind_staff_of_unacknowledged_complaints",
+        "schedule": 60 * 60,
+    },
+    "send-staff-daily-digests": {
+        "task": "casework.tasks.send_staff_digests",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -617,6 +643,16 @@ DSAR_MAX_DETAIL_ATTEMPTS = env_int("DSAR_MAX_DETAIL_ATTEMPTS", 3)
 # The data subject's answer about an agent is a supplementary signal (LAW.md I3): staff may proceed without it after
 # this many days.
 DSAR_SUBJECT_ANSWER_WAIT_DAYS = env_int("DSAR_SUBJECT_ANSWER_WAIT_DAYS", 10)
+# Staff reminders (casework.reminders): the days before the legal due date and before the internal target on which
+# the assignee is reminded (comma-separated).
+DSAR_STAFF_REMINDER_OFFSETS_DAYS = sorted(
+    {int(days) for days in env_list("DSAR_STAFF_REMINDER_OFFSETS_DAYS", ["14", "7", "3", "1"])}, reverse=True
+)
+# A complaint not yet acknowledged is flagged to the DPOs this many days before its acknowledgement is due
+# (UK DPA 2018 s.164A(3)), and once more when it is late.
+DSAR_STAFF_COMPLAINT_REMINDER_DAYS = env_int("DSAR_STAFF_COMPLAINT_REMINDER_DAYS", 7)
+# The daily digest lists what each assignee has due within this many days, and what is overdue.
+DSAR_STAFF_DIGEST_DAYS = env_int("DSAR_STAFF_DIGEST_DAYS", 7)
 # The verification methods, each behind identity.methods.VerificationMethod; tried weakest first.
 DSAR_VERIFICATION_METHODS = [
     "identity.methods.email_possession.EmailPossession",

@@ -378,6 +378,8 @@ class EventKind(models.TextChoices):
     COMPLAINT_PROGRESS = "complaint_progress", _("Complainant told of progress")
     COMPLAINT_RESOLVED = "complaint_resolved", _("Complaint outcome sent")
     COMPLAINT_WITHDRAWN = "complaint_withdrawn", _("Complaint withdrawn")
+    # The portal reminded staff of a deadline of this request (casework.reminders).
+    STAFF_REMINDER_SENT = "staff_reminder_sent", _("Staff reminded of a deadline")
 
 
 class RequestEvent(models.Model):

@@ -1,0 +1,64 @@
+"""Staff reminder jobs (casework.reminders): thin, each run with the organisation's date, safe to run twice."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+
+
+def _run(job: str) -> int:
+    # Imported here: casework.reminders queues send_staff_reminder from this module.
+    from . import reminders
+
+    made = getattr(reminders, job)(today=timezone.localdate())
+    logger.info("%s: %s reminders", job, made)
+    return made
+
+
+@shared_task(acks_late=True)
+def remind_staff_of_due_dates() -> dict:
+    from . import reminders
+
+    return {"reminders": _run("due_date_reminders_send"), "requeued": reminders.unsent_reminders_queue()}
+
+
+@shared_task(acks_late=True)
+def escalate_overdue_requests() -> int:
+    return _run("overdue_escalations_send")
+
+
+@shared_task(acks_late=True)
+def alarm_extension_notice_deadlines() -> int:
+    return _run("extension_alarms_send")
+
+
+@shared_task(acks_late=True)
+def remind_staff_of_agent_confirmations() -> int:
+    return _run("agent_confirmation_reminders_send")
+
+
+@shared_task(acks_late=True)
+def remind_staff_of_unacknowledged_complaints() -> int:
+    return _run("complaint_reminders_send")
+
+
+@shared_task(acks_late=True)
+def send_staff_digests() -> int:
+    return _run("digests_send")
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
+    retry_backoff=30,
+    retry_backoff_max=30 * 60,
+    max_retries=8,
+)
+def send_staff_reminder(reminder_id: int) -> bool:
+    """E-mail one staff reminder; a second run sends nothing."""
+    from . import reminders
+
+    return reminders.reminder_deliver(reminder_id=reminder_id)
