@@ -1,12 +1,14 @@
 """The portal chases its own deadlines: staff reminders, escalation, digest and alarms, each sent exactly once."""
 
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
-from casework import reminders, roles
+from casework import reminders, roles, tasks
 from casework.models import Assignment, ReminderKind, StaffReminder
 from complaints.models import Channel, Complaint, ComplaintStatus
 from requests_app import deadlines
@@ -236,3 +238,25 @@ def test_staff_emails_carry_references_and_dates_but_no_personal_data(
         assert request.reference in text
         for value in personal:
             assert value and value not in text
+
+
+def test_a_reminder_the_broker_refused_goes_out_later_and_only_once(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The broker down when a reminder was made: the hourly job queues it again, and a second delivery sends nothing."""
+    _dpo, handler = people
+    _request_due(due_in=7, assignee=handler)
+    with mock.patch.object(tasks.send_staff_reminder, "delay", side_effect=OperationalError("broker down")):
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            reminders.due_date_reminders_send(today=TODAY)
+    assert len(callbacks) == 1
+    reminder = StaffReminder.objects.get()
+    assert reminder.sent_at is None and mailoutbox == []
+    StaffReminder.objects.filter(pk=reminder.pk).update(created_at=timezone.now() - timedelta(minutes=11))
+
+    assert reminders.unsent_reminders_queue() == 1
+    assert tasks.send_staff_reminder(reminder.pk) is False  # already sent by the queued (eager) task
+
+    reminder.refresh_from_db()
+    assert reminder.sent_at is not None
+    assert len(mailoutbox) == 1
