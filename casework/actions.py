@@ -333,9 +333,10 @@ class CompleteForm(CaseAction):
 
     def perform(self, *, actor: AbstractBaseUser) -> str:
         data = self.cleaned_data
-        parts = self.parts() if data["outcome"] == Outcome.PARTLY_FULFILLED else []
+        # Parts typed under another outcome go to the service too, which says they fit only "partly fulfilled",
+        # rather than being dropped unseen.
         services.request_complete(
-            request=self.request, actor=actor, outcome=data["outcome"], summary=data["summary"], parts=parts
+            request=self.request, actor=actor, outcome=data["outcome"], summary=data["summary"], parts=self.parts()
         )
         return _("The request is completed (%(outcome)s) and the person is told.") % {
             "outcome": Outcome(data["outcome"]).label

@@ -246,3 +246,15 @@ def test_a_resume_dated_before_the_question_is_refused_with_the_dates_kept(clien
     assert f'value="{early}"' in response.content.decode()
     request.refresh_from_db()
     assert request.status == Status.AWAITING_CLARIFICATION
+
+
+def test_parts_not_done_typed_under_a_full_completion_are_not_dropped_unseen(client, dpo):
+    request = in_progress_request()
+    client.force_login(dpo)
+    response = _act(
+        client, request, "complete", {"outcome": Outcome.FULFILLED, "part1_not_done": "Did not send the notes"}
+    )
+    assert "Only a partly fulfilled request lists parts not done." in _messages(response)
+    assert 'value="Did not send the notes"' in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
