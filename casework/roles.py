@@ -22,6 +22,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     CASE_HANDLER: (
         "casework.view_staff_area",
         "casework.assign_request",
+        "casework.act_on_request",
         "requests_app.view_personal_data",
         "identity.decide_verification",
         "identity.view_evidence",

@@ -23,6 +23,7 @@ from requests_app.workflow import OPEN_STATUSES
 STAFF_AREA = "casework.view_staff_area"
 ALL_REQUESTS = "casework.view_all_requests"
 ASSIGN = "casework.assign_request"
+ACT = "casework.act_on_request"
 PERSONAL_DATA = "requests_app.view_personal_data"
 
 # The queue's colour bands, each also said in words (WCAG 1.4.1: colour is never the only signal).

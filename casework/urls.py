@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from . import views, views_actions
+from .actions import ACTIONS
 
 app_name = "casework"
 
@@ -11,4 +12,13 @@ urlpatterns = [
     path("assign/", views.requests_assign, name="requests_assign"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/assign/", views.request_assign, name="request_assign"),
+    *(
+        path(
+            f"requests/<str:reference>/{name.replace('_', '-')}/",
+            views_actions.case_action,
+            {"action": name},
+            name=f"action_{name}",
+        )
+        for name in ACTIONS
+    ),
 ]

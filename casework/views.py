@@ -21,6 +21,7 @@ from requests_app.scope import agent_authority_of, scope_of
 from requests_app.selectors import requests_from_same_person
 
 from . import selectors, services
+from .actions import CaseAction, actions_for
 from .forms import AssignForm, BulkAssignForm, QueueFilterForm
 
 PAGE_SIZE = 50
@@ -95,13 +96,18 @@ def _filters_only(http_request: HttpRequest) -> list[tuple[str, str]]:
 @staff_area
 def request_detail(http_request: HttpRequest, reference: str) -> HttpResponse:
     """Everything about one request that this member of staff may see (404 for a request they may not)."""
-    user = http_request.user
     request = get_object_or_404(
-        selectors.requests_visible_to(user).select_related(
+        selectors.requests_visible_to(http_request.user).select_related(
             "assignment__assignee", "assignment__assigned_by", "identity_verification", "agent_filing__agent__user"
         ),
         reference=reference,
     )
+    return case_page(http_request, request)
+
+
+def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | None = None) -> HttpResponse:
+    """The case page of ``request`` (already scoped to the user), with ``bound_action`` sent back with its errors."""
+    user = http_request.user
     today = timezone.localdate()
     context = {
         "request": request,
@@ -120,6 +126,7 @@ def request_detail(http_request: HttpRequest, reference: str) -> HttpResponse:
         "can_decide_verification": user.has_perm("identity.decide_verification"),
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,
         "event_kinds": EventKind,
+        "actions": actions_for(request, bound=bound_action) if user.has_perm(selectors.ACT) else [],
     }
     return render(http_request, "casework/request_detail.html", context)
 
