@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casework", "0001_assignment"),
+        ("casework", "0002_staff_reminder"),
     ]
 
     operations = [
