@@ -21,6 +21,7 @@ class Assignment(models.Model):
             ("view_staff_area", _("Can open the staff area (the queue and the case pages it may see)")),
             ("view_all_requests", _("Can see every request, whoever it is assigned to")),
             ("assign_request", _("Can assign requests to staff")),
+            ("view_metrics", _("Can see the accountability metrics and download them as CSV")),
         ]
         indexes = [models.Index(fields=["assignee"], name="assignment_assignee_idx")]
 

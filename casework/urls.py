@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_metrics
 
 app_name = "casework"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("assign/", views.requests_assign, name="requests_assign"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/assign/", views.request_assign, name="request_assign"),
+    path("metrics/", views_metrics.metrics_page, name="metrics"),
+    path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),
 ]
