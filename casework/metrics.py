@@ -45,7 +45,7 @@ class Table:
 
 
 def period_start(today: date) -> date:
-    """The first day of the month twelve months before ``today``'s month: the period covers whole months."""
+    """The first day of the month eleven months before ``today``'s: the period is twelve whole months, this one last."""
     month = today.month - (PERIOD_MONTHS - 1)
     year = today.year
     while month <= 0:

@@ -215,3 +215,9 @@ def test_only_the_dpo_sees_the_metrics(client, request, role):
     assert client.get(reverse("casework:metrics")).status_code == 403
     assert client.get(reverse("casework:metrics_csv", kwargs={"table": "complaints"})).status_code == 403
     assert b"/staff/metrics/" not in client.get(reverse("casework:queue")).content
+
+
+def test_the_figures_take_one_query_each_whatever_the_number_of_requests(dataset, django_assert_num_queries):
+    """Open requests, on time, days to close, verify, suppression and complaints: one each; decisions: two."""
+    with django_assert_num_queries(8):
+        metrics.metrics_tables(today=TODAY)
