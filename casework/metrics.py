@@ -385,7 +385,7 @@ class Chart:
 
     bars: list[Bar]
     height: int
-    label_width: int = 300
+    label_width: int = 340
     plot_width: int = 360
     bar_height: int = 18
     row_height: int = 26
