@@ -22,6 +22,7 @@ class Assignment(models.Model):
             ("view_all_requests", _("Can see every request, whoever it is assigned to")),
             ("assign_request", _("Can assign requests to staff")),
             ("act_on_request", _("Can act on the requests they may see: clarify, extend, fees, refuse, complete")),
+            ("view_metrics", _("Can see the accountability metrics and download them as CSV")),
         ]
         indexes = [models.Index(fields=["assignee"], name="assignment_assignee_idx")]
 

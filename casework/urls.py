@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions
+from . import views, views_actions, views_metrics
 from .actions import ACTIONS
 
 app_name = "casework"
@@ -21,4 +21,6 @@ urlpatterns = [
         )
         for name in ACTIONS
     ),
+    path("metrics/", views_metrics.metrics_page, name="metrics"),
+    path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),
 ]

@@ -57,3 +57,13 @@ def test_the_case_page_is_accessible(signed_in_dpo: Page):
     page.get_by_role("button", name="Assign").click()
     expect(page.get_by_text(f"{request.reference} is now assigned to dpo.")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_metrics_page_is_accessible_and_its_charts_have_their_tables(signed_in_dpo: Page):
+    in_progress_request()
+    page = signed_in_dpo
+    page.get_by_role("link", name="Metrics").click()
+    expect(page.get_by_role("heading", name="Metrics", level=1)).to_be_visible()
+    expect(page.get_by_role("img", name=re.compile("Bar chart: Open requests by status"))).to_be_visible()
+    expect(page.get_by_role("table", name="Open requests by status")).to_be_visible()
+    assert_accessible(page)

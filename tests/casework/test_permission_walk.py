@@ -27,6 +27,18 @@ GET_EXPECTED = {
 }
 
 
+# The metrics page and its CSV downloads: the DPO only (the accountability figures, issue 11).
+METRICS_EXPECTED = {
+    "anonymous": "login",
+    "dpo": 200,
+    "handler": 403,
+    "auditor": 403,
+    "system_owner": 403,
+    "staff_without_role": 403,
+}
+URL_ARGUMENTS = {"table": "open-by-status"}
+
+
 def _casework_patterns() -> list[URLPattern]:
     resolver = get_resolver()
     (staff,) = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "casework"]
@@ -40,6 +52,8 @@ def test_the_walk_covers_every_casework_page():
         "request_detail",
         "request_assign",
         "requests_assign",
+        "metrics",
+        "metrics_csv",
         *(f"action_{name}" for name in ACTIONS),
     }
 
@@ -82,6 +96,15 @@ def test_each_visitor_sees_only_the_pages_and_cases_they_may(client, visitors, c
     for which, expected in (("mine", mine), ("theirs", theirs), ("free", free)):
         path = reverse("casework:request_detail", args=[cases[which].reference])
         assert _outcome(client.get(path)) == expected, f"{visitor} opening {which}"
+
+
+@pytest.mark.parametrize("visitor", list(METRICS_EXPECTED))
+def test_only_the_dpo_sees_the_metrics_and_their_downloads(client, visitors, visitor):
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    for path in (reverse("casework:metrics"), reverse("casework:metrics_csv", kwargs=URL_ARGUMENTS)):
+        assert _outcome(client.get(path)) == METRICS_EXPECTED[visitor], f"{visitor} opening {path}"
 
 
 # Assigning: only the DPO and case handlers, and a handler only what they may see.
@@ -142,7 +165,10 @@ def test_each_visitor_may_act_only_on_what_they_may(client, visitors, cases, vis
 def test_no_staff_page_answers_an_anonymous_visitor(client, cases, method):
     """Whatever the method, an anonymous visitor is sent to sign in (or refused the method), never shown data."""
     for pattern in _casework_patterns():
-        kwargs = {"reference": cases["free"].reference} if "reference" in pattern.pattern.converters else {}
+        kwargs = {
+            name: URL_ARGUMENTS[name] if name in URL_ARGUMENTS else cases["free"].reference
+            for name in pattern.pattern.converters
+        }
         response = getattr(client, method)(reverse(f"casework:{pattern.name}", kwargs=kwargs))
         assert _outcome(response) in ("login", 405), pattern.name
 
