@@ -6,12 +6,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from dsar_portal import filestore
+from identity.services import request_identity_begin
+from requests_app import services as request_services
 from requests_app.audit import STAFF, event_record
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
 from .models import Assignment
-from .selectors import ASSIGN, assignable_staff, requests_visible_to
+from .selectors import ACT, ASSIGN, assignable_staff, requests_visible_to
 
 
 class AssignmentError(Exception):
@@ -58,3 +61,34 @@ def requests_assign(
             request_assign(request=request, assignee=assignee, actor=actor)
             for request in sorted(requests, key=lambda request: request.pk)  # one lock order
         )
+
+
+def request_log_received(
+    *,
+    submission: request_services.Submission,
+    channel: str,
+    received_at,
+    actor: AbstractBaseUser,
+    scan=None,
+    postal_address: str = "",
+) -> DataSubjectRequest:
+    """Log a request that arrived by letter, e-mail, phone, social media or in person, and move it on, together.
+
+    The clock starts on the day of receipt (GDPR Art. 12(3); ``requests_app.services.request_log_received``). An
+    address that is confirmed (the request came from it by e-mail) or a requester answered by post needs no code:
+    identity checks start at once. Another e-mail address waits for its code as on the public form.
+    """
+    if not actor.has_perm(ACT):
+        raise PermissionError("You may not log requests.")
+    with filestore.atomic():
+        request = request_services.request_log_received(
+            submission=submission,
+            channel=channel,
+            received_at=received_at,
+            actor=actor,
+            scan=scan,
+            postal_address=postal_address,
+        )
+        if request.email_confirmed_at is not None or request.notices_by_post:
+            request_identity_begin(request=request, today=timezone.localdate())
+    return request

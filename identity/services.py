@@ -151,25 +151,33 @@ def request_confirm_email(*, request: DataSubjectRequest, code: str, today: date
         result = request_services.request_email_confirm(request=request, code=code)
         if result is not CodeCheck.CONFIRMED:
             return result
-        decision = verification_start(request=request)
-        if decision.verified:
-            request_services.request_work_begin(request=request, reason=decision.summary)
-        else:
-            # UK GDPR Art. 12(6): the doubt is recorded where the records could not settle who is asking: their
-            # address is not in our records (we ask for other identifiers, then a document), or a document is asked
-            # for. One more detail after a partial match (the confirmed address is ours) records none, so the UK
-            # clock is then suspended, not restarted (LAW.md D4).
-            verification = verification_get(request=request)
-            not_in_records = verification is not None and verification.records_match == MatchStrength.NONE.value
-            doubt = decision.explanation if decision.step == VerificationStep.DOCUMENT or not_in_records else ""
-            request_services.request_identity_check_begin(
-                request=request,
-                reason=decision.summary,
-                on=today,
-                explanation=decision.explanation,
-                reasonable_doubt=doubt,
-            )
+        request_identity_begin(request=request, today=today)
     return result
+
+
+def request_identity_begin(*, request: DataSubjectRequest, today: date) -> "VerificationDecision":
+    """Start the identity checks of a request whose address is confirmed (or that is answered by post) and move
+    it on: a verified requester's request goes to work; otherwise the clock stops from ``today`` while we wait
+    for what we ask (UK GDPR Art. 12(6)). The caller holds the transaction."""
+    decision = verification_start(request=request)
+    if decision.verified:
+        request_services.request_work_begin(request=request, reason=decision.summary)
+    else:
+        # UK GDPR Art. 12(6): the doubt is recorded where the records could not settle who is asking: their
+        # address is not in our records (we ask for other identifiers, then a document), or a document is asked
+        # for. One more detail after a partial match (the confirmed address is ours) records none, so the UK
+        # clock is then suspended, not restarted (LAW.md D4).
+        verification = verification_get(request=request)
+        not_in_records = verification is not None and verification.records_match == MatchStrength.NONE.value
+        doubt = decision.explanation if decision.step == VerificationStep.DOCUMENT or not_in_records else ""
+        request_services.request_identity_check_begin(
+            request=request,
+            reason=decision.summary,
+            on=today,
+            explanation=decision.explanation,
+            reasonable_doubt=doubt,
+        )
+    return decision
 
 
 # --- The demo organisation's customer records (for the demo records matcher) ----------------------

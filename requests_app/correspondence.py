@@ -32,7 +32,7 @@ from dsar_portal.onetime import new_link_token, secret_hash
 from organisation.selectors import organisation_get
 
 from . import tasks
-from .audit import SYSTEM, event_record
+from .audit import STAFF, SYSTEM, event_record
 from .confirmation import email_code_issue
 from .models import DataSubjectRequest, EventKind, Message, MessageKind, Status, StatusLink
 
@@ -105,11 +105,37 @@ def message_queue(message_id: int) -> bool:
 
 
 def message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
-    """Store a message for the status page and e-mail it after the transaction commits."""
+    """Store a message for the status page and e-mail it after the transaction commits.
+
+    A requester who gets notices by post (a postal request logged by staff) is not e-mailed: the message is marked
+    for posting and staff record the day they post it (``message_posted``).
+    """
     message = message_new(request, kind, extra, organisation=organisation)
+    message.by_post = request.notices_by_post
     message.save(force_insert=True)
-    message_enqueue(message)
+    if not message.by_post:
+        message_enqueue(message)
     return message
+
+
+def message_posted(*, message: Message, actor, posted_on) -> bool:
+    """Record that a letter to the requester was posted on ``posted_on``; False when it already was.
+
+    The case keeps what was posted and when, as it keeps what was e-mailed (GDPR Art. 5(2), accountability).
+    """
+    with transaction.atomic():
+        marked = Message.objects.filter(pk=message.pk, by_post=True, posted_on=None).update(posted_on=posted_on)
+        if not marked:
+            return False
+        event_record(
+            request_id=message.request_id,
+            kind=EventKind.LETTER_POSTED,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=f"{MessageKind(message.kind).label}: posted on {posted_on.isoformat()}",
+        )
+    message.posted_on = posted_on
+    return True
 
 
 def message_deliver(*, message_id: int) -> bool:
@@ -135,7 +161,7 @@ def _delivery_prepare(message_id: int) -> tuple[Message, str, str] | None:
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("request")
-            .filter(pk=message_id, sent_at=None, direction=Message.Direction.TO_REQUESTER)
+            .filter(pk=message_id, sent_at=None, by_post=False, direction=Message.Direction.TO_REQUESTER)
             .filter(Q(sending_until=None) | Q(sending_until__lte=now))
             .first()
         )
@@ -204,6 +230,7 @@ def undelivered_messages_sweep(*, now=None) -> int:
         direction=Message.Direction.TO_REQUESTER,
         sent_at=None,
         delivery_failed_at=None,
+        by_post=False,
     ).order_by("pk")
     queued = 0
     for message_id in waiting.values_list("pk", flat=True):

@@ -198,6 +198,17 @@ class FeeBasis(models.TextChoices):
     FURTHER_COPY = "further_copy", _("A further copy of data we have already given you")
 
 
+class Channel(models.TextChoices):
+    """How a request reached us: a request is valid whatever the channel (EDPB Guidelines 01/2022 para 52-56)."""
+
+    WEB = "web", _("The online form")
+    EMAIL = "email", _("E-mail")
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Phone")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    IN_PERSON = "in_person", _("In person")
+
+
 class DataSubjectRequest(models.Model):
     """One rights request from a data subject (or someone acting for them).
 
@@ -227,6 +238,11 @@ class DataSubjectRequest(models.Model):
     subject_email = EncryptedTextField(blank=True, default="")
 
     received_at = models.DateTimeField()
+    # How it arrived; anything but the web form was logged by staff with its true receipt time (casework).
+    channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
+    # A postal requester without e-mail: our notices are stored and marked for posting, not e-mailed.
+    notices_by_post = models.BooleanField(default=False)
+    postal_address = EncryptedTextField(blank=True, default="")
     # The day of receipt in the jurisdiction's own time zone, and that zone (deadlines.day_of_receipt).
     received_on = models.DateField()
     received_time_zone = models.CharField(max_length=64, blank=True, default="")
@@ -380,6 +396,9 @@ class EventKind(models.TextChoices):
     COMPLAINT_WITHDRAWN = "complaint_withdrawn", _("Complaint withdrawn")
     # The portal reminded staff of a deadline of this request (casework.reminders).
     STAFF_REMINDER_SENT = "staff_reminder_sent", _("Staff reminded of a deadline")
+    # A request that arrived by letter, e-mail, phone, social media or in person, logged by staff.
+    RECEIVED_ANOTHER_WAY = "received_another_way", _("Request received another way, logged by staff")
+    LETTER_POSTED = "letter_posted", _("Letter posted to the requester")
 
 
 class RequestEvent(models.Model):
@@ -507,6 +526,9 @@ class Message(models.Model):
     # forgotten once it is sent), so that a retry sends the same secrets (requests_app.correspondence).
     sending_until = models.DateTimeField(null=True, blank=True)
     pending_secrets = EncryptedJSONField(default=dict, blank=True)
+    # For a requester who gets notices by post: the message is printed and posted by staff, who record the day.
+    by_post = models.BooleanField(default=False)
+    posted_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

@@ -40,11 +40,13 @@ from .confirmation import email_code_check, email_code_resend_allowed
 from .correspondence import (
     message_deliver,
     message_delivery_failed,
+    message_posted,
     message_send,
     undelivered_messages_sweep,
 )
 from .locks import request_lock
 from .models import (
+    Channel,
     DataSubjectRequest,
     DocumentPurpose,
     DueDateChange,
@@ -74,6 +76,7 @@ __all__ = [
     "Submission",
     "message_deliver",
     "message_delivery_failed",
+    "message_posted",
     "new_reference",
     "normalise_reference",
     "undelivered_messages_sweep",
@@ -198,6 +201,59 @@ def request_submit(*, submission: Submission, supporting_document=None, received
             request_document_store(request=request, upload=supporting_document, purpose=DocumentPurpose.SUPPORTING)
         message_send(request, MessageKind.EMAIL_CONFIRMATION)
     logger.info("request %s submitted", request.pk)
+    return request
+
+
+def request_log_received(
+    *,
+    submission: Submission,
+    channel: str,
+    received_at,
+    actor: AbstractBaseUser,
+    scan=None,
+    postal_address: str = "",
+) -> DataSubjectRequest:
+    """File a request that reached us another way (letter, e-mail, phone, social media, in person), logged by staff.
+
+    A request is valid whatever the channel (EDPB Guidelines 01/2022 para 52-56), and the clock starts on the day
+    it was received, not the day it was logged (GDPR Art. 12(3)): ``received_at`` is the true receipt time. The
+    trail records who logged it and how it came; a scan of what arrived is kept encrypted with the request.
+
+    An address the request came from by e-mail is taken as confirmed (it reached us from that address); another
+    address given is sent the usual confirmation code. Without an address the requester gets our notices by post.
+    What follows (identity checks, then work) is decided above the request core (``casework.services``).
+    """
+    if received_at > timezone.now():
+        raise RequestError(_("The time of receipt cannot be in the future."))
+    email = submission.email.strip()
+    if channel == Channel.WEB:
+        raise RequestError(_("Requests made on the online form are filed by the form."))
+    if not email and not postal_address.strip():
+        raise RequestError(_("Give an e-mail address or a postal address to answer the requester at."))
+    confirmed_at = timezone.now() if email and channel == Channel.EMAIL else None
+    with filestore.atomic():
+        request = request_file(submission=submission, received_at=received_at, email_confirmed_at=confirmed_at)
+        request.channel = channel
+        request.postal_address = postal_address.strip()
+        request.notices_by_post = not email
+        request.save(update_fields=["channel", "postal_address", "notices_by_post", "updated_at"])
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.RECEIVED_ANOTHER_WAY,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=_("Received by %(channel)s on %(when)s; logged by %(who)s")
+            % {
+                "channel": Channel(channel).label,
+                "when": timezone.localtime(received_at).strftime("%Y-%m-%d %H:%M"),
+                "who": actor.get_username(),
+            },
+        )
+        if scan is not None:
+            request_document_store(request=request, upload=scan, purpose=DocumentPurpose.SUPPORTING, actor_kind=STAFF)
+        if email and confirmed_at is None:
+            message_send(request, MessageKind.EMAIL_CONFIRMATION)
+    logger.info("request %s logged by staff (%s)", request.pk, channel)
     return request
 
 
