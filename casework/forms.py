@@ -2,11 +2,13 @@ from datetime import timedelta
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
-from requests_app.models import DataSubjectRequest, Right, Status
+from requests_app import documents
+from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Right, Status
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
@@ -115,3 +117,61 @@ class BulkAssignForm(AssignForm):
     def __init__(self, *args, references: list[str] = (), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["references"].choices = [(reference, reference) for reference in references]
+
+
+class LogRequestForm(forms.Form):
+    """A request that reached us another way, as staff log it: its true receipt time, channel and a scan.
+
+    An e-mail address is optional for a letter, a phone call or a visit; without one a postal address is needed
+    (our notices then go by post). Typed values come back with the errors.
+    """
+
+    right = forms.ChoiceField(label=_("Right"), choices=_blank(_("Choose the right"), Right.choices))
+    channel = forms.ChoiceField(
+        label=_("How it arrived"),
+        choices=_blank(_("Choose how it arrived"), [c for c in Channel.choices if c[0] != Channel.WEB]),
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received on (date and time)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    requester_role = forms.ChoiceField(
+        label=_("Asking as"), choices=RequesterRole.choices, initial=RequesterRole.DATA_SUBJECT
+    )
+    name = forms.CharField(label=_("Requester's name"), max_length=200)
+    email = forms.EmailField(
+        label=_("Requester's e-mail (optional for a letter, a phone call or a visit)"), required=False
+    )
+    postal_address = forms.CharField(
+        label=_("Postal address (needed without an e-mail address)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    description = forms.CharField(label=_("What they asked"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000)
+    scan = forms.FileField(label=_("A scan of what arrived (optional)"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        _style(self)
+
+    def clean_scan(self):
+        scan = self.cleaned_data.get("scan")
+        if scan:
+            documents.validate_document(scan)
+        return scan
+
+    def clean_received_at(self):
+        received_at = self.cleaned_data["received_at"]
+        if received_at > timezone.now():
+            raise forms.ValidationError(_("The time of receipt cannot be in the future."))
+        return received_at
+
+    def clean(self):
+        data = super().clean()
+        email, address = data.get("email", ""), data.get("postal_address", "").strip()
+        if data.get("channel") in (Channel.EMAIL, Channel.SOCIAL_MEDIA) and not email:
+            self.add_error("email", _("Give the address the request came from."))
+        elif not email and not address:
+            self.add_error("postal_address", _("Give a postal address, or an e-mail address, to answer at."))
+        return data

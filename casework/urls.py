@@ -10,8 +10,10 @@ app_name = "casework"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("assign/", views.requests_assign, name="requests_assign"),
+    path("requests/new/", views.request_log, name="request_log"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/assign/", views.request_assign, name="request_assign"),
+    path("requests/<str:reference>/letters/<int:message_id>/posted/", views.letter_posted, name="letter_posted"),
     *(
         path(
             f"requests/<str:reference>/{name.replace('_', '-')}/",

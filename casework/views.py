@@ -6,7 +6,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,13 +16,14 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from requests_app.models import EventKind
+from requests_app import services as request_services
+from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
 from requests_app.selectors import requests_from_same_person
 
 from . import selectors, services
 from .actions import CaseAction, actions_for
-from .forms import AssignForm, BulkAssignForm, QueueFilterForm
+from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
 
 PAGE_SIZE = 50
 
@@ -127,6 +128,9 @@ def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | 
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,
         "event_kinds": EventKind,
         "actions": actions_for(request, bound=bound_action) if user.has_perm(selectors.ACT) else [],
+        "letters_to_post": request.messages.filter(by_post=True, posted_on=None) if request.notices_by_post else [],
+        "can_act": user.has_perm(selectors.ACT),
+        "today": today,
     }
     return render(http_request, "casework/request_detail.html", context)
 
@@ -184,3 +188,63 @@ def requests_assign(http_request: HttpRequest) -> HttpResponse:
     else:
         messages.error(http_request, _("Choose at least one request you may see, and who to assign them to."))
     return redirect("casework:queue")
+
+
+@staff_area
+def request_log(http_request: HttpRequest) -> HttpResponse:
+    """Log a request that arrived by letter, e-mail, phone, social media or in person (issue 11)."""
+    user = http_request.user
+    if not user.has_perm(selectors.ACT):
+        raise PermissionDenied
+    form = LogRequestForm(http_request.POST or None, http_request.FILES or None)
+    if http_request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        submission = request_services.Submission(
+            right=data["right"],
+            requester_role=data["requester_role"],
+            name=data["name"],
+            email=data["email"],
+            identifiers={},
+            details={},
+            description=data["description"],
+        )
+        try:
+            request = services.request_log_received(
+                submission=submission,
+                channel=data["channel"],
+                received_at=data["received_at"],
+                actor=user,
+                scan=data["scan"],
+                postal_address=data["postal_address"],
+            )
+        except request_services.RequestError as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            form.add_error("scan", error)
+        else:
+            messages.success(http_request, _("Request %(reference)s logged.") % {"reference": request.reference})
+            if selectors.requests_visible_to(user).filter(pk=request.pk).exists():
+                return redirect("casework:request_detail", reference=request.reference)
+            return redirect("casework:queue")
+    status = 400 if form.is_bound else 200
+    return render(http_request, "casework/request_log.html", {"nav": "queue", "form": form}, status=status)
+
+
+@require_POST
+@staff_area
+def letter_posted(http_request: HttpRequest, reference: str, message_id: int) -> HttpResponse:
+    """Record the day a letter to a postal requester was posted."""
+    user = http_request.user
+    if not user.has_perm(selectors.ACT):
+        raise PermissionDenied
+    request = get_object_or_404(selectors.requests_visible_to(user), reference=reference)
+    message = get_object_or_404(Message, pk=message_id, request=request, by_post=True)
+    try:
+        posted_on = date.fromisoformat(http_request.POST.get("posted_on", ""))
+    except ValueError:
+        posted_on = None
+    if posted_on is None or posted_on > timezone.localdate():
+        messages.error(http_request, _("Give the day the letter was posted (not in the future)."))
+    elif request_services.message_posted(message=message, actor=user, posted_on=posted_on):
+        messages.success(http_request, _("Recorded as posted on %(day)s.") % {"day": posted_on.isoformat()})
+    return redirect("casework:request_detail", reference=request.reference)

@@ -36,7 +36,7 @@ METRICS_EXPECTED = {
     "system_owner": 403,
     "staff_without_role": 403,
 }
-URL_ARGUMENTS = {"table": "open-by-status"}
+URL_ARGUMENTS = {"table": "open-by-status", "message_id": 1}
 
 
 def _casework_patterns() -> list[URLPattern]:
@@ -54,6 +54,8 @@ def test_the_walk_covers_every_casework_page():
         "requests_assign",
         "metrics",
         "metrics_csv",
+        "request_log",
+        "letter_posted",
         *(f"action_{name}" for name in ACTIONS),
     }
 
@@ -103,7 +105,10 @@ def test_only_the_dpo_sees_the_metrics_and_their_downloads(client, visitors, vis
     user = visitors[visitor]
     if user is not None:
         client.force_login(user)
-    for path in (reverse("casework:metrics"), reverse("casework:metrics_csv", kwargs=URL_ARGUMENTS)):
+    for path in (
+        reverse("casework:metrics"),
+        reverse("casework:metrics_csv", kwargs={"table": URL_ARGUMENTS["table"]}),
+    ):
         assert _outcome(client.get(path)) == METRICS_EXPECTED[visitor], f"{visitor} opening {path}"
 
 
@@ -159,6 +164,40 @@ def test_each_visitor_may_act_only_on_what_they_may(client, visitors, cases, vis
     for case in cases.values():
         case.refresh_from_db()
         assert case.status == "in_progress", f"{visitor} changed {case.reference}"
+
+
+# Logging a request received another way, and recording a letter as posted: those who act on requests.
+LOG_EXPECTED = {
+    "anonymous": ("login", "login", "login"),
+    "dpo": (200, 302, 302),
+    "handler": (200, 302, 404),
+    "auditor": (403, 403, 403),
+    "system_owner": (403, 403, 403),
+    "staff_without_role": (403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(LOG_EXPECTED))
+def test_each_visitor_may_log_requests_and_record_letters_only_if_they_may(client, visitors, cases, visitor):
+    from requests_app.models import Message
+
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    log_page, on_free, on_theirs = LOG_EXPECTED[visitor]
+    assert _outcome(client.get(reverse("casework:request_log"))) == log_page
+    for which, expected in (("free", on_free), ("theirs", on_theirs)):
+        case = cases[which]
+        case.notices_by_post = True
+        case.save(update_fields=["notices_by_post"])
+        letter = Message.objects.create(
+            request=case, direction=Message.Direction.TO_REQUESTER, kind="receipt", subject="s", body="b", by_post=True
+        )
+        path = reverse("casework:letter_posted", args=[case.reference, letter.pk])
+        # No day given: the walk changes nothing ("ok" is the redirect back with a message).
+        assert _outcome(client.post(path, {})) == expected, f"{visitor} recording a letter on {which}"
+        letter.refresh_from_db()
+        assert letter.posted_on is None
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -106,3 +106,78 @@ def test_a_receipt_time_in_the_future_is_refused(handler):
 def test_an_auditor_may_not_log_a_request(auditor):
     with pytest.raises(PermissionError):
         _log(auditor)
+
+
+# --- The staff form -----------------------------------------------------------------------------------------
+
+LOG_URL = "/staff/requests/new/"
+
+
+def _form(**overrides):
+    values = {
+        "right": "access",
+        "channel": "letter",
+        "received_at": (timezone.localtime() - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "requester_role": "data_subject",
+        "name": "Grace Hopper",
+        "email": "",
+        "postal_address": "7 Compiler Lane, Arlington",
+        "description": "Please send me a copy of my data.",
+    }
+    values.update(overrides)
+    return values
+
+
+def test_the_log_form_is_linked_from_the_queue(client, handler):
+    client.force_login(handler)
+    assert LOG_URL in client.get("/staff/").content.decode()
+
+
+def test_staff_log_a_letter_with_its_scan_and_see_its_letters_to_post(client, handler, mailoutbox):
+    from requests_app.models import DataSubjectRequest
+
+    client.force_login(handler)
+    response = client.post(LOG_URL, {**_form(), "scan": png_upload("letter.png")})
+
+    request = DataSubjectRequest.objects.get()
+    assert response.status_code == 302
+    assert response.url == f"/staff/requests/{request.reference}/"
+    assert request.channel == Channel.LETTER
+    assert request.clock_started_on == timezone.localdate() - timedelta(days=3)
+    assert RequestDocument.objects.filter(request=request).count() == 1
+    assert mailoutbox == []
+    page = client.get(response.url).content.decode()
+    assert "Letters to post" in page
+    assert "Record as posted" in page
+
+    letter = Message.objects.filter(request=request, by_post=True).first()
+    client.post(
+        f"/staff/requests/{request.reference}/letters/{letter.pk}/posted/",
+        {"posted_on": timezone.localdate().isoformat()},
+    )
+    letter.refresh_from_db()
+    assert letter.posted_on == timezone.localdate()
+
+
+def test_the_form_keeps_what_was_typed_when_something_is_missing(client, handler):
+    from requests_app.models import DataSubjectRequest
+
+    client.force_login(handler)
+    response = client.post(LOG_URL, _form(postal_address="", name="Grace Typed-Name"))
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Grace Typed-Name" in page
+    assert "Please send me a copy of my data." in page
+    assert "Give a postal address" in page
+    assert not DataSubjectRequest.objects.exists()
+
+
+def test_the_form_refuses_a_receipt_time_in_the_future(client, handler):
+    client.force_login(handler)
+    future = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(LOG_URL, _form(received_at=future))
+
+    assert response.status_code == 400
+    assert "cannot be in the future" in response.content.decode()
+    assert future in response.content.decode()
