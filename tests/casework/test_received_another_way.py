@@ -148,6 +148,7 @@ def test_staff_log_a_letter_with_its_scan_and_see_its_letters_to_post(client, ha
     assert mailoutbox == []
     page = client.get(response.url).content.decode()
     assert "Letters to post" in page
+    assert "Received by: Letter" in page
     assert "Record as posted" in page
 
     letter = Message.objects.filter(request=request, by_post=True).first()
