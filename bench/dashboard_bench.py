@@ -286,7 +286,7 @@ def explain_slowest(client, url: str) -> None:
         f"  {len(queries)} queries, {total_ms:.1f} ms in the database in all (the rest is Python: view, "
         f"decryption, templates); slowest query {float(slowest['time']) * 1000:.1f} ms:"
     )
-    print("  " + slowest["sql"][:1500])
+    print("  " + slowest["sql"][:300] + " ...")
     with connection.cursor() as cur:
         cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + slowest["sql"])
         for (line,) in cur.fetchall():
