@@ -147,8 +147,8 @@ def seed(*, requests: int, open_requests: int, timeline: int) -> dict:
                 SELECT i,
                        i <= %(open)s AS is_open,
                        CASE WHEN i <= %(open)s
-                            THEN %(today)s::date - 30 - ((i * 7919) %% 30) + ((i * 31) %% 90)
-                            ELSE %(today)s::date - 60 - ((i * 7919) %% 670) END AS received
+                            THEN %(today)s::date - 30 - ((i::bigint * 7919) %% 30)::int + ((i * 31) %% 90)
+                            ELSE %(today)s::date - 60 - ((i::bigint * 7919) %% 670)::int END AS received
                 FROM generate_series(1, %(n)s) AS i
             )
             INSERT INTO requests_app_datasubjectrequest (
