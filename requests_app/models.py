@@ -44,6 +44,17 @@ class RespondTo(models.TextChoices):
     SUBJECT = "subject", _("The data subject")
 
 
+# The statuses of an open request, as stored (requests_app.workflow.OPEN_STATUSES is the rule; a test keeps the two
+# equal). Here for the queue's partial index, which a migration must be able to state.
+OPEN_STATUS_VALUES = [
+    "awaiting_clarification",
+    "awaiting_email_confirmation",
+    "awaiting_fee",
+    "awaiting_identity_verification",
+    "in_progress",
+]
+
+
 class Outcome(models.TextChoices):
     FULFILLED = "fulfilled", _("Fulfilled")
     PARTLY_FULFILLED = "partly_fulfilled", _("Partly fulfilled")
@@ -313,8 +324,14 @@ class DataSubjectRequest(models.Model):
         indexes = [
             models.Index(fields=["status"], name="request_status_idx"),
             models.Index(fields=["email_hash"], name="request_email_hash_idx"),
-            # The staff queue's order and its keyset pages (casework): soonest legal deadline first, then id.
-            models.Index(fields=["due_on", "id"], name="request_due_on_id_idx"),
+            # The staff queue's order and its keyset pages (casework): soonest legal deadline first, then id, over
+            # open requests only. A full index made PostgreSQL walk past every closed request first (3 s a page at
+            # a million requests, bench/dashboard_bench.py); this one holds only what the queue shows.
+            models.Index(
+                fields=["due_on", "id"],
+                name="request_open_due_on_id_idx",
+                condition=models.Q(status__in=OPEN_STATUS_VALUES),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -194,3 +194,12 @@ def test_withdrawn_and_closed_unconfirmed_requests_cannot_be_reopened(final):
     request = _request_in(final)
     with pytest.raises(IllegalTransition):
         transition(request, Status.IN_PROGRESS, actor_kind="staff")
+
+
+def test_the_queues_partial_index_covers_exactly_the_open_statuses():
+    """The staff queue's index (requests_app.models.OPEN_STATUS_VALUES) must hold every open request and no other,
+    or the queue would miss requests or PostgreSQL would not use it."""
+    from requests_app.models import OPEN_STATUS_VALUES
+    from requests_app.workflow import OPEN_STATUSES
+
+    assert set(OPEN_STATUS_VALUES) == set(OPEN_STATUSES)
