@@ -54,6 +54,8 @@ UNDELIVERED_AFTER = timedelta(hours=3)
 # the task puts the real link and code in their place when it sends.
 LINK_PLACEHOLDER = "[your private link: in the e-mail we sent you]"
 CODE_PLACEHOLDER = "[your code: in the e-mail we sent you]"
+# In a letter, in place of the private link (requests_app.models.Channel: requests received by post).
+POSTAL_LINK_TEXT = "(write to us or call us, quoting your reference, to hear how your request is going)"
 
 
 def message_new(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
@@ -112,6 +114,9 @@ def message_send(request: DataSubjectRequest, kind: str, extra: dict | None = No
     """
     message = message_new(request, kind, extra, organisation=organisation)
     message.by_post = request.notices_by_post
+    if message.by_post:
+        # A letter carries no e-mailed link or code: say how to follow the request on paper instead.
+        message.body = message.body.replace(LINK_PLACEHOLDER, POSTAL_LINK_TEXT).replace(CODE_PLACEHOLDER, "")
     message.save(force_insert=True)
     if not message.by_post:
         message_enqueue(message)

@@ -182,3 +182,18 @@ def test_the_form_refuses_a_receipt_time_in_the_future(client, handler):
     assert response.status_code == 400
     assert "cannot be in the future" in response.content.decode()
     assert future in response.content.decode()
+
+
+def test_a_letter_to_post_says_nothing_of_an_emailed_link_or_code(handler):
+    """A postal requester reads the letter on paper: it must not point to an e-mail that was never sent."""
+    from requests_app.correspondence import CODE_PLACEHOLDER, LINK_PLACEHOLDER, POSTAL_LINK_TEXT
+
+    request = _log(handler)
+
+    letters = Message.objects.filter(request=request, by_post=True)
+    assert letters.exists()
+    for letter in letters:
+        assert LINK_PLACEHOLDER not in letter.body
+        assert CODE_PLACEHOLDER not in letter.body
+    # Every notice's footer tells the person how to follow the request; on paper, by writing or calling.
+    assert all(POSTAL_LINK_TEXT in letter.body for letter in letters)
