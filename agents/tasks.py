@@ -1,22 +1,14 @@
 """Agent e-mails: the tasks take IDs, make their secrets at sending time and are safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 
-from dsar_portal.celery import PortalTask
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY, PortalTask
 
 logger = logging.getLogger(__name__)
 
 # As for requesters' e-mails: a mail server that is down or refuses for a while is waited out, within bounds.
-EMAIL_RETRY = {
-    "acks_late": True,
-    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 30 * 60,
-    "max_retries": 8,
-}
 
 
 class AgentEmailTask(PortalTask):
@@ -27,28 +19,28 @@ class AgentEmailTask(PortalTask):
         )
 
 
-@shared_task(base=AgentEmailTask, **EMAIL_RETRY)
+@shared_task(base=AgentEmailTask, **EMAIL_DELIVERY_RETRY)
 def send_agent_code(code_id: int) -> bool:
     from . import services
 
     return services.agent_code_deliver(code_id=code_id)
 
 
-@shared_task(base=AgentEmailTask, **EMAIL_RETRY)
+@shared_task(base=AgentEmailTask, **EMAIL_DELIVERY_RETRY)
 def send_password_reset(code_id: int) -> bool:
     from . import services
 
     return services.agent_password_reset_deliver(code_id=code_id)
 
 
-@shared_task(base=AgentEmailTask, **EMAIL_RETRY)
+@shared_task(base=AgentEmailTask, **EMAIL_DELIVERY_RETRY)
 def send_account_exists_notice(agent_id: int) -> bool:
     from . import services
 
     return services.account_exists_notice_deliver(agent_id=agent_id)
 
 
-@shared_task(base=AgentEmailTask, **EMAIL_RETRY)
+@shared_task(base=AgentEmailTask, **EMAIL_DELIVERY_RETRY)
 def send_sign_in_settings_notice(notice_id: int) -> bool:
     from . import services
 

@@ -1,10 +1,11 @@
 """Staff reminder jobs (casework.reminders): thin, each run with the organisation's date, safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 from django.utils import timezone
+
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +52,7 @@ def send_staff_digests() -> int:
 
 
 @shared_task(
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
+    **EMAIL_DELIVERY_RETRY,
 )
 def send_staff_reminder(reminder_id: int) -> bool:
     """E-mail one staff reminder; a second run sends nothing."""

@@ -1,11 +1,10 @@
 """Complaint e-mails: the task takes an ID, re-reads the message and sends it once."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 
-from dsar_portal.celery import PortalTask
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY, PortalTask
 
 logger = logging.getLogger(__name__)
 
@@ -22,11 +21,7 @@ class ComplaintMessageTask(PortalTask):
 @shared_task(
     bind=True,
     base=ComplaintMessageTask,
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
+    **EMAIL_DELIVERY_RETRY,
 )
 def deliver_complaint_message(self, message_id: int) -> bool:
     from . import services

@@ -1,6 +1,7 @@
 """Celery application. With no broker configured, tasks queue in folders under data/broker/ (see settings)."""
 
 import os
+import smtplib
 
 from celery import Celery, Task
 from celery.app.registry import TaskRegistry
@@ -21,6 +22,17 @@ class PortalTask(Task):
         options.setdefault("argsrepr", repr(tuple(args or ())))
         options.setdefault("kwargsrepr", repr(dict(kwargs or {})))
         return super().apply_async(args, kwargs, **options)
+
+
+# How every e-mail task retries: on the mail server's and the network's transient errors, backing off from 30 s to
+# 30 min, eight times (about three hours, less than the undelivered-messages sweep waits), then its failure hook.
+EMAIL_DELIVERY_RETRY = {
+    "acks_late": True,
+    "autoretry_for": (smtplib.SMTPException, ConnectionError, TimeoutError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 30 * 60,
+    "max_retries": 8,
+}
 
 
 app = Celery("dsar_portal", task_cls=PortalTask)

@@ -112,10 +112,7 @@ class VerificationError(Exception):
 
 
 def _moved_on_meanwhile(request: DataSubjectRequest) -> VerificationError:
-    return VerificationError(
-        _("This request changed while you were working on it: it is now '%(status)s'. Nothing else was changed.")
-        % {"status": request.get_status_display()}
-    )
+    return VerificationError(request_services.moved_on_meanwhile_message(request))
 
 
 def verification_methods_check() -> None:

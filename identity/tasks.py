@@ -1,11 +1,10 @@
 """Identity tasks: take IDs, safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 
-from dsar_portal.celery import PortalTask
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY, PortalTask
 
 from . import services
 
@@ -33,11 +32,7 @@ class SubjectConfirmationTask(PortalTask):
 
 @shared_task(
     base=SubjectConfirmationTask,
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
+    **EMAIL_DELIVERY_RETRY,
 )
 def send_subject_confirmation(confirmation_id: int) -> bool:
     """E-mail the data subject the question whether an agent acts for them; a second run sends nothing."""

@@ -6,11 +6,11 @@ import secrets
 REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def new_reference() -> str:
-    """80 random bits in four groups of four, e.g. DSAR-7K3M-Q9TX-W2PA-H4RN."""
+def new_reference(prefix: str = "DSAR") -> str:
+    """80 random bits in four groups of four after ``prefix``, e.g. DSAR-7K3M-Q9TX-W2PA-H4RN."""
     bits = int.from_bytes(secrets.token_bytes(10))
     characters = "".join(REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(0, 80, 5))
-    return "DSAR-" + "-".join(characters[i : i + 4] for i in range(0, 16, 4))
+    return f"{prefix}-" + "-".join(characters[i : i + 4] for i in range(0, 16, 4))
 
 
 def normalise_reference(value: str) -> str:

@@ -89,13 +89,19 @@ class RequestError(Exception):
     """A rule of the lifecycle refuses what was asked; the message is safe to show to the person acting."""
 
 
+def moved_on_meanwhile_message(request: DataSubjectRequest) -> str:
+    """What a person is told when their action lost a race: someone else changed the request a moment before.
+
+    Shared by every app that acts on a request (identity's decisions use it too).
+    """
+    return _("This request changed while you were working on it: it is now '%(status)s'. Nothing else was changed.") % {
+        "status": request.get_status_display()
+    }
+
+
 def _moved_on_meanwhile(request: DataSubjectRequest) -> RequestError:
-    """The message for an action that lost a race: someone else changed the request a moment before."""
     request.refresh_from_db(fields=["status"])
-    return RequestError(
-        _("This request changed while you were working on it: it is now '%(status)s'. Nothing else was changed.")
-        % {"status": request.get_status_display()}
-    )
+    return RequestError(moved_on_meanwhile_message(request))
 
 
 def _absolute_objection_check(request: DataSubjectRequest, what: str) -> None:

@@ -1,11 +1,10 @@
 """Celery tasks: they take IDs, re-read inside, and are safe to run twice."""
 
 import logging
-import smtplib
 
 from celery import shared_task
 
-from dsar_portal.celery import PortalTask
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY, PortalTask
 
 from . import correspondence, documents, services, status_access
 
@@ -22,11 +21,7 @@ class MessageDeliveryTask(PortalTask):
 @shared_task(
     bind=True,
     base=MessageDeliveryTask,
-    acks_late=True,
-    autoretry_for=(smtplib.SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=30 * 60,
-    max_retries=8,
+    **EMAIL_DELIVERY_RETRY,
 )
 def deliver_message(self, message_id: int) -> bool:
     return correspondence.message_deliver(message_id=message_id)
