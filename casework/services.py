@@ -92,3 +92,18 @@ def request_log_received(
         if request.email_confirmed_at is not None or request.notices_by_post:
             request_identity_begin(request=request, today=timezone.localdate())
     return request
+
+
+def case_pack_record(*, request: DataSubjectRequest, actor: AbstractBaseUser, file_format: str) -> None:
+    """Note in the request's trail that ``actor`` produced its case pack (as "html" or "pdf").
+
+    The pack copies the case out of the portal, so who took it and when is part of the record (GDPR Art. 5(2),
+    accountability; Art. 32(1)(b), confidentiality). The event carries no personal data.
+    """
+    event_record(
+        request_id=request.pk,
+        kind=EventKind.CASE_PACK_GENERATED,
+        actor=actor,
+        actor_kind=STAFF,
+        reason=f"Case pack ({file_format.upper()})",
+    )

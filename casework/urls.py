@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions, views_metrics
+from . import views, views_actions, views_metrics, views_pack
 from .actions import ACTIONS
 
 app_name = "casework"
@@ -13,6 +13,8 @@ urlpatterns = [
     path("requests/new/", views.request_log, name="request_log"),
     path("requests/<str:reference>/", views.request_detail, name="request_detail"),
     path("requests/<str:reference>/assign/", views.request_assign, name="request_assign"),
+    path("requests/<str:reference>/pack/", views_pack.request_pack, name="request_pack"),
+    path("requests/<str:reference>/pack.pdf", views_pack.request_pack_pdf, name="request_pack_pdf"),
     path("requests/<str:reference>/letters/<int:message_id>/posted/", views.letter_posted, name="letter_posted"),
     *(
         path(

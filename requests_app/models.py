@@ -416,6 +416,8 @@ class EventKind(models.TextChoices):
     # A request that arrived by letter, e-mail, phone, social media or in person, logged by staff.
     RECEIVED_ANOTHER_WAY = "received_another_way", _("Request received another way, logged by staff")
     LETTER_POSTED = "letter_posted", _("Letter posted to the requester")
+    # Staff produced the case pack (casework.case_pack), as HTML or PDF: who took a copy of the file, and when.
+    CASE_PACK_GENERATED = "case_pack_generated", _("Case pack generated")
 
 
 class RequestEvent(models.Model):

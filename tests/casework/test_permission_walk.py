@@ -56,6 +56,8 @@ def test_the_walk_covers_every_casework_page():
         "metrics_csv",
         "request_log",
         "letter_posted",
+        "request_pack",
+        "request_pack_pdf",
         *(f"action_{name}" for name in ACTIONS),
     }
 
@@ -217,3 +219,37 @@ def test_identity_staff_pages_still_answer_under_staff(client, dpo, cases):
     client.force_login(dpo)
     assert client.get(reverse("identity:verification_queue")).status_code == 200
     assert reverse("identity:verification_queue") == "/staff/verification/"
+
+
+# The case pack (HTML and PDF): the DPO and auditors on every case, a case handler on the cases assigned to them only
+# (not the unassigned ones they may otherwise open), nobody else. Each copy made is in the request's trail.
+PACK_EXPECTED = {
+    # visitor: (mine, theirs, free)
+    "anonymous": ("login", "login", "login"),
+    "dpo": (200, 200, 200),
+    "handler": (200, 404, 403),
+    "auditor": (200, 200, 200),
+    "system_owner": (403, 403, 403),
+    "staff_without_role": (403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(PACK_EXPECTED))
+def test_each_visitor_reads_the_case_pack_only_where_they_may(client, visitors, cases, visitor, monkeypatch):
+    from casework import views_pack
+    from requests_app.models import EventKind
+
+    # The walk is about who gets in; the PDF's rendering is tested in test_case_pack.
+    monkeypatch.setattr(views_pack, "case_pack_pdf", lambda html, **kwargs: b"%PDF-1.7 walk")
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    for which, expected in zip(("mine", "theirs", "free"), PACK_EXPECTED[visitor], strict=True):
+        case = cases[which]
+        for name in ("casework:request_pack", "casework:request_pack_pdf"):
+            before = case.events.filter(kind=EventKind.CASE_PACK_GENERATED).count()
+            response = client.get(reverse(name, args=[case.reference]))
+            assert _outcome(response) == expected, f"{visitor} opening {name} of {which}"
+            made = case.events.filter(kind=EventKind.CASE_PACK_GENERATED).count() - before
+            assert made == (1 if expected == 200 else 0), f"{visitor}: {name} of {which} audited {made} times"
+            assert _outcome(client.post(reverse(name, args=[case.reference]))) in ("login", 405)
