@@ -12,6 +12,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
+from . import roles
 from .selectors import assignable_staff
 
 UNASSIGNED = "none"
@@ -175,3 +176,29 @@ class LogRequestForm(forms.Form):
         elif not email and not address:
             self.add_error("postal_address", _("Give a postal address, or an e-mail address, to answer at."))
         return data
+
+
+class StaffRolesForm(forms.Form):
+    """One member of staff's roles and whether their account is active (the DPO's people page).
+
+    Each person's form has its own prefix (ids stay unique on the page); the unprefixed ``person`` field says which
+    form was sent, so no account id is put in a URL.
+    """
+
+    roles = forms.MultipleChoiceField(label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple, choices=[])
+    is_active = forms.BooleanField(label=_("Account active (may sign in)"), required=False)
+
+    def __init__(self, *args, person, **kwargs) -> None:
+        kwargs.setdefault("prefix", f"person-{person.pk}")
+        if not args and "data" not in kwargs:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "roles": [group.name for group in person.groups.all() if group.name in roles.ALL_ROLES],
+                    "is_active": person.is_active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.person = person
+        self.fields["roles"].choices = [(name, name) for name in roles.ALL_ROLES]
+        self.fields["is_active"].widget.attrs["class"] = "form-check-input"

@@ -88,3 +88,30 @@ class StaffReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder {self.pk} for user {self.recipient_id}"
+
+
+class StaffRoleChange(models.Model):
+    """One change of a member of staff's roles or of whether their account is active: who, whom, from, to, when.
+
+    The accountability log of who may see personal data (GDPR Art. 5(2), Art. 32(4): the controller ensures that
+    anyone acting under its authority with access to personal data processes it only on instructions). Written only
+    by ``services.staff_roles_set``; never edited. The accounts are protected: an account with history is
+    deactivated, not deleted, so the log keeps its names.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The role (group) names before and after, sorted; and whether the account was and is active.
+    from_roles = models.JSONField(default=list)
+    to_roles = models.JSONField(default=list)
+    was_active = models.BooleanField()
+    is_active = models.BooleanField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        # The DPO's alone (casework.roles gives the DPO every permission; no other role has it).
+        permissions = [("manage_staff_roles", _("Can change staff members' roles and deactivate their accounts"))]
+
+    def __str__(self) -> str:
+        return f"roles of user {self.user_id} changed by user {self.changed_by_id}"

@@ -16,6 +16,7 @@ DPO = "DPO"
 CASE_HANDLER = "Case handler"
 AUDITOR = "Auditor"
 SYSTEM_OWNER = "System owner"
+ALL_ROLES = (DPO, CASE_HANDLER, AUDITOR, SYSTEM_OWNER)
 
 # "app_label.codename" of each role's permissions; the DPO's are every permission the portal has.
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
@@ -55,7 +56,7 @@ def _permissions(names: tuple[str, ...]) -> list[Permission]:
 def roles_ensure() -> dict[str, Group]:
     """Create the four roles, or set their permissions back to the defined ones; run twice, changes nothing."""
     groups = {}
-    for name in (DPO, CASE_HANDLER, AUDITOR, SYSTEM_OWNER):
+    for name in ALL_ROLES:
         group, _created = Group.objects.get_or_create(name=name)
         permissions = list(Permission.objects.all()) if name == DPO else _permissions(ROLE_PERMISSIONS[name])
         group.permissions.set(permissions)

@@ -20,11 +20,14 @@ from identity.models import IdentityVerification, SubjectConfirmation, Verificat
 from requests_app.models import DataSubjectRequest, EventKind, Message, RequestEvent, Status
 from requests_app.workflow import OPEN_STATUSES
 
+from .models import StaffRoleChange
+
 STAFF_AREA = "casework.view_staff_area"
 ALL_REQUESTS = "casework.view_all_requests"
 ASSIGN = "casework.assign_request"
 ACT = "casework.act_on_request"
 PERSONAL_DATA = "requests_app.view_personal_data"
+MANAGE_ROLES = "casework.manage_staff_roles"
 
 # The queue's colour bands, each also said in words (WCAG 1.4.1: colour is never the only signal).
 DUE_SOON_DAYS = 7
@@ -151,3 +154,13 @@ CLOCK_EVENT_KINDS = (
     EventKind.FEE_PAID,
     EventKind.FEE_WAIVED,
 )
+
+
+def staff_people() -> QuerySet:
+    """Every staff account, active ones first, by name, with their groups (for the DPO's people page)."""
+    return get_user_model().objects.filter(is_staff=True).prefetch_related("groups").order_by("-is_active", "username")
+
+
+def staff_role_changes(*, limit: int = 200) -> QuerySet:
+    """The latest role changes, newest first, with who made them and whom they changed."""
+    return StaffRoleChange.objects.select_related("user", "changed_by").order_by("-created_at", "-pk")[:limit]

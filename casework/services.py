@@ -1,8 +1,9 @@
 """Writes of the staff area: each one named, in one transaction, audited in the request's trail."""
 
+import logging
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,8 +14,11 @@ from requests_app.audit import STAFF, event_record
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
-from .models import Assignment
-from .selectors import ACT, ASSIGN, assignable_staff, requests_visible_to
+from . import roles
+from .models import Assignment, StaffRoleChange
+from .selectors import ACT, ASSIGN, MANAGE_ROLES, assignable_staff, requests_visible_to
+
+logger = logging.getLogger(__name__)
 
 
 class AssignmentError(Exception):
@@ -107,3 +111,56 @@ def case_pack_record(*, request: DataSubjectRequest, actor: AbstractBaseUser, fi
         actor_kind=STAFF,
         reason=f"Case pack ({file_format.upper()})",
     )
+
+
+class RoleChangeError(Exception):
+    """The role change cannot be made; the message says why, for the DPO."""
+
+
+def staff_roles_set(
+    *, user: AbstractBaseUser, roles_wanted: Iterable[str], is_active: bool, actor: AbstractBaseUser
+) -> StaffRoleChange | None:
+    """Give ``user`` exactly the staff roles ``roles_wanted`` (of ``roles.ALL_ROLES``) and make their account active
+    or not; None (and nothing recorded) when nothing changes.
+
+    Only the DPO changes roles (issue 11); every change is kept in ``StaffRoleChange`` (GDPR Art. 5(2), Art. 32(4)).
+    The portal always keeps an active DPO (Art. 37-39: the DPO's tasks cannot lapse): a change that would leave none,
+    the last DPO removing their own role or deactivating themselves included, is refused. Changes are serialised on
+    the DPO role's row, so two DPOs removing each other at once cannot both succeed.
+    """
+    if not actor.has_perm(MANAGE_ROLES):
+        raise PermissionError("You may not change staff roles.")
+    wanted = sorted(set(roles_wanted))
+    unknown = set(wanted) - set(roles.ALL_ROLES)
+    if unknown:
+        raise RoleChangeError(f"Unknown roles: {', '.join(sorted(unknown))}.")
+    User = type(user)
+    with transaction.atomic():
+        dpo_group = Group.objects.select_for_update().get(name=roles.DPO)
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if not locked.is_staff:
+            raise RoleChangeError("Only staff accounts have roles.")
+        current = sorted(locked.groups.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True))
+        if current == wanted and locked.is_active == is_active:
+            return None
+        stays_dpo = roles.DPO in wanted and is_active
+        if not stays_dpo and roles.DPO in current and locked.is_active:
+            other_dpos = dpo_group.user_set.filter(is_active=True).exclude(pk=locked.pk)
+            if not other_dpos.exists():
+                raise RoleChangeError("This is the last active DPO: give another member of staff the DPO role first.")
+        keep = locked.groups.exclude(name__in=roles.ALL_ROLES)
+        locked.groups.set([*keep, *Group.objects.filter(name__in=wanted)])
+        was_active = locked.is_active
+        if was_active != is_active:
+            locked.is_active = is_active
+            locked.save(update_fields=["is_active"])
+        change = StaffRoleChange.objects.create(
+            user=locked,
+            changed_by=actor,
+            from_roles=current,
+            to_roles=wanted,
+            was_active=was_active,
+            is_active=is_active,
+        )
+    logger.info("staff roles of user %s changed by user %s (change %s)", locked.pk, actor.pk, change.pk)
+    return change

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions, views_metrics, views_pack
+from . import views, views_actions, views_metrics, views_pack, views_people
 from .actions import ACTIONS
 
 app_name = "casework"
@@ -26,5 +26,6 @@ urlpatterns = [
         for name in ACTIONS
     ),
     path("metrics/", views_metrics.metrics_page, name="metrics"),
+    path("people/", views_people.people, name="people"),
     path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),
 ]

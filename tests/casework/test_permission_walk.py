@@ -8,9 +8,11 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, get_resolver, reverse
 
-from casework import services
+from casework import services, views_pack
 from casework.actions import ACTIONS
-from tests.factories import in_progress_request
+from casework.models import StaffRoleChange
+from requests_app.models import EventKind
+from tests.factories import give_second_factor, in_progress_request
 
 pytestmark = pytest.mark.django_db
 
@@ -58,6 +60,7 @@ def test_the_walk_covers_every_casework_page():
         "letter_posted",
         "request_pack",
         "request_pack_pdf",
+        "people",
         *(f"action_{name}" for name in ACTIONS),
     }
 
@@ -236,9 +239,6 @@ PACK_EXPECTED = {
 
 @pytest.mark.parametrize("visitor", list(PACK_EXPECTED))
 def test_each_visitor_reads_the_case_pack_only_where_they_may(client, visitors, cases, visitor, monkeypatch):
-    from casework import views_pack
-    from requests_app.models import EventKind
-
     # The walk is about who gets in; the PDF's rendering is tested in test_case_pack.
     monkeypatch.setattr(views_pack, "case_pack_pdf", lambda html, **kwargs: b"%PDF-1.7 walk")
     user = visitors[visitor]
@@ -253,3 +253,27 @@ def test_each_visitor_reads_the_case_pack_only_where_they_may(client, visitors, 
             made = case.events.filter(kind=EventKind.CASE_PACK_GENERATED).count() - before
             assert made == (1 if expected == 200 else 0), f"{visitor}: {name} of {which} audited {made} times"
             assert _outcome(client.post(reverse(name, args=[case.reference]))) in ("login", 405)
+
+
+# The people page (roles and accounts): the DPO only, and only with a recent second factor (step-up, tested in
+# test_people). The walk gives the factor, so what it sees is the permission alone; an empty POST changes nothing.
+PEOPLE_EXPECTED = {
+    "anonymous": ("login", "login"),
+    "dpo": (200, 302),
+    "handler": (403, 403),
+    "auditor": (403, 403),
+    "system_owner": (403, 403),
+    "staff_without_role": (403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(PEOPLE_EXPECTED))
+def test_only_the_dpo_opens_the_people_page(client, visitors, visitor):
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+        give_second_factor(client)
+    page, post = PEOPLE_EXPECTED[visitor]
+    assert _outcome(client.get(reverse("casework:people"))) == page
+    assert _outcome(client.post(reverse("casework:people"), {})) == post
+    assert not StaffRoleChange.objects.exists()
