@@ -12,7 +12,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
-from . import roles
+from .roles import ALL_ROLES
 from .selectors import assignable_staff
 
 UNASSIGNED = "none"
@@ -185,7 +185,12 @@ class StaffRolesForm(forms.Form):
     form was sent, so no account id is put in a URL.
     """
 
-    roles = forms.MultipleChoiceField(label=_("Roles"), required=False, widget=forms.CheckboxSelectMultiple, choices=[])
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        choices=[(name, name) for name in ALL_ROLES],
+    )
     is_active = forms.BooleanField(label=_("Account active (may sign in)"), required=False)
 
     def __init__(self, *args, person, **kwargs) -> None:
@@ -194,11 +199,10 @@ class StaffRolesForm(forms.Form):
             kwargs.setdefault(
                 "initial",
                 {
-                    "roles": [group.name for group in person.groups.all() if group.name in roles.ALL_ROLES],
+                    "roles": [group.name for group in person.groups.all() if group.name in ALL_ROLES],
                     "is_active": person.is_active,
                 },
             )
         super().__init__(*args, **kwargs)
         self.person = person
-        self.fields["roles"].choices = [(name, name) for name in roles.ALL_ROLES]
         self.fields["is_active"].widget.attrs["class"] = "form-check-input"
