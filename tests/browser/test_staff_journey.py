@@ -12,15 +12,18 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from playwright.sync_api import Locator, Page, expect
 
 from casework import roles
+from complaints.models import Complaint, ComplaintStatus
 from dsar_portal.staff_auth import totp_authenticator_add
 from requests_app import services
-from requests_app.models import DataSubjectRequest, Message, Outcome, Right, Status
+from requests_app.models import DataSubjectRequest, Message, Outcome, RefusalGround, Right, Status
 from requests_app.scope import ErasureGround, ErasureScope
 from tests.factories import StaffUserFactory, in_progress_request, png_bytes
 
@@ -403,3 +406,94 @@ def test_a_fee_for_a_further_copy_is_asked_for_and_its_payment_recorded(dpo_page
     status.reload()
     expect(status.locator("#status")).to_contain_text("In progress")
     expect(status.locator("#due-date")).to_contain_text(long_date(request.due_on))
+
+
+# --- A complaint about a refusal (UK DPA 2018 s.164A) ---------------------------------------------------------------
+
+
+def _complaint_pages_exist() -> bool:
+    try:
+        reverse("casework:complaints_register")
+    except NoReverseMatch:
+        return False
+    return True
+
+
+# The staff complaint pages (/staff/complaints/) are built on another branch (wt-complaints) in parallel with these
+# tests. Until they are merged this test is left out (skipped, with this reason); once they are, it runs.
+needs_staff_complaint_pages = pytest.mark.skipif(
+    not _complaint_pages_exist(),
+    reason="The staff complaint pages (/staff/complaints/) are not in this branch yet (issue 11, wt-complaints)",
+)
+
+
+@needs_staff_complaint_pages
+def test_a_refused_requester_complains_through_the_form_the_refusal_points_to_and_the_dpo_handles_it(
+    dpo_page: Page, mailoutbox
+):
+    request = in_progress_request(
+        right=Right.ERASURE,
+        name="Grace Hopper",
+        email="grace@example.com",
+        details=ErasureScope(grounds=(ErasureGround.NO_LONGER_NECESSARY,)).as_details(),
+    )
+    services.request_refuse(
+        request=request,
+        actor=StaffUserFactory(),
+        ground=RefusalGround.ERASURE_LEGAL_OBLIGATION,
+        reasons="HMRC rules require us to keep invoices for six years.",
+    )
+    page = dpo_page
+
+    # Grace follows the complaint form's link in the refusal (UK DPA 2018 s.164A(2): a form online).
+    refusal = notice_to("grace@example.com", f"We cannot act on your request ({request.reference})")
+    found = re.search(re.escape(settings.DSAR_PUBLIC_URL) + r"(/complaints/new/)", refusal.body)
+    assert found, refusal.body
+    grace = page.context.new_page()
+    grace.goto(found.group(1))
+    grace.get_by_label("Your full name").fill("Grace Hopper")
+    grace.get_by_label("Your e-mail address").fill("grace@example.com")
+    grace.get_by_label("Your complaint").fill("I was told you must keep my data, but I closed my account in 2015.")
+    grace.get_by_label("Request reference (optional)").fill(request.reference)
+    grace.get_by_role("button", name="Send complaint").click()
+    expect(grace.get_by_role("heading", name="We have received your complaint", level=1)).to_be_visible()
+    complaint = Complaint.objects.get()
+    assert complaint.request_id == request.pk
+    receipt = notice_to("grace@example.com", f"We have received your complaint ({complaint.reference})")
+    assert f"by {long_date(complaint.acknowledge_by)} at the latest" in receipt.body  # s.164A(3): 30 days
+
+    # The DPO finds it in the register, and from it the request it is about.
+    page.get_by_role("link", name="Complaints", exact=True).click()
+    expect(page.get_by_role("heading", name="Complaints", level=1)).to_be_visible()
+    assert_accessible(page, "the complaints register")
+    page.get_by_role("link", name=complaint.reference).click()
+    expect(page.get_by_role("heading", name=re.compile(complaint.reference), level=1)).to_be_visible()
+    expect(page.get_by_role("link", name=request.reference)).to_be_visible()
+    assert_accessible(page, "the complaint page")
+
+    form = action_form(page, "Acknowledge the complaint", "Acknowledge and tell the complainant")
+    field(form, "A note for the complainant (optional)").fill("We are checking when your account was closed.")
+    form.get_by_role("button", name="Acknowledge and tell the complainant").click()
+    done(page, "The complaint is acknowledged", "after acknowledging the complaint")
+
+    form = action_form(page, "Record the outcome", "Record and send the outcome")
+    field(form, "The outcome, sent to the complainant: what we found and what we will do").fill(
+        "You are right: the invoices are older than six years. We will erase your data and write to you."
+    )
+    form.get_by_role("button", name="Record and send the outcome").click()
+    done(page, "The outcome is recorded", "after recording the complaint's outcome")
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.RESOLVED
+
+    # What Grace received: the acknowledgement, then the outcome with her right to go to the ICO and to court.
+    acknowledgement = notice_to("grace@example.com", f"We are looking into your complaint ({complaint.reference})")
+    assert "We are checking when your account was closed." in acknowledgement.body
+    outcome = notice_to("grace@example.com", f"The outcome of your complaint ({complaint.reference})")
+    assert "We will erase your data and write to you." in outcome.body
+    assert f"you can complain to the supervisory authority:\n{ICO}\n{ICO_URL}" in outcome.body
+    assert "seek a judicial remedy" in outcome.body
+
+    # The case page of the refused request lists the complaint about it.
+    open_case(page, request.reference)
+    complaints = page.get_by_role("region", name="Complaints about this request")
+    expect(complaints.get_by_role("link", name=complaint.reference)).to_be_visible()
