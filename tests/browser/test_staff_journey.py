@@ -23,6 +23,7 @@ from casework import roles
 from complaints.models import Complaint, ComplaintStatus
 from dsar_portal.staff_auth import totp_authenticator_add
 from requests_app import services
+from requests_app.correspondence import POSTAL_LINK_TEXT
 from requests_app.models import DataSubjectRequest, Message, Outcome, RefusalGround, Right, Status
 from requests_app.scope import ErasureGround, ErasureScope
 from tests.factories import StaffUserFactory, in_progress_request, png_bytes
@@ -111,6 +112,7 @@ def assert_complaint_rights(body: str) -> None:
     """A UK refusal or completion says where to complain: to us first (DPA 2018 s.164A), to the ICO (Art. 77),
     and to a court (Art. 79) (Art. 12(4); LAW.md)."""
     assert "you can complain to us first" in body
+    assert f"You can also use our complaint form: {settings.DSAR_COMPLAINTS_URL}" in body
     assert f"{ICO}\n{ICO_URL}" in body
     assert "seek a judicial remedy" in body
 
@@ -214,7 +216,7 @@ def test_a_letter_is_logged_with_its_true_receipt_day_and_the_requester_is_answe
     letter = Message.objects.filter(request=request, by_post=True).order_by("pk").first()
     assert letter is not None and letter.posted_on is None
     assert request.reference in letter.body
-    assert "e-mail" not in letter.body.split("\n")[0]  # "Dear Grace Hopper," - it is a letter
+    assert POSTAL_LINK_TEXT in letter.body  # on paper: how to follow the request without a link
     letters.get_by_text("Text to print").first.click()
     expect(letters).to_contain_text(letter.subject)
     letters.get_by_role("button", name="Record as posted").first.click()
@@ -367,6 +369,7 @@ def test_a_fee_for_a_further_copy_is_asked_for_and_its_payment_recorded(dpo_page
         request=first, actor=StaffUserFactory(), outcome=Outcome.FULFILLED, summary="Your data.", parts=[]
     )
     request = in_progress_request(name="Ada Lovelace", email="ada@example.com")
+    another = in_progress_request(name="Alan Turing", email="alan@example.com")
     page = dpo_page
     open_case(page, request.reference)
     form = action_form(page, "Ask for a fee", "Ask for the fee")
@@ -390,6 +393,14 @@ def test_a_fee_for_a_further_copy_is_asked_for_and_its_payment_recorded(dpo_page
     assert f"You can also complain to {ICO} ({ICO_URL})" in fee.body
     status = requester_status_page(page, fee)
     expect(status.locator("#status")).to_contain_text("Waiting for a fee")
+
+    # The queue's "awaiting a fee" filter finds it.
+    page.goto("/staff/")
+    page.get_by_label("Awaiting a fee").check()
+    page.get_by_role("button", name="Show requests").click()
+    expect(page.get_by_role("link", name=request.reference)).to_be_visible()
+    expect(page.get_by_role("link", name=another.reference)).to_have_count(0)
+    assert_accessible(page, "the queue of requests awaiting a fee")
 
     # The payment arrives: the DPO records it and work goes on, the UK clock starting again from that day.
     open_case(page, request.reference)
