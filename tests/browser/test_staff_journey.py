@@ -108,6 +108,11 @@ def notice_to(address: str, subject_part: str):
     return found[0]
 
 
+def mailoutbox_subjects(address: str, subject_part: str) -> int:
+    """How many e-mails to ``address`` have ``subject_part`` in their subject."""
+    return sum(subject_part in message.subject for message in emails_to(address))
+
+
 def assert_complaint_rights(body: str) -> None:
     """A UK refusal or completion says where to complain: to us first (DPA 2018 s.164A), to the ICO (Art. 77),
     and to a court (Art. 79) (Art. 12(4); LAW.md)."""
@@ -233,13 +238,24 @@ def test_an_access_request_is_clarified_with_the_clock_stopped_then_extended(dpo
     page = dpo_page
     open_case(page, request.reference)
 
+    # Stopping the clock needs the statutory condition (UK GDPR Art. 12A): without it, a message and nothing lost.
     form = action_form(page, "Ask the person to clarify", "Send the question")
     field(form, "Question").fill("Which of your three customer accounts do you mean?")
+    form.get_by_label(re.compile("^Stop the clock")).check()
+    form.get_by_role("button", name="Send the question").click()
+    expect(page.get_by_role("status")).to_contain_text("Say why you need the person to identify the information")
+    assert_accessible(page, "the clarification refused without its condition")
+    form = action_form(page, "Ask the person to clarify", "Send the question")
+    expect(field(form, "Question")).to_have_value("Which of your three customer accounts do you mean?")
+    assert mailoutbox_subjects("ada@example.com", "We need more information") == 0
     form.get_by_label(re.compile("^Stop the clock")).check()
     field(form, "Why we need it (kept with the pause)").fill("We hold 20 years of records over 3 accounts.")
     form.get_by_role("button", name="Send the question").click()
     done(page, "The question was sent and the clock is stopped until the person answers.", "after clarifying")
     expect(page.get_by_role("region", name="The clock")).to_contain_text("Paused since")
+    expect(page.locator("main")).to_contain_text(
+        "Needed to identify the information or processing activities: We hold 20 years of records over 3 accounts."
+    )
     request.refresh_from_db()
     assert request.status == Status.AWAITING_CLARIFICATION and request.is_clock_paused
 
