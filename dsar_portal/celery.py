@@ -5,6 +5,7 @@ import smtplib
 
 from celery import Celery, Task
 from celery.app.registry import TaskRegistry
+from celery.beat import PersistentScheduler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dsar_portal.settings")
 
@@ -33,6 +34,24 @@ EMAIL_DELIVERY_RETRY = {
     "retry_backoff_max": 30 * 60,
     "max_retries": 8,
 }
+
+
+class PortalScheduler(PersistentScheduler):
+    """Beat's scheduler, except that a job new to the schedule file (a first start, a job just added) runs at once.
+
+    Celery's own starts each job one interval after beat starts, so a newcomer's `make run` would show no reminder
+    for an hour. Every job is idempotent (run twice, it sends nothing twice), so running one early costs nothing; a
+    restart still finds the file's last runs and runs nothing again.
+    """
+
+    def merge_inplace(self, b: dict) -> None:
+        new = set(b) - set(self.schedule)
+        super().merge_inplace(b)
+        for name in new:
+            entry = self.schedule[name]
+            run_every = getattr(entry.schedule, "run_every", None)
+            if run_every is not None:
+                entry.last_run_at = entry.default_now() - run_every
 
 
 app = Celery("dsar_portal", task_cls=PortalTask)

@@ -283,6 +283,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_TIMEZONE = env("DSAR_TIME_ZONE", "Europe/London")
 # Beat remembers when each job last ran here, so a restart does not run them all again at once.
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# ...and runs a job it has no record of at once, not an interval later (so a first `make run` shows reminders).
+CELERY_BEAT_SCHEDULER = "dsar_portal.celery:PortalScheduler"
 # The one list of periodic jobs: beat runs it on its schedule, and `manage.py run_scheduled_jobs` (from cron,
 # where there is no beat) runs each entry once.
 CELERY_BEAT_SCHEDULE = {

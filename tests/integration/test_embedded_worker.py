@@ -7,6 +7,7 @@ file that the filing process and the worker share, so these tests run everywhere
 import email
 import email.policy
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -58,6 +59,17 @@ def _sent_emails(mail_dir: Path) -> list[email.message.EmailMessage]:
     ]
 
 
+def _stop(process: subprocess.Popen) -> str:
+    """Stop a process this test started (by its own handle) and return what it printed."""
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output or ""
+
+
 def _wait_for(predicate, timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,6 +87,8 @@ class EmbeddedPortal:
         self.env = _embedded_env(data_dir)
         self.worker: subprocess.Popen | None = None
         self.worker_log = ""
+        self.beat: subprocess.Popen | None = None
+        self.beat_log_path: Path | None = None
         _run([sys.executable, "manage.py", "migrate", "--noinput"], self.env)
 
     def start_worker(self) -> None:
@@ -92,14 +106,30 @@ class EmbeddedPortal:
     def stop_worker(self) -> None:
         if self.worker is None:
             return
-        self.worker.terminate()
-        try:
-            output, _ = self.worker.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.worker.kill()
-            output, _ = self.worker.communicate()
+        self.worker_log += _stop(self.worker)
         self.worker = None
-        self.worker_log += output
+
+    def start_beat(self) -> None:
+        """Beat as Procfile.dev runs it, its schedule file in this data folder; it logs to ``beat_log_path`` (at
+        DEBUG, which says when it has finished a tick: "beat: Waking up")."""
+        self.beat_log_path = self.data_dir.parent / f"beat-{time.monotonic_ns()}.log"
+        with self.beat_log_path.open("w") as log:
+            self.beat = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "dsar_portal", "beat", "--loglevel=DEBUG"],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def beat_log(self) -> str:
+        return self.beat_log_path.read_text() if self.beat_log_path else ""
+
+    def stop_beat(self) -> None:
+        if self.beat is not None:
+            _stop(self.beat)
+            self.beat = None
 
     def file_requests(self, *addresses: str) -> tuple[str, float]:
         """Files a request for each address in a process of its own, as the web server would; returns the last
@@ -127,7 +157,9 @@ def embedded_portal(tmp_path):
     try:
         yield portal
     finally:
+        portal.stop_beat()
         portal.stop_worker()
+        print(portal.beat_log[-2000:])
         print(portal.worker_log[-4000:])
 
 
@@ -191,6 +223,54 @@ def test_without_a_worker_the_email_waits_in_the_broker_folder_until_one_starts(
     assert _wait_for(lambda: len(portal.sent) >= 1), "the worker did not send the waiting e-mail"
     assert [message["To"] for message in portal.sent] == ["wait@example.com"]
     assert portal.queued == []
+
+
+def test_a_newcomers_make_run_shows_staff_reminders_arriving_without_redis(embedded_portal):
+    """`make run` on a fresh machine: the demo's data, then the real worker and beat on the folder broker. Beat runs
+    each job it has no record of at once (dsar_portal.celery.PortalScheduler), so the demo DPO's reminders about
+    the demo requests near their deadlines arrive in data/sent-emails within seconds, sent by the worker, each
+    written in its request's timeline; a restarted beat runs none of the jobs again."""
+    portal = embedded_portal
+    _run([sys.executable, "manage.py", "load_demo"], portal.env)
+    portal.start_worker()
+    portal.start_beat()
+
+    def reminders() -> list[email.message.EmailMessage]:
+        return [message for message in portal.sent if message["To"] == "dpo@demo.example"]
+
+    def reminder_rows() -> tuple[int, int, int]:
+        with sqlite3.connect(portal.data_dir / "db.sqlite3") as database:
+            return database.execute(
+                "SELECT COUNT(*), COUNT(sent_at), COUNT(request_id) FROM casework_staffreminder"
+            ).fetchone()
+
+    assert _wait_for(lambda: len(reminders()) >= 1, timeout=45), "no staff reminder arrived"
+    # Beat sent every job at its first tick; once the worker has emptied the queue, each reminder made was sent once.
+    assert _wait_for(lambda: portal.queued == [] and reminder_rows()[0] == reminder_rows()[1] == len(reminders()))
+    made, _sent, about_requests = reminder_rows()
+    subjects = sorted(message["Subject"] for message in reminders())
+    print("\n".join(subjects))
+    # The demo has requests whose legal due date or internal target is days away (casework.reminders offsets).
+    assert any(re.match(r"(Legal due date|Internal target) approaching: DSAR-", subject) for subject in subjects)
+    for message in reminders():
+        assert "http" in message.get_content() and "/staff/" in message.get_content()  # a link, no personal data
+    with sqlite3.connect(portal.data_dir / "db.sqlite3") as database:
+        in_timelines = database.execute(
+            "SELECT COUNT(*) FROM requests_app_requestevent WHERE kind = 'staff_reminder_sent'"
+        ).fetchone()[0]
+    assert in_timelines == about_requests > 0
+    first_log = portal.beat_log
+    assert "Sending due task remind-staff-of-due-dates-and-targets" in first_log
+
+    # Restarted, beat finds the jobs' last runs in its schedule file: its first tick sends nothing.
+    portal.stop_beat()
+    portal.start_beat()
+    assert _wait_for(lambda: "beat: Waking up" in portal.beat_log, timeout=30), portal.beat_log
+    assert "Sending due task" not in portal.beat_log
+    portal.stop_beat()
+    assert reminder_rows()[0] == made
+    portal.stop_worker()
+    assert "send_staff_reminder" in portal.worker_log
 
 
 SHOW_CELERY_SETTINGS = """
