@@ -180,7 +180,8 @@ def verification_panel(request, *, user, form: VerificationDecisionForm | None =
     agent = agent_authority_of(request)
     return {
         "verification": verification,
-        "verification_form": form if may_decide and decidable else None,
+        # A decision sent back with its errors stays on the page even if the check was decided meanwhile.
+        "verification_form": form if may_decide and (decidable or (form is not None and form.is_bound)) else None,
         "evidence_documents": identity_selectors.evidence_documents(request=request),
         "evidence_checks": request.evidence_checks.all(),
         "subject_confirmation": identity_selectors.subject_confirmation_of(request=request),

@@ -64,7 +64,9 @@ def verification_decide(http_request: HttpRequest, reference: str) -> HttpRespon
                 child_competence_reason=data.get("child_competence_reason", ""),
             )
         except identity_services.VerificationError as error:
+            # The rules said no (or the check moved on meanwhile): say why at the top of the page too.
             form.add_error(None, str(error))
+            messages.error(http_request, str(error))
         except PermissionError as error:
             status = 403
             form.add_error(None, str(error))

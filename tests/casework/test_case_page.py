@@ -395,3 +395,23 @@ def test_the_case_page_costs_the_same_however_many_notes_documents_and_messages(
     _grow()
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(path).status_code == 200
+
+
+def test_a_decision_raced_by_a_colleague_gives_a_message_not_an_error_page(client, handler, dpo):
+    from identity import services as identity_services
+
+    request = document_asked_request(email="stranger@example.com")
+    _evidence(request)
+    client.force_login(handler)
+    _page(client, request)  # the handler opens the panel ...
+    identity_services.verification_decide(request=request, actor=dpo, outcome="verified", document_kind="passport")
+    response = client.post(  # ... and decides after the DPO did
+        reverse("casework:verification_decide", args=[request.reference]),
+        {"outcome": "more_needed", "message": "A clearer copy, please."},
+    )
+    assert response.status_code == 400
+    shown = [str(message) for message in response.context["messages"]]
+    assert "Check the identity decision: it was not recorded." in shown
+    assert response.context["verification_form"].non_field_errors()
+    request.refresh_from_db()
+    assert request.identity_verification.status == VerificationStatus.VERIFIED

@@ -152,7 +152,7 @@ def test_the_case_page_hides_personal_data_from_an_auditor(client, auditor):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Grace Hopper" not in html and "ada@example.com" not in html
-    assert "Open the identity check" not in html
+    assert "Decide the identity check" not in html and "/evidence/" not in html
 
 
 def test_the_case_page_runs_a_bounded_number_of_queries(client, dpo, django_assert_max_num_queries):
