@@ -12,7 +12,7 @@ from typing import ClassVar
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -426,7 +426,9 @@ class MessageForm(CaseAction):
         text = selectors.template_text_for(template, self.request.language)
         if text is None:
             return
-        values = {"reference": self.request.reference, "due_date": self.request.due_on.strftime("%d %B %Y")}
+        with translation.override(text.language):  # the date in the words of the message's language
+            due_date = formats.date_format(self.request.due_on, "j F Y")
+        values = {"reference": self.request.reference, "due_date": due_date}
         if can_see_personal_data:
             values["name"] = self.request.requester_name
         self.initial.update(

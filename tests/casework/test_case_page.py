@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import translation
+from django.utils import formats, translation
 
 from casework import selectors, services
 from casework.models import CaseNote, MessageTemplate, MessageTemplateTranslation
@@ -415,3 +415,32 @@ def test_a_decision_raced_by_a_colleague_gives_a_message_not_an_error_page(clien
     assert response.context["verification_form"].non_field_errors()
     request.refresh_from_db()
     assert request.identity_verification.status == VerificationStatus.VERIFIED
+
+
+def test_the_due_date_in_a_template_is_written_in_the_messages_language(client, handler):
+    template = MessageTemplate.objects.get(name="Acknowledgement")
+    MessageTemplateTranslation.objects.create(
+        template=template, language="fr", subject="Votre demande", body="Réponse au plus tard le {due_date}."
+    )
+    request = in_progress_request()
+    DataSubjectRequest.objects.filter(pk=request.pk).update(language="fr")
+    request.refresh_from_db()
+    client.force_login(handler)
+    form = next(f for f in _page(client, request, template=template.pk).context["actions"] if f.name == "message")
+    with translation.override("fr"):
+        expected = formats.date_format(request.due_on, "j F Y")
+    assert form.initial["body"] == f"Réponse au plus tard le {expected}."
+    assert expected.split()[1] not in {
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    }
