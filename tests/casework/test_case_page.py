@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import formats, translation
 
@@ -22,6 +23,7 @@ from tests.factories import (
     give_second_factor,
     in_progress_request,
     png_upload,
+    status_link_path_in,
     submitted_request,
 )
 
@@ -180,6 +182,10 @@ def test_a_message_goes_through_the_correspondence_to_the_requester_and_into_the
     assert request.events.filter(kind=EventKind.MESSAGE_SENT).exists()
     timeline = selectors.case_timeline(request)
     assert any(entry.kind == "message" and entry.item == message for entry in timeline)
+    # The person reads it on their status page, through the link the e-mail brought.
+    requester = Client()
+    status_page = requester.get(status_link_path_in(mailoutbox[-1]), follow=True).content.decode()
+    assert "We found your 2019 file." in status_page and "An update on your request" in status_page
 
 
 def test_a_postal_requester_gets_the_message_as_a_letter_to_post(client, handler, mailoutbox):
