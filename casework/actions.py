@@ -6,12 +6,13 @@ offered on the page for the request's status and right; the service decides agai
 request that changed meanwhile is refused there, with the service's message.
 """
 
+import re
 from typing import ClassVar
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,7 +29,10 @@ from requests_app.models import (
 )
 from requests_app.workflow import EXTENDABLE_STATUSES, can_transition
 
+from . import selectors
+from . import services as casework_services
 from .forms import _style
+from .models import MessageTemplate
 
 # How many "part not done" rows the completion form offers (GDPR Art. 12(4): one is required for "partly fulfilled").
 COMPLETION_PARTS = 3
@@ -363,9 +367,104 @@ class ReopenForm(CaseAction):
         return _("The request is open again and the person is told.")
 
 
+class NoteForm(CaseAction):
+    name = "note"
+    title = gettext_lazy("Add an internal note")
+    submit_label = gettext_lazy("Add the note")
+
+    text = forms.CharField(
+        label=gettext_lazy("Note (kept in the case file, never sent to the person)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._styled()
+
+    @classmethod
+    def fits(cls, request: DataSubjectRequest) -> bool:
+        return True
+
+    def perform(self, *, actor: AbstractBaseUser) -> str:
+        casework_services.note_add(request=self.request, actor=actor, text=self.cleaned_data["text"])
+        return _("The note is added to the case file.")
+
+
+# Left in a template's text for staff to fill in: "[say what was done]" or "{name}" (a placeholder we could not fill).
+UNFILLED = re.compile(r"\[[^\]\n]{3,}\]|\{[a-z_]+\}")
+
+
+class MessageForm(CaseAction):
+    name = "message"
+    title = gettext_lazy("Message the requester")
+    submit_label = gettext_lazy("Send the message")
+
+    template = forms.ModelChoiceField(
+        label=gettext_lazy("Template"), queryset=MessageTemplate.objects.none(), required=False
+    )
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=150)
+    body = forms.CharField(label=gettext_lazy("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8}))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = selectors.message_templates()
+        self.fields["template"].empty_label = _("None: written from scratch")
+        self.prefilled = False
+        self._styled()
+
+    @classmethod
+    def fits(cls, request: DataSubjectRequest) -> bool:
+        # Only to someone we can reach: a confirmed address, or by post (requests_app.services.request_message_write).
+        return request.status != Status.CLOSED_UNCONFIRMED and (
+            request.notices_by_post or request.email_confirmed_at is not None
+        )
+
+    def prefill(self, template: MessageTemplate, *, can_see_personal_data: bool) -> None:
+        """Start from ``template`` in the person's language where a translation exists (GDPR Art. 12(1)), its
+        placeholders filled in; the member of staff edits it before sending."""
+        text = selectors.template_text_for(template, self.request.language)
+        if text is None:
+            return
+        with translation.override(text.language):  # the date in the words of the message's language
+            due_date = formats.date_format(self.request.due_on, "j F Y")
+        values = {"reference": self.request.reference, "due_date": due_date}
+        if can_see_personal_data:
+            values["name"] = self.request.requester_name
+        self.initial.update(
+            {"template": template.pk, "subject": _fill(text.subject, values), "body": _fill(text.body, values)}
+        )
+        self.language = text.language
+        self.prefilled = True
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for field in ("subject", "body"):
+            if UNFILLED.search(data.get(field, "")):
+                self.add_error(field, _("Fill in or remove what is still in [brackets] or {braces}."))
+        return data
+
+    def perform(self, *, actor: AbstractBaseUser) -> str:
+        data = self.cleaned_data
+        message = casework_services.requester_message_send(
+            request=self.request, actor=actor, subject=data["subject"], body=data["body"], template=data["template"]
+        )
+        if message.by_post:
+            return _("The message is ready to post: print it from 'Letters to post' and record the day you post it.")
+        return _("The message is sent to the requester and is on their status page.")
+
+
+def _fill(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
 ACTIONS: dict[str, type[CaseAction]] = {
     form.name: form
     for form in (
+        NoteForm,
+        MessageForm,
         ClarifyForm,
         ResumeForm,
         ExtendForm,

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
+from identity.models import VerificationStatus
 from requests_app import documents
 from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Right, Status
 from requests_app.references import normalise_reference
@@ -57,6 +58,8 @@ class QueueFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     paused = forms.BooleanField(label=_("Clock paused"), required=False)
     awaiting_verification = forms.BooleanField(label=_("Awaiting identity verification"), required=False)
+    # Evidence the requester sent that staff have not yet reviewed (the identity panel of the case page).
+    evidence_to_review = forms.BooleanField(label=_("With evidence to review"), required=False)
     awaiting_fee = forms.BooleanField(label=_("Awaiting a fee"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
@@ -97,6 +100,11 @@ class QueueFilterForm(forms.Form):
             requests = requests.filter(clock_paused_on__isnull=False)
         if data["awaiting_verification"]:
             requests = requests.filter(status=Status.AWAITING_IDENTITY_VERIFICATION)
+        if data.get("evidence_to_review"):
+            requests = requests.filter(
+                identity_verification__status=VerificationStatus.EVIDENCE_RECEIVED,
+                status=Status.AWAITING_IDENTITY_VERIFICATION,
+            )
         if data["awaiting_fee"]:
             requests = requests.filter(Q(status=Status.AWAITING_FEE))
         return requests

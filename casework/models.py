@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dsar_portal.fields import EncryptedTextField
+
 
 class Assignment(models.Model):
     """Who works on a request: one assignee per request, and who gave it to them and when."""
@@ -115,3 +117,62 @@ class StaffRoleChange(models.Model):
 
     def __str__(self) -> str:
         return f"roles of user {self.user_id} changed by user {self.changed_by_id}"
+
+
+class CaseNote(models.Model):
+    """An internal note on a case: part of the case file, never sent to the person (issue 11).
+
+    A note is personal data like the rest of the case file (GDPR Art. 4(1)), so its text is encrypted at rest; the
+    trail records only that a note was added, by whom and when (EventKind.NOTE_ADDED).
+    """
+
+    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"note {self.pk} on request {self.request_id}"
+
+
+class MessageTemplate(models.Model):
+    """A message staff send to requesters from the case page, written by the DPO, with a translation per language.
+
+    The text is what staff start from: they edit it before sending. No personal data: the person's details are
+    typed by staff in the message itself.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="message_template_name_unique")]
+        permissions = [("manage_message_templates", _("Can write the templates staff message requesters from"))]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MessageTemplateTranslation(models.Model):
+    """A template's subject and body in one language (one of settings.LANGUAGES)."""
+
+    template = models.ForeignKey(MessageTemplate, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(max_length=16)
+    subject = models.CharField(_("subject"), max_length=150)
+    body = models.TextField(_("body"))
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "language"], name="message_template_one_text_per_language")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} ({self.language})"

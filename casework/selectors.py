@@ -10,6 +10,7 @@ from datetime import date, datetime
 from itertools import chain
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
@@ -20,7 +21,7 @@ from identity.models import IdentityVerification, SubjectConfirmation, Verificat
 from requests_app.models import DataSubjectRequest, EventKind, Message, RequestEvent, Status
 from requests_app.workflow import OPEN_STATUSES
 
-from .models import StaffRoleChange
+from .models import CaseNote, MessageTemplate, MessageTemplateTranslation, StaffRoleChange
 
 STAFF_AREA = "casework.view_staff_area"
 ALL_REQUESTS = "casework.view_all_requests"
@@ -135,14 +136,38 @@ class TimelineEntry:
 
 
 def case_timeline(request: DataSubjectRequest) -> list[TimelineEntry]:
-    """Every event and message of the request, in the order they happened (two queries, however long)."""
-    events = request.events.select_related("actor").order_by("created_at", "pk")
+    """Every event, message, internal note and document of the request, in the order they happened (four
+    queries, however long).
+
+    A note's own "note added" event is left out (the note stands in its place); a document is its name, kind and
+    time, never its content, which is opened only through the evidence view (with its permission and step-up).
+    """
+    events = request.events.select_related("actor").exclude(kind=EventKind.NOTE_ADDED).order_by("created_at", "pk")
     messages = request.messages.order_by("created_at", "pk")
+    notes = CaseNote.objects.filter(request=request).select_related("author").order_by("created_at", "pk")
+    documents = request.documents.order_by("uploaded_at", "pk")
     entries = chain(
         (TimelineEntry(event.created_at, "event", event) for event in events),
         (TimelineEntry(message.created_at, "message", message) for message in messages),
+        (TimelineEntry(note.created_at, "note", note) for note in notes),
+        (TimelineEntry(document.uploaded_at, "document", document) for document in documents),
     )
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def message_templates() -> QuerySet[MessageTemplate]:
+    """The DPO's message templates, by name, with their translations."""
+    return MessageTemplate.objects.prefetch_related("translations").order_by("name", "pk")
+
+
+def template_text_for(template: MessageTemplate, language: str) -> MessageTemplateTranslation | None:
+    """The template's text in ``language`` where a translation exists, else in the portal's default language, else
+    any it has (the person's own language first: GDPR Art. 12(1), intelligible communication)."""
+    translations = {translation.language: translation for translation in template.translations.all()}
+    for wanted in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+        if wanted and wanted in translations:
+            return translations[wanted]
+    return next(iter(translations.values()), None)
 
 
 CLOCK_EVENT_KINDS = (

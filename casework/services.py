@@ -1,7 +1,7 @@
 """Writes of the staff area: each one named, in one transaction, audited in the request's trail."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import transaction
@@ -15,7 +15,7 @@ from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
 from . import roles
-from .models import Assignment, StaffRoleChange
+from .models import Assignment, CaseNote, MessageTemplate, MessageTemplateTranslation, StaffRoleChange
 from .selectors import ACT, ASSIGN, MANAGE_ROLES, assignable_staff, requests_visible_to
 
 logger = logging.getLogger(__name__)
@@ -164,3 +164,69 @@ def staff_roles_set(
         )
     logger.info("staff roles of user %s changed by user %s (change %s)", locked.pk, actor.pk, change.pk)
     return change
+
+
+def note_add(*, request: DataSubjectRequest, actor: AbstractBaseUser, text: str) -> CaseNote:
+    """Add an internal note to the case file: never sent to the person, shown in the case's timeline.
+
+    The note is part of the case file (encrypted at rest, kept and erased with it); the trail records who added a
+    note and when, not what it says (GDPR Art. 5(2), accountability; Art. 5(1)(c), the trail carries no more
+    personal data than it needs). A person's access request covers notes about them too (Art. 15(1)).
+    """
+    if not actor.has_perm(ACT):
+        raise PermissionError("You may not add notes.")
+    text = text.strip()
+    if not text:
+        raise request_services.RequestError("Write the note.")
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if not requests_visible_to(actor).filter(pk=locked.pk).exists():
+            raise PermissionError("You may not add a note to this request.")
+        note = CaseNote.objects.create(request=locked, author=actor, text=text)
+        event_record(request_id=locked.pk, kind=EventKind.NOTE_ADDED, actor=actor, actor_kind=STAFF)
+    return note
+
+
+def requester_message_send(
+    *,
+    request: DataSubjectRequest,
+    actor: AbstractBaseUser,
+    subject: str,
+    body: str,
+    template: MessageTemplate | None = None,
+):
+    """Send the requester a message staff wrote (from a template, edited): through the request core's
+    correspondence, so it is delivered as every other notice (e-mail, or a letter to post) and appears on their
+    status page and in the case's timeline (GDPR Art. 12(1): concise, intelligible communication)."""
+    if not actor.has_perm(ACT):
+        raise PermissionError("You may not write to requesters.")
+    if not requests_visible_to(actor).filter(pk=request.pk).exists():
+        raise PermissionError("You may not write to this requester.")
+    return request_services.request_message_write(
+        request=request, actor=actor, subject=subject, body=body, template=template.name if template else ""
+    )
+
+
+def message_template_save(
+    *, template: MessageTemplate | None, name: str, texts: Mapping[str, tuple[str, str]], actor: AbstractBaseUser
+) -> MessageTemplate:
+    """Create or change a template: its name, and its (subject, body) per language; a language left empty has no
+    translation (the default language's is then used). The DPO only (issue 11: the templates the DPO edits)."""
+    if not actor.has_perm("casework.manage_message_templates"):
+        raise PermissionError("You may not edit message templates.")
+    with transaction.atomic():
+        if template is None:
+            template = MessageTemplate.objects.create(name=name)
+        elif template.name != name:
+            template.name = name
+            template.save(update_fields=["name", "updated_at"])
+        else:
+            template.save(update_fields=["updated_at"])
+        for language, (subject, body) in texts.items():
+            if subject.strip() and body.strip():
+                MessageTemplateTranslation.objects.update_or_create(
+                    template=template, language=language, defaults={"subject": subject.strip(), "body": body.strip()}
+                )
+            else:
+                MessageTemplateTranslation.objects.filter(template=template, language=language).delete()
+    return template

@@ -1,12 +1,11 @@
 from django.urls import path
 
-from . import views, views_actions, views_metrics, views_pack, views_people
+from . import views, views_actions, views_metrics, views_pack, views_people, views_templates, views_verification
 from .actions import ACTIONS
 
 app_name = "casework"
 
-# Mounted under staff/ (dsar_portal.urls), after identity's staff/verification/ and staff/evidence/ pages, which
-# these patterns leave alone.
+# Mounted under staff/ (dsar_portal.urls).
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("assign/", views.requests_assign, name="requests_assign"),
@@ -25,6 +24,17 @@ urlpatterns = [
         )
         for name in ACTIONS
     ),
+    # The identity check is a panel of the case page (identity's staff pages moved here, scoped to the case).
+    path("requests/<str:reference>/verification/", views_verification.verification_decide, name="verification_decide"),
+    path(
+        "requests/<str:reference>/evidence/<slug:key>/",
+        views_verification.evidence_document,
+        name="evidence_document",
+    ),
+    # The templates staff message requesters from, which the DPO writes.
+    path("templates/", views_templates.template_list, name="message_templates"),
+    path("templates/new/", views_templates.template_edit, name="message_template_new"),
+    path("templates/<int:template_id>/", views_templates.template_edit, name="message_template_edit"),
     path("metrics/", views_metrics.metrics_page, name="metrics"),
     path("people/", views_people.people, name="people"),
     path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),

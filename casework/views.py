@@ -16,16 +16,22 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from identity import selectors as identity_selectors
+from identity import services as identity_services
+from identity.forms import AUTHORITY_CHECKLISTS, VerificationDecisionForm
+from identity.models import VerificationStatus
 from requests_app import services as request_services
 from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
 from requests_app.selectors import requests_from_same_person
 
 from . import selectors, services
-from .actions import CaseAction, actions_for
+from .actions import CaseAction, MessageForm, actions_for
 from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
 
 PAGE_SIZE = 50
+DECIDE = "identity.decide_verification"
+EVIDENCE = "identity.view_evidence"
 
 
 def staff_area(view: Callable) -> Callable:
@@ -103,11 +109,34 @@ def request_detail(http_request: HttpRequest, reference: str) -> HttpResponse:
         ),
         reference=reference,
     )
-    return case_page(http_request, request)
+    return case_page(http_request, request, bound_action=_message_prefilled(http_request, request))
 
 
-def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | None = None) -> HttpResponse:
-    """The case page of ``request`` (already scoped to the user), with ``bound_action`` sent back with its errors."""
+def _message_prefilled(http_request: HttpRequest, request) -> CaseAction | None:
+    """The "message the requester" form started from the template picked on the page (``?template=<id>``), so
+    picking a template works without JavaScript; None when none was picked (or it cannot be used)."""
+    user = http_request.user
+    picked = http_request.GET.get("template", "")
+    if not picked.isdigit() or not user.has_perm(selectors.ACT) or not MessageForm.fits(request):
+        return None
+    template = selectors.message_templates().filter(pk=int(picked)).first()
+    if template is None:
+        return None
+    form = MessageForm(request=request)
+    form.prefill(template, can_see_personal_data=user.has_perm(selectors.PERSONAL_DATA))
+    return form
+
+
+def case_page(
+    http_request: HttpRequest,
+    request,
+    *,
+    bound_action: CaseAction | None = None,
+    verification_form: VerificationDecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The case page of ``request`` (already scoped to the user), with ``bound_action`` (or the verification
+    decision, ``verification_form``) sent back with its errors."""
     user = http_request.user
     today = timezone.localdate()
     context = {
@@ -131,8 +160,35 @@ def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | 
         "letters_to_post": request.messages.filter(by_post=True, posted_on=None) if request.notices_by_post else [],
         "can_act": user.has_perm(selectors.ACT),
         "today": today,
+        "message_templates": selectors.message_templates() if user.has_perm(selectors.ACT) else [],
+        "can_view_evidence": user.has_perm(EVIDENCE),
+        **verification_panel(request, user=user, form=verification_form),
     }
-    return render(http_request, "casework/request_detail.html", context)
+    return render(http_request, "casework/request_detail.html", context, status=status)
+
+
+def verification_panel(request, *, user, form: VerificationDecisionForm | None = None) -> dict:
+    """The identity check's panel of the case page: what was asked, the evidence list (never its content), the
+    checks recorded, the agent's authority, and the decision form for staff who may decide (issue 11)."""
+    verification = getattr(request, "identity_verification", None)
+    if verification is None:
+        return {"verification": None}
+    may_decide = user.has_perm(DECIDE) and user.has_perm(selectors.ACT)
+    decidable = verification.status not in (VerificationStatus.VERIFIED, VerificationStatus.FAILED)
+    if form is None and may_decide and decidable:
+        form = VerificationDecisionForm(can_check_documents=user.has_perm(EVIDENCE))
+    agent = agent_authority_of(request)
+    return {
+        "verification": verification,
+        # A decision sent back with its errors stays on the page even if the check was decided meanwhile.
+        "verification_form": form if may_decide and (decidable or (form is not None and form.is_bound)) else None,
+        "evidence_documents": identity_selectors.evidence_documents(request=request),
+        "evidence_checks": request.evidence_checks.all(),
+        "subject_confirmation": identity_selectors.subject_confirmation_of(request=request),
+        "authority_checklist": AUTHORITY_CHECKLISTS.get(agent.authority_type, []) if agent else [],
+        "child_age": identity_services.child_age_on(verification),
+        "child_presumption": identity_services.child_presumption(verification),
+    }
 
 
 @require_POST

@@ -1,17 +1,8 @@
 from django.db.models import QuerySet
 
-from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, Status
+from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument
 
 from .models import SubjectConfirmation
-
-
-def verification_queue() -> QuerySet[DataSubjectRequest]:
-    """Requests waiting on identity, soonest legal deadline first."""
-    return (
-        DataSubjectRequest.objects.filter(status=Status.AWAITING_IDENTITY_VERIFICATION)
-        .select_related("identity_verification")
-        .order_by("due_on", "received_at")
-    )
 
 
 def evidence_documents(*, request: DataSubjectRequest) -> QuerySet[RequestDocument]:

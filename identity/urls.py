@@ -7,10 +7,6 @@ app_name = "identity"
 REFERENCE = "<str:reference>"
 
 urlpatterns = [
-    # Staff review of evidence.
-    path("staff/verification/", views.verification_queue, name="verification_queue"),
-    path("staff/verification/<str:reference>/", views.verification_case, name="verification_case"),
-    path("staff/evidence/<slug:key>/", views.evidence_document, name="evidence_document"),
     # The requester's steps on their status page.
     path(f"status/{REFERENCE}/confirm-email/", views.status_confirm_email, name="status_confirm_email"),
     path(f"status/{REFERENCE}/more-details/", views.status_more_details, name="status_more_details"),

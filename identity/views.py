@@ -1,111 +1,26 @@
-"""Identity's pages: the requester's steps on their status page, the data subject's answer to an agent, and
-staff review of identity and authority evidence.
+"""Identity's pages: the requester's steps on their status page, the data subject's answer to an agent, and the
+portal's privacy notice.
 
-Only staff with the permission see documents; every view of a document is
-written to the request's audit trail.
+Staff review of identity and authority evidence is a panel of the staff area's case page (casework), which reaches
+each request through its scoped selectors.
 """
 
-from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dsar_portal import ratelimit
 from dsar_portal.onetime import CodeCheck
-from dsar_portal.staff_auth import step_up_needed
-from requests_app import documents as document_store
-from requests_app import services as request_services
 from requests_app.forms import ConfirmEmailForm, EvidenceUploadForm
-from requests_app.models import DataSubjectRequest, DocumentPurpose, RequestDocument, RequesterRole
-from requests_app.scope import agent_authority_of
+from requests_app.models import DataSubjectRequest, DocumentPurpose, RequesterRole
 from requests_app.status_page import UPLOADS_LIMITED, render_status_page, request_for_browser, upload_allowed
 
 from . import policy as identity_policy
-from . import selectors, services
-from .forms import AUTHORITY_CHECKLISTS, MoreDetailsForm, VerificationDecisionForm
-
-
-@login_required
-@permission_required("identity.decide_verification", raise_exception=True)
-def verification_queue(http_request: HttpRequest) -> HttpResponse:
-    return render(http_request, "identity/verification_queue.html", {"requests": selectors.verification_queue()})
-
-
-@login_required
-@permission_required("identity.decide_verification", raise_exception=True)
-@require_http_methods(["GET", "POST"])
-def verification_case(http_request: HttpRequest, reference: str) -> HttpResponse:
-    request = get_object_or_404(DataSubjectRequest, reference=reference)
-    verification = services.verification_get(request=request)
-    if verification is None:
-        raise Http404
-    can_view_evidence = http_request.user.has_perm("identity.view_evidence")
-    form = VerificationDecisionForm(http_request.POST or None, can_check_documents=can_view_evidence)
-    refused = False
-    if http_request.method == "POST" and form.is_valid():
-        try:
-            services.verification_decide(
-                request=request,
-                actor=http_request.user,
-                outcome=form.cleaned_data["outcome"],
-                document_kind=form.cleaned_data.get("document_kind", ""),
-                message=form.cleaned_data["message"],
-                response_to_agent=form.cleaned_data.get("response_to_agent", False),
-                authority_sufficient_reason=form.cleaned_data.get("authority_sufficient_reason", ""),
-                child_competence=form.cleaned_data.get("child_competence", ""),
-                child_competence_reason=form.cleaned_data.get("child_competence_reason", ""),
-            )
-        except services.VerificationError as error:
-            form.add_error(None, str(error))
-        except PermissionError as error:
-            refused = True
-            form.add_error(None, str(error))
-        else:
-            messages.success(http_request, _("Decision recorded for %(ref)s.") % {"ref": request.reference})
-            return redirect("identity:verification_queue")
-    agent = agent_authority_of(request)
-    context = {
-        "request_obj": request,
-        "verification": verification,
-        "documents": selectors.evidence_documents(request=request),
-        "checks": request.evidence_checks.all(),
-        "form": form,
-        "can_see_personal_data": http_request.user.has_perm("requests_app.view_personal_data"),
-        "can_view_evidence": can_view_evidence,
-        "agent": agent,
-        "subject_confirmation": selectors.subject_confirmation_of(request=request),
-        "checklist": AUTHORITY_CHECKLISTS.get(agent.authority_type, []) if agent else [],
-        "child_age": services.child_age_on(verification) if verification else None,
-        "child_presumption": services.child_presumption(verification) if verification else "",
-    }
-    return render(
-        http_request,
-        "identity/verification_case.html",
-        context,
-        status=403 if refused else 400 if form.errors else 200,
-    )
-
-
-@login_required
-@permission_required("identity.view_evidence", raise_exception=True)
-# Step-up: evidence is the most sensitive thing staff see, so it asks for a second factor again when none was
-# given in the last few minutes (GDPR Art. 32(1)(b); ACCOUNT_REAUTHENTICATION_TIMEOUT).
-@reauthentication_required(enabled=step_up_needed)
-def evidence_document(http_request: HttpRequest, key: str) -> HttpResponse:
-    document = get_object_or_404(RequestDocument, storage_key=f"{key}.bin", deleted_at=None)
-    chunks = document_store.document_chunks(document)
-    request_services.record_document_viewed(document=document, actor=http_request.user)
-    response = StreamingHttpResponse(chunks, content_type=document.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "no-store"
-    # A PDF viewer must not run scripts from an uploaded file.
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
-    return response
-
+from . import services
+from .forms import MoreDetailsForm
 
 # --- The requester's steps on their status page (panels of requests_app.status_page) ----------------------------
 

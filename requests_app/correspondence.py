@@ -58,10 +58,13 @@ CODE_PLACEHOLDER = "[your code: in the e-mail we sent you]"
 POSTAL_LINK_TEXT = "(write to us or call us, quoting your reference, to hear how your request is going)"
 
 
-def message_new(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+def message_new(
+    request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None, subject: str = ""
+) -> Message:
     """A message for the status page, not yet stored: the e-mail carries only the name and the reference.
 
-    Everything else is on the status page behind the link.
+    Everything else is on the status page behind the link. ``subject``, when given (a message staff wrote), replaces
+    the kind's own; the reference is added to it either way.
     """
     context = {
         "request": request,
@@ -75,7 +78,7 @@ def message_new(request: DataSubjectRequest, kind: str, extra: dict | None = Non
         request=request,
         direction=Message.Direction.TO_REQUESTER,
         kind=kind,
-        subject=f"{MessageKind(kind).label} ({request.reference})",
+        subject=f"{subject or MessageKind(kind).label} ({request.reference})"[:200],
         body=render_to_string(f"requests_app/emails/{kind}.txt", context).strip(),
     )
 
@@ -106,13 +109,15 @@ def message_queue(message_id: int) -> bool:
     return True
 
 
-def message_send(request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None) -> Message:
+def message_send(
+    request: DataSubjectRequest, kind: str, extra: dict | None = None, *, organisation=None, subject: str = ""
+) -> Message:
     """Store a message for the status page and e-mail it after the transaction commits.
 
     A requester who gets notices by post (a postal request logged by staff) is not e-mailed: the message is marked
     for posting and staff record the day they post it (``message_posted``).
     """
-    message = message_new(request, kind, extra, organisation=organisation)
+    message = message_new(request, kind, extra, organisation=organisation, subject=subject)
     message.by_post = request.notices_by_post
     if message.by_post:
         # A letter carries no e-mailed link or code: say how to follow the request on paper instead.

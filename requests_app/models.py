@@ -257,6 +257,9 @@ class DataSubjectRequest(models.Model):
     # The day of receipt in the jurisdiction's own time zone, and that zone (deadlines.day_of_receipt).
     received_on = models.DateField()
     received_time_zone = models.CharField(max_length=64, blank=True, default="")
+    # The language the requester used (the page's active language when they filed it; one of settings.LANGUAGES),
+    # so staff write to them in it where a translation exists. Empty for requests filed before it was recorded.
+    language = models.CharField(max_length=16, blank=True, default="")
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
     unconfirmed_reminder_sent_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -418,6 +421,10 @@ class EventKind(models.TextChoices):
     LETTER_POSTED = "letter_posted", _("Letter posted to the requester")
     # Staff produced the case pack (casework.case_pack), as HTML or PDF: who took a copy of the file, and when.
     CASE_PACK_GENERATED = "case_pack_generated", _("Case pack generated")
+    # Staff wrote to the requester from the case page (the message itself is in the correspondence), and staff
+    # added an internal note (the note is kept in the case file, casework.CaseNote; never its text here).
+    MESSAGE_WRITTEN = "message_written", _("Message to the requester written by staff")
+    NOTE_ADDED = "note_added", _("Internal note added (not sent to the person)")
 
 
 class RequestEvent(models.Model):
@@ -515,6 +522,8 @@ class MessageKind(models.TextChoices):
     STATUS_LINK = "status_link", _("Your link to follow your request")
     REQUESTER_REPLY = "requester_reply", _("Your reply")
     FEE_REQUESTED = "fee_requested", _("A fee for your request")
+    # Written by staff on the case page, from a template the DPO edits (casework.MessageTemplate).
+    STAFF_MESSAGE = "staff_message", _("A message about your request")
 
 
 class Message(models.Model):

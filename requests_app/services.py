@@ -7,6 +7,7 @@ e-mail code), ``lifecycle``/``workflow`` (the guarded status moves) and ``locks`
 depend on the date take it as an argument, defaulting to today in the organisation's time zone.
 """
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dsar_portal import filestore
@@ -131,6 +132,8 @@ class Submission:
     description: str
     # A second regime whose law also applies (GDPR Art. 3(2)), e.g. "IE" for an Irish resident of a UK controller.
     second_jurisdiction: str = ""
+    # The language the requester used (settings.LANGUAGES); empty: the portal's default language.
+    language: str = ""
 
 
 def request_file(
@@ -179,6 +182,7 @@ def request_file(
         received_at=received_at,
         received_on=received_on,
         received_time_zone=TIME_ZONES[jurisdiction],
+        language=submission.language or settings.LANGUAGE_CODE,
         email_confirmed_at=email_confirmed_at,
         clock_started_on=received_on,
         due_on=deadlines.response_due_date(
@@ -200,6 +204,9 @@ def request_file(
 
 def request_submit(*, submission: Submission, supporting_document=None, received_at=None) -> DataSubjectRequest:
     """File a new request from the public form; the person then confirms their e-mail address."""
+    if not submission.language:
+        # The language of the form the person filled in: what they read, so what we write to them in.
+        submission = dataclasses.replace(submission, language=translation.get_language() or "")
     # filestore.atomic: a rollback leaves no document file behind.
     with filestore.atomic():
         request = request_file(submission=submission, received_at=received_at)
@@ -442,6 +449,34 @@ def request_document_delete(*, document: RequestDocument, on=None, actor_kind: s
         )
         document.deleted_at = locked.deleted_at
     return True
+
+
+def request_message_write(
+    *, request: DataSubjectRequest, actor: AbstractBaseUser, subject: str, body: str, template: str = ""
+) -> Message:
+    """Staff write to the requester from the case page: stored, shown on the status page, and delivered as every
+    other notice is (e-mailed after commit, or marked for posting to a postal requester).
+
+    Only to an address the person has confirmed, or by post: a message about a request may say something of the
+    person, and an unconfirmed address may not be theirs (GDPR Art. 5(1)(f), 32). The trail records who wrote it and
+    from which template; the text itself is in the correspondence, encrypted at rest.
+    """
+    subject, body = subject.strip(), body.strip()
+    if not subject or not body:
+        raise RequestError(_("Write a subject and a message."))
+    with transaction.atomic():
+        locked = request_lock(request.pk)
+        if not locked.notices_by_post and locked.email_confirmed_at is None:
+            raise RequestError(_("The requester has not confirmed their e-mail address: we cannot write to it yet."))
+        message = message_send(locked, MessageKind.STAFF_MESSAGE, {"text": body}, subject=subject)
+        event_record(
+            request_id=locked.pk,
+            kind=EventKind.MESSAGE_WRITTEN,
+            actor=actor,
+            actor_kind=STAFF,
+            reason=_("From the template '%(template)s'") % {"template": template} if template else "",
+        )
+    return message
 
 
 def record_document_viewed(*, document: RequestDocument, actor: AbstractBaseUser) -> None:

@@ -85,7 +85,7 @@ def _file(client, right="access", **extra):
 
 def _reviewer():
     user = StaffUserFactory(first_name="Jane", last_name="Smith")
-    for codename in ("decide_verification", "view_evidence"):
+    for codename in ("view_staff_area", "act_on_request", "decide_verification", "view_evidence"):
         user.user_permissions.add(Permission.objects.get(codename=codename))
     return type(user).objects.get(pk=user.pk)
 
@@ -239,7 +239,7 @@ def test_a_parent_asking_for_a_child_flags_the_case_for_the_childs_maturity(clie
     request = DataSubjectRequest.objects.get()
     assert request.identity_verification.child_maturity_review is True
     client.force_login(_reviewer())
-    page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
+    page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
     assert "record your decision on the child" in page
     assert "presumed competent (DPA 2018 s.208)" in page
 
@@ -249,8 +249,8 @@ def test_staff_see_the_authority_the_agent_stated_and_what_to_check_for_it(clien
     _file(client)
     request = DataSubjectRequest.objects.get()
     client.force_login(_reviewer())
-    page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
-    assert "Relationship: solicitor. Authority: letter_of_authority" in page
+    page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
+    assert "solicitor" in page and "letter_of_authority" in page
     assert 'id="authority-checklist"' in page and "Signed by the data subject" in page
     assert "consider the child&#x27;s maturity" not in page and "consider the child's maturity" not in page
 
@@ -302,7 +302,7 @@ def test_staff_see_the_checklist_for_the_agents_type_of_authority(client, mailou
     _file(client, authority_type="power_of_attorney")
     request = DataSubjectRequest.objects.get()
     client.force_login(_reviewer())
-    page = client.get(reverse("identity:verification_case", args=[request.reference])).content.decode()
+    page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
     assert "registered with the Office of the Public Guardian" in page
     assert "Sealed order of a court" not in page
 
@@ -312,8 +312,10 @@ def test_a_signed_in_agent_cannot_reach_the_evidence_or_the_staff_pages(client, 
     _file(client)
     request = DataSubjectRequest.objects.get()
     document = request.documents.get()
-    evidence_url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
-    case_url = reverse("identity:verification_case", args=[request.reference])
+    evidence_url = reverse(
+        "casework:evidence_document", args=[request.reference, document.storage_key.removesuffix(".bin")]
+    )
+    case_url = reverse("casework:request_detail", args=[request.reference])
     # Even the agent who sent the document cannot read it back through the staff view.
     assert client.get(evidence_url).status_code == 403
     assert client.get(case_url).status_code == 403

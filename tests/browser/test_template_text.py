@@ -88,13 +88,26 @@ def _email_context(**overrides) -> dict:
     return context
 
 
-@pytest.mark.parametrize("name", [n for n in REQUEST_EMAILS if not n.startswith("_")])
+# A message staff wrote (from a DPO's template) starts as they wrote it: its greeting is in their text.
+WRITTEN_BY_STAFF = "staff_message.txt"
+
+
+@pytest.mark.parametrize("name", [n for n in REQUEST_EMAILS if not n.startswith("_") and n != WRITTEN_BY_STAFF])
 def test_request_email_renders_with_link_on_its_own_line(name: str):
     body = render_to_string(f"requests_app/emails/{name}", _email_context())
     lines = body.splitlines()
     assert "[STATUS-URL]" in lines, "the status link must be on a line of its own"
     assert lines[0] == "Dear Zoë O'Brien & Co <x>,", "plain text: nothing is HTML-escaped"
     assert "{" not in body and "  " not in body.replace("    [CODE]", ""), body
+    assert "\n\n\n" not in body.strip(), body
+
+
+def test_a_message_staff_wrote_is_sent_as_typed_with_the_link_on_its_own_line():
+    text = "Dear Zoë O'Brien & Co <x>,\n\nPlease call us."
+    body = render_to_string(f"requests_app/emails/{WRITTEN_BY_STAFF}", _email_context(text=text))
+    lines = body.splitlines()
+    assert body.startswith(text), "plain text: nothing is HTML-escaped"
+    assert "[STATUS-URL]" in lines, "the status link must be on a line of its own"
     assert "\n\n\n" not in body.strip(), body
 
 

@@ -141,7 +141,7 @@ def test_the_case_page_shows_the_request_its_clock_assignee_and_one_timeline(cli
     assert "Assigned to a member of staff" in html  # the event in the timeline
     assert "We have received your request" in html  # a message in the same timeline
     assert other.reference in html
-    assert reverse("identity:verification_case", args=[request.reference]) in html
+    assert 'id="verification-status"' in html  # the identity check is a panel of the case page
     assert request.due_date_changes.exists() and "History of the due date" in html
 
 
@@ -152,7 +152,7 @@ def test_the_case_page_hides_personal_data_from_an_auditor(client, auditor):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Grace Hopper" not in html and "ada@example.com" not in html
-    assert "Open the identity check" not in html
+    assert "Decide the identity check" not in html and "/evidence/" not in html
 
 
 def test_the_case_page_runs_a_bounded_number_of_queries(client, dpo, django_assert_max_num_queries):

@@ -38,7 +38,7 @@ METRICS_EXPECTED = {
     "system_owner": 403,
     "staff_without_role": 403,
 }
-URL_ARGUMENTS = {"table": "open-by-status", "message_id": 1}
+URL_ARGUMENTS = {"table": "open-by-status", "message_id": 1, "key": "no-such-document", "template_id": 1}
 
 
 def _casework_patterns() -> list[URLPattern]:
@@ -61,6 +61,11 @@ def test_the_walk_covers_every_casework_page():
         "request_pack",
         "request_pack_pdf",
         "people",
+        "verification_decide",
+        "evidence_document",
+        "message_templates",
+        "message_template_new",
+        "message_template_edit",
         *(f"action_{name}" for name in ACTIONS),
     }
 
@@ -217,11 +222,110 @@ def test_no_staff_page_answers_an_anonymous_visitor(client, cases, method):
         assert _outcome(response) in ("login", 405), pattern.name
 
 
-def test_identity_staff_pages_still_answer_under_staff(client, dpo, cases):
-    """Casework's /staff/ patterns leave identity's /staff/verification/ pages alone."""
+def test_identity_has_no_staff_pages_of_its_own_any_more(client, dpo, cases):
+    """Identity's old staff pages (not scoped to the case: a handler could open a colleague's) are gone; the identity
+    check is a panel of the case page."""
     client.force_login(dpo)
-    assert client.get(reverse("identity:verification_queue")).status_code == 200
-    assert reverse("identity:verification_queue") == "/staff/verification/"
+    assert client.get("/staff/verification/").status_code == 404
+    assert client.get(f"/staff/verification/{cases['free'].reference}/").status_code == 404
+    assert client.get("/staff/evidence/anything/").status_code == 404
+
+
+# The identity panel: deciding needs to act and to decide identity; viewing evidence needs the evidence permission
+# (never an auditor's: they read the evidence-views log in the trail, never the evidence). Scoped to the case.
+VERIFICATION_EXPECTED = {
+    # visitor: (decide on free, decide on theirs, evidence of free, evidence of theirs)
+    "anonymous": ("login", "login", "login", "login"),
+    "dpo": (400, 400, 200, 200),
+    "handler": (400, 404, 200, 404),
+    "auditor": (403, 403, 403, 403),
+    "system_owner": (403, 403, 403, 403),
+    "staff_without_role": (403, 403, 403, 403),
+}
+
+
+@pytest.fixture
+def evidence(cases):
+    """Each case awaiting identity with one document of evidence the requester sent."""
+    from identity.models import IdentityVerification, VerificationStatus
+    from requests_app import services as request_services
+    from requests_app.models import DataSubjectRequest, DocumentPurpose, Status
+    from tests.factories import IdentityVerificationFactory, png_upload
+
+    documents = {}
+    for which, case in cases.items():
+        if not IdentityVerification.objects.filter(request=case).exists():
+            IdentityVerificationFactory(request=case)
+        IdentityVerification.objects.filter(request=case).update(status=VerificationStatus.EVIDENCE_RECEIVED)
+        DataSubjectRequest.objects.filter(pk=case.pk).update(status=Status.AWAITING_IDENTITY_VERIFICATION)
+        documents[which] = request_services.request_document_store(
+            request=case, upload=png_upload(), purpose=DocumentPurpose.IDENTITY_EVIDENCE
+        )
+    return documents
+
+
+@pytest.mark.parametrize("visitor", list(VERIFICATION_EXPECTED))
+def test_each_visitor_may_decide_identity_and_view_evidence_only_on_what_they_may(
+    client, visitors, cases, evidence, visitor
+):
+    from requests_app.models import EventKind
+    from tests.factories import give_second_factor
+
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+        give_second_factor(client)
+    decide_free, decide_theirs, view_free, view_theirs = VERIFICATION_EXPECTED[visitor]
+    for which, expected in (("free", decide_free), ("theirs", decide_theirs)):
+        # No outcome chosen: the walk decides nothing ("ok" is the case page sent back with the form's errors).
+        path = reverse("casework:verification_decide", args=[cases[which].reference])
+        assert _outcome(client.post(path, {})) == expected, f"{visitor} deciding {which}"
+        assert _outcome(client.get(path)) in ("login", 405)
+    for which, expected in (("free", view_free), ("theirs", view_theirs)):
+        key = evidence[which].storage_key.removesuffix(".bin")
+        path = reverse("casework:evidence_document", args=[cases[which].reference, key])
+        assert _outcome(client.get(path)) == expected, f"{visitor} viewing evidence of {which}"
+        viewed = cases[which].events.filter(kind=EventKind.DOCUMENT_VIEWED).exists()
+        assert viewed == (expected == 200), f"{visitor}: a view is recorded exactly when it happened"
+    # A document of another case is never served under this one's reference.
+    if user is not None and view_free == 200:
+        key = evidence["mine"].storage_key.removesuffix(".bin")
+        path = reverse("casework:evidence_document", args=[cases["free"].reference, key])
+        assert client.get(path).status_code == 404
+
+
+# The message templates: the DPO only.
+TEMPLATES_EXPECTED = {
+    "anonymous": "login",
+    "dpo": 200,
+    "handler": 403,
+    "auditor": 403,
+    "system_owner": 403,
+    "staff_without_role": 403,
+}
+
+
+@pytest.mark.parametrize("visitor", list(TEMPLATES_EXPECTED))
+def test_only_the_dpo_writes_message_templates(client, visitors, visitor):
+    from casework.models import MessageTemplate
+
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    template = MessageTemplate.objects.order_by("pk").first()
+    expected = TEMPLATES_EXPECTED[visitor]
+    for path in (
+        reverse("casework:message_templates"),
+        reverse("casework:message_template_new"),
+        reverse("casework:message_template_edit", args=[template.pk]),
+    ):
+        assert _outcome(client.get(path)) == expected, f"{visitor} opening {path}"
+    # An empty form changes nothing: 400 (shown again with what to fix) for the DPO.
+    posted = _outcome(client.post(reverse("casework:message_template_edit", args=[template.pk]), {}))
+    assert posted == (400 if expected == 200 else expected)
+    assert client.post(reverse("casework:message_templates"), {}).status_code in (302, 403, 405)
+    template.refresh_from_db()
+    assert template.translations.exists()
 
 
 # The case pack (HTML and PDF): the DPO and auditors on every case, a case handler on the cases assigned to them only

@@ -91,6 +91,6 @@ def test_staff_stay_signed_in_while_redis_is_down(client, redis_down):
     staff = StaffUserFactory(is_superuser=True)
     client.force_login(staff)
 
-    response = client.get(reverse("identity:verification_queue"))
+    response = client.get(reverse("casework:queue"))
 
     assert response.status_code == 200

@@ -53,9 +53,9 @@ def _agent() -> tuple[Client, DataSubjectRequest]:
 
 
 def _staff() -> tuple[Client, DataSubjectRequest]:
-    """A browser signed in as a member of staff who reviews identity evidence."""
+    """A browser signed in as a member of staff in the staff area who reviews identity evidence."""
     user = StaffUserFactory()
-    for codename in ("decide_verification", "view_evidence"):
+    for codename in ("view_staff_area", "act_on_request", "decide_verification", "view_evidence"):
         user.user_permissions.add(Permission.objects.get(codename=codename))
     client = Client()
     client.force_login(user)
@@ -89,8 +89,8 @@ PERSONAL_PAGES = {
     "agent's dashboard": (_agent, "get", lambda r: reverse("agents:dashboard")),
     "agent's re-authentication page": (_agent, "get", lambda r: reverse("agents:reauthenticate")),
     "agent's request form": (_agent, "get", lambda r: reverse("agents:request_create", args=["access"])),
-    "staff verification queue": (_staff, "get", lambda r: reverse("identity:verification_queue")),
-    "staff verification case": (_staff, "get", lambda r: reverse("identity:verification_case", args=[r.reference])),
+    "staff queue": (_staff, "get", lambda r: reverse("casework:queue")),
+    "staff case page": (_staff, "get", lambda r: reverse("casework:request_detail", args=[r.reference])),
     "admin list of requests": (_admin, "get", lambda r: reverse("admin:requests_app_datasubjectrequest_changelist")),
     "admin page of one request": (
         _admin,
@@ -199,8 +199,8 @@ PAGES = {
     "agent dashboard, signed out": (_anonymous, lambda r: reverse("agents:dashboard")),
     "agent dashboard": (_agent, lambda r: reverse("agents:dashboard")),
     "agent's request": (_agent, lambda r: reverse("agents:request_open", args=[r.reference])),
-    "staff queue": (_staff, lambda r: reverse("identity:verification_queue")),
-    "staff case": (_staff, lambda r: reverse("identity:verification_case", args=[r.reference])),
+    "staff queue": (_staff, lambda r: reverse("casework:queue")),
+    "staff case": (_staff, lambda r: reverse("casework:request_detail", args=[r.reference])),
     "admin": (_admin, lambda r: reverse("admin:requests_app_datasubjectrequest_changelist")),
 }
 

@@ -30,7 +30,8 @@ def _staff(*perms: str, second_factor: bool = True):
     user = StaffUserFactory(second_factor=False)
     user.set_password(PASSWORD)
     user.save()
-    for codename in perms:
+    # Every member of staff here may open the staff area (the queue, and the case pages with their identity panel).
+    for codename in (*perms, "view_staff_area"):
         user.user_permissions.add(Permission.objects.get(codename=codename))
     if second_factor:
         totp_authenticator_add(user=user, secret=SECRET)
@@ -49,7 +50,7 @@ def test_a_staff_account_without_a_second_factor_is_sent_to_set_one_up_before_an
     user = _staff("decide_verification", second_factor=False)
     assert _password(client, user)["Location"] == "/admin/"
 
-    for url in ("/admin/", reverse("identity:verification_queue")):
+    for url in ("/admin/", reverse("casework:queue")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
 
@@ -61,7 +62,7 @@ def test_a_staff_account_without_a_second_factor_is_sent_to_set_one_up_before_an
     # ... and once the authenticator app is added, the staff pages open.
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
     assert client.get("/admin/").status_code == 200
-    assert client.get(reverse("identity:verification_queue")).status_code == 200
+    assert client.get(reverse("casework:queue")).status_code == 200
 
 
 def test_with_an_authenticator_app_the_password_alone_opens_nothing_and_a_wrong_code_is_refused(client):
@@ -70,7 +71,7 @@ def test_with_an_authenticator_app_the_password_alone_opens_nothing_and_a_wrong_
     assert response["Location"] == reverse("mfa_authenticate")
     # Between the password and the code the person is not signed in.
     assert client.get("/admin/")["Location"].startswith("/admin/login/")
-    assert client.get(reverse("identity:verification_queue"))["Location"].startswith(reverse("account_login"))
+    assert client.get(reverse("casework:queue"))["Location"].startswith(reverse("account_login"))
 
     wrong = "000000" if _code() != "000000" else "111111"
     response = client.post(reverse("mfa_authenticate"), {"code": wrong})
@@ -81,7 +82,7 @@ def test_with_an_authenticator_app_the_password_alone_opens_nothing_and_a_wrong_
     response = client.post(reverse("mfa_authenticate"), {"code": _code()})
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
-    assert client.get(reverse("identity:verification_queue")).status_code == 200
+    assert client.get(reverse("casework:queue")).status_code == 200
 
 
 def test_the_admin_login_page_sends_people_to_the_sign_in_with_a_second_factor(client):
@@ -118,7 +119,7 @@ def test_viewing_evidence_asks_for_a_factor_again_once_the_step_up_window_has_pa
     document = identity_services.request_evidence_upload(
         request=request, document=png_upload(), purpose=DocumentPurpose.IDENTITY_EVIDENCE
     )
-    url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
+    url = reverse("casework:evidence_document", args=[request.reference, document.storage_key.removesuffix(".bin")])
     user = _staff("decide_verification", "view_evidence")
     _password(client, user, next_url=url)
     client.post(reverse("mfa_authenticate"), {"code": _code()})
@@ -154,7 +155,7 @@ def test_an_idle_staff_session_ends_and_asks_for_a_new_sign_in(client, settings)
     user = _staff("decide_verification")
     client.force_login(user)
     give_second_factor(client)
-    queue = reverse("identity:verification_queue")
+    queue = reverse("casework:queue")
     assert client.get(queue).status_code == 200
 
     session = client.session
@@ -170,7 +171,7 @@ def test_a_staff_session_in_use_stays_signed_in(client):
     user = _staff("decide_verification")
     client.force_login(user)
     for _ in range(3):
-        assert client.get(reverse("identity:verification_queue")).status_code == 200
+        assert client.get(reverse("casework:queue")).status_code == 200
 
 
 def test_rotating_the_encryption_key_re_seals_totp_secrets_and_the_code_still_works(client, settings):

@@ -49,8 +49,9 @@ def customer():
 
 
 def _reviewer(*perms: str):
+    """Staff in the staff area (where identity checks are a panel of the case page), with ``perms`` of identity."""
     user = StaffUserFactory(first_name="Jane", last_name="Smith")
-    for perm in perms or ("decide_verification", "view_evidence"):
+    for perm in (*(perms or ("decide_verification", "view_evidence")), "view_staff_area", "act_on_request"):
         user.user_permissions.add(Permission.objects.get(codename=perm))
     return type(user).objects.get(pk=user.pk)  # fresh permission cache
 
@@ -306,7 +307,7 @@ def test_unanswered_identity_requests_are_reminded_then_closed(mailoutbox):
 def test_viewing_evidence_needs_the_permission_and_every_view_is_recorded(client):
     request = document_asked_request(email="stranger@example.com")
     document = _upload(request)
-    url = reverse("identity:evidence_document", args=[document.storage_key.removesuffix(".bin")])
+    url = reverse("casework:evidence_document", args=[request.reference, document.storage_key.removesuffix(".bin")])
 
     assert client.get(url).status_code == 302  # anonymous: to the login page
 
@@ -349,14 +350,15 @@ def test_the_case_page_does_not_offer_verified_to_a_reviewer_who_may_not_see_doc
     request = document_asked_request(email="stranger@example.com")
     _upload(request)
     client.force_login(_reviewer("decide_verification"))
-    url = reverse("identity:verification_case", args=[request.reference])
+    url = reverse("casework:request_detail", args=[request.reference])
 
     page = client.get(url).content.decode()
     assert 'value="verified"' not in page
     assert 'name="document_kind"' not in page
-    assert "Recording a document as checked needs the permission to view documents" in page
+    assert "Recording a document as checked needs the permission to view evidence" in page
 
-    forced = client.post(url, {"outcome": "verified", "document_kind": "passport"})
+    decide = reverse("casework:verification_decide", args=[request.reference])
+    forced = client.post(decide, {"outcome": "verified", "document_kind": "passport"})
     assert forced.status_code == 400
     request.refresh_from_db()
     assert request.status == Status.AWAITING_IDENTITY_VERIFICATION
@@ -370,10 +372,10 @@ def test_staff_decide_through_the_case_page(client):
     request = document_asked_request(email="stranger@example.com")
     _upload(request)
     client.force_login(_reviewer())
-    queue = client.get(reverse("identity:verification_queue"))
+    queue = client.get(reverse("casework:queue"), {"awaiting_verification": "on"})
     assert request.reference in queue.content.decode()
 
-    url = reverse("identity:verification_case", args=[request.reference])
+    url = reverse("casework:verification_decide", args=[request.reference])
     missing_kind = client.post(url, {"outcome": "verified"})
     assert missing_kind.status_code == 400
     assert "Say what document you checked" in missing_kind.content.decode()

@@ -211,7 +211,7 @@ def test_killing_redis_mid_run_loses_no_submission_and_every_email_goes_once(cha
     # Status pages open, and staff are still signed in.
     browser, location, _t = during[0]
     assert browser.get(location).status_code == 200
-    assert staff.get(reverse("identity:verification_queue")).status_code == 200
+    assert staff.get(reverse("casework:queue")).status_code == 200
     assert Message.objects.filter(queued_at=None, sent_at=None).count() >= DURING
 
     server.start()
