@@ -1,7 +1,8 @@
 from django.urls import path
 
-from . import views, views_actions, views_metrics
+from . import views, views_actions, views_complaints, views_metrics
 from .actions import ACTIONS
+from .complaint_forms import COMPLAINT_STEPS
 
 app_name = "casework"
 
@@ -22,6 +23,18 @@ urlpatterns = [
             name=f"action_{name}",
         )
         for name in ACTIONS
+    ),
+    path("complaints/", views_complaints.complaints_register, name="complaints_register"),
+    path("complaints/new/", views_complaints.complaint_log, name="complaint_log"),
+    path("complaints/<str:reference>/", views_complaints.complaint_detail, name="complaint_detail"),
+    *(
+        path(
+            f"complaints/<str:reference>/{name}/",
+            views_complaints.complaint_step,
+            {"step": name},
+            name=f"complaint_{name}",
+        )
+        for name in COMPLAINT_STEPS
     ),
     path("metrics/", views_metrics.metrics_page, name="metrics"),
     path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),

@@ -21,7 +21,7 @@ from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
 from requests_app.selectors import requests_from_same_person
 
-from . import selectors, services
+from . import complaint_selectors, selectors, services
 from .actions import CaseAction, actions_for
 from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
 
@@ -131,6 +131,7 @@ def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | 
         "letters_to_post": request.messages.filter(by_post=True, posted_on=None) if request.notices_by_post else [],
         "can_act": user.has_perm(selectors.ACT),
         "today": today,
+        "complaints": complaint_selectors.complaints_about(request=request, user=user),
     }
     return render(http_request, "casework/request_detail.html", context)
 
