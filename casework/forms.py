@@ -12,6 +12,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
+from .queue_pages import extension_notice_due_q
 from .selectors import assignable_staff
 
 UNASSIGNED = "none"
@@ -57,6 +58,7 @@ class QueueFilterForm(forms.Form):
     paused = forms.BooleanField(label=_("Clock paused"), required=False)
     awaiting_verification = forms.BooleanField(label=_("Awaiting identity verification"), required=False)
     awaiting_fee = forms.BooleanField(label=_("Awaiting a fee"), required=False)
+    extension_notice_due = forms.BooleanField(label=_("Extension notice due this week"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +100,9 @@ class QueueFilterForm(forms.Form):
             requests = requests.filter(status=Status.AWAITING_IDENTITY_VERIFICATION)
         if data["awaiting_fee"]:
             requests = requests.filter(Q(status=Status.AWAITING_FEE))
+        if data["extension_notice_due"]:
+            # GDPR Art. 12(3): an extension must be notified within the first month (queue_pages).
+            requests = requests.filter(extension_notice_due_q(today=today))
         return requests
 
 
