@@ -69,10 +69,13 @@ def test_htmx_filters_and_pages_the_queue_in_place_and_keeps_nothing_in_the_brow
     expect(page.get_by_role("status").filter(has_text="2 requests shown")).to_be_attached()
     assert_accessible(page, "the queue filtered by htmx")
 
-    page.get_by_role("link", name="Next page").click()
+    page.get_by_role("link", name="Next page").focus()
+    page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"after="))
     expect(page.locator("#queue-results tbody tr")).to_have_count(1)
     assert _rows(page) == references[2:]
+    # The keyboard carries on from the new results, not from the link that was swapped away.
+    expect(page.locator("#queue-results")).to_be_focused()
     expect(page.get_by_role("link", name="Previous page")).to_be_visible()
     page.get_by_role("link", name="Previous page").click()
     expect(page).to_have_url(re.compile(r"before="))
