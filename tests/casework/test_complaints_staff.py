@@ -4,10 +4,12 @@ that arrived another way, the case page's panel, and who sees which complaint.""
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import complaint_selectors, services
+from casework import complaint_selectors, reminders, services
+from casework.models import ReminderKind, StaffReminder
 from complaints import services as complaint_services
 from complaints.deadlines import acknowledgement_due
 from complaints.models import Channel, Complaint, ComplaintMessage, ComplaintMessageKind, ComplaintStatus
@@ -300,3 +302,13 @@ def test_the_case_page_panel_leaves_out_nothing_the_user_may_see(client, dpo, ca
 def test_the_staff_nav_names_the_complaints_for_those_who_may_see_them(client, dpo, system_owner):
     client.force_login(dpo)
     assert reverse("casework:complaints_register") in client.get(reverse("casework:queue")).content.decode()
+
+
+def test_a_reminder_about_an_unacknowledged_complaint_links_to_its_page(dpo):
+    complaint = _log(dpo, days_ago=25)
+    reminder = StaffReminder.objects.create(
+        kind=ReminderKind.COMPLAINT_UNACKNOWLEDGED, complaint=complaint, due_on=complaint.acknowledge_by, recipient=dpo
+    )
+    _subject, body = reminders.reminder_email(reminder)
+    assert settings.DSAR_PUBLIC_URL + reverse("casework:complaint_detail", args=[complaint.reference]) in body
+    assert "Grace Hopper" not in body and "grace@example.com" not in body
