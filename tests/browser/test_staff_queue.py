@@ -96,3 +96,30 @@ def test_htmx_filters_and_pages_the_queue_in_place_and_keeps_nothing_in_the_brow
     expect(page.locator("#queue-results tbody tr")).to_have_count(1)
     page.wait_for_function("window.notReloaded === undefined")
     assert _rows(page) == references[2:]
+
+
+def test_without_javascript_the_same_filters_and_pages_load_whole_pages(
+    signed_in_dpo: Page, browser, live_server, monkeypatch
+):
+    """The same session in a browser with JavaScript off: the form and the links are plain GETs, each a whole page."""
+    monkeypatch.setattr("casework.views.PAGE_SIZE", 1)
+    made = [in_progress_request(email=f"n{n}@example.com") for n in range(2)]
+    for n, request in enumerate(made):
+        DataSubjectRequest.objects.filter(pk=request.pk).update(due_on=timezone.localdate() + timedelta(days=10 + n))
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        context.add_cookies(signed_in_dpo.context.cookies())
+        page = context.new_page()
+        page.goto("/staff/")
+        page.get_by_label("Right").select_option("access")
+        page.get_by_role("button", name="Show requests").click()
+        expect(page).to_have_url(re.compile(r"right=access"))
+        assert _rows(page) == [made[0].reference]
+        page.get_by_role("link", name="Next page").click()
+        assert _rows(page) == [made[1].reference]
+        page.get_by_role("link", name="Previous page").click()
+        expect(page).to_have_url(re.compile(r"before="))
+        assert _rows(page) == [made[0].reference]
+        expect(page.get_by_role("heading", name="Open requests")).to_be_visible()
+    finally:
+        context.close()
