@@ -351,6 +351,7 @@ def main() -> int:
             "paused": "paused=on",
             "awaiting_verification": "awaiting_verification=on",
             "awaiting_fee": "awaiting_fee=on",
+            "extension_notice_due": "extension_notice_due=on",
         }
         for name, query in filters.items():
             pages[f"filter:{name}"] = f"/staff/?{query}"
@@ -365,6 +366,8 @@ def main() -> int:
                 break
             url = next_url
         pages["deep_page"] = url
+        # And one step back from it: the backwards keyset of the "previous page" link.
+        pages["deep_previous_page"] = client.get(url).context["previous_url"] or url
         pages["case"] = f"/staff/requests/{seeded['long_reference']}/"
 
         timings: dict[str, float] = {}

@@ -13,6 +13,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
+from .queue_pages import extension_notice_due_q
 from .roles import ALL_ROLES
 from .selectors import assignable_staff
 
@@ -61,6 +62,7 @@ class QueueFilterForm(forms.Form):
     # Evidence the requester sent that staff have not yet reviewed (the identity panel of the case page).
     evidence_to_review = forms.BooleanField(label=_("With evidence to review"), required=False)
     awaiting_fee = forms.BooleanField(label=_("Awaiting a fee"), required=False)
+    extension_notice_due = forms.BooleanField(label=_("Extension notice due this week"), required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -107,6 +109,9 @@ class QueueFilterForm(forms.Form):
             )
         if data["awaiting_fee"]:
             requests = requests.filter(Q(status=Status.AWAITING_FEE))
+        if data["extension_notice_due"]:
+            # GDPR Art. 12(3): an extension must be notified within the first month (queue_pages).
+            requests = requests.filter(extension_notice_due_q(today=today))
         return requests
 
 

@@ -293,7 +293,7 @@ def reminder_email(reminder: StaffReminder) -> tuple[str, str]:
         return subject, body
     if reminder.complaint_id is not None:
         reference = reminder.complaint.reference
-        link = settings.DSAR_PUBLIC_URL + reverse("casework:queue")
+        link = settings.DSAR_PUBLIC_URL + reverse("casework:complaint_detail", args=[reference])
     else:
         reference = reminder.request.reference
         link = _case_link(reference)

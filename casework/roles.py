@@ -27,6 +27,12 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "requests_app.view_personal_data",
         "identity.decide_verification",
         "identity.view_evidence",
+        # Complaints about the requests they may see (casework.complaint_selectors): read, log, acknowledge,
+        # progress and outcome (UK DPA 2018 s.164A).
+        "complaints.view_complaint",
+        "complaints.add_complaint",
+        "complaints.change_complaint",
+        "complaints.view_complainant_data",
     ),
     AUDITOR: (
         "casework.view_staff_area",
@@ -35,6 +41,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "requests_app.view_datasubjectrequest",
         "requests_app.view_requestevent",
         "requests_app.view_duedatechange",
+        # The complaints register and each complaint's history, never the complainant's details or text.
+        "complaints.view_complaint",
     ),
     SYSTEM_OWNER: (),
 }

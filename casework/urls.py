@@ -1,7 +1,17 @@
 from django.urls import path
 
-from . import views, views_actions, views_metrics, views_pack, views_people, views_templates, views_verification
+from . import (
+    views,
+    views_actions,
+    views_complaints,
+    views_metrics,
+    views_pack,
+    views_people,
+    views_templates,
+    views_verification,
+)
 from .actions import ACTIONS
+from .complaint_forms import COMPLAINT_STEPS
 
 app_name = "casework"
 
@@ -35,6 +45,18 @@ urlpatterns = [
     path("templates/", views_templates.template_list, name="message_templates"),
     path("templates/new/", views_templates.template_edit, name="message_template_new"),
     path("templates/<int:template_id>/", views_templates.template_edit, name="message_template_edit"),
+    path("complaints/", views_complaints.complaints_register, name="complaints_register"),
+    path("complaints/new/", views_complaints.complaint_log, name="complaint_log"),
+    path("complaints/<str:reference>/", views_complaints.complaint_detail, name="complaint_detail"),
+    *(
+        path(
+            f"complaints/<str:reference>/{name}/",
+            views_complaints.complaint_step,
+            {"step": name},
+            name=f"complaint_{name}",
+        )
+        for name in COMPLAINT_STEPS
+    ),
     path("metrics/", views_metrics.metrics_page, name="metrics"),
     path("people/", views_people.people, name="people"),
     path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),

@@ -7,11 +7,11 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -25,7 +25,7 @@ from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
 from requests_app.selectors import requests_from_same_person
 
-from . import selectors, services
+from . import complaint_selectors, queue_pages, selectors, services
 from .actions import CaseAction, MessageForm, actions_for
 from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
 
@@ -47,56 +47,59 @@ def staff_area(view: Callable) -> Callable:
     return wrapped
 
 
-def _after(value: str) -> tuple[date, int] | None:
-    """The keyset cursor ``YYYY-MM-DD.pk`` of the last row of the previous page, or None."""
-    try:
-        day, pk = value.split(".", 1)
-        return date.fromisoformat(day), int(pk)
-    except ValueError:
-        return None
-
-
 @require_GET
 @staff_area
 def queue(http_request: HttpRequest) -> HttpResponse:
     """Open requests, soonest legal deadline first (GDPR Art. 12(3)), filtered, searched, a page at a time.
 
-    Pages follow a keyset on (due date, id), so a deep page costs what the first one costs.
+    Pages follow a keyset on (due date, id) both ways (``queue_pages``), so a deep page costs what the first one
+    costs. Asked for by htmx (``HX-Request``), the answer is the results alone, which htmx swaps in; a browser without
+    JavaScript gets the whole page from the same links and form.
     """
     user = http_request.user
     today = timezone.localdate()
     form = QueueFilterForm(http_request.GET or None)
     requests = form.apply(selectors.queue_requests(user), user=user, today=today)
-    cursor = _after(http_request.GET.get("after", ""))
-    if cursor is not None:
-        due_on, pk = cursor
-        requests = requests.filter(Q(due_on__gt=due_on) | Q(due_on=due_on, pk__gt=pk))
-    rows = list(requests[: PAGE_SIZE + 1])
-    next_url = ""
-    if len(rows) > PAGE_SIZE:
-        rows = rows[:PAGE_SIZE]
-        query = http_request.GET.copy()
-        query["after"] = f"{rows[-1].due_on.isoformat()}.{rows[-1].pk}"
-        next_url = f"{reverse('casework:queue')}?{query.urlencode()}"
+    after = queue_pages.cursor_parse(http_request.GET.get("after", ""))
+    before = None if after is not None else queue_pages.cursor_parse(http_request.GET.get("before", ""))
+    page = queue_pages.keyset_page(requests, after=after, before=before, size=PAGE_SIZE)
+    rows = page.rows
+    filters = _filters_only(http_request)
     for row in rows:
         row.due = selectors.due_summary(due_on=row.due_on, today=today, paused=row.is_clock_paused)
         row.requester_replied = selectors.requester_replied(row)
+        row.extension_notice_due = queue_pages.extension_notice_due(row, today=today)
     context = {
         "nav": "queue",
         "form": form,
         "rows": rows,
-        "next_url": next_url,
-        "first_url": reverse("casework:queue")
-        + ("?" + urlencode(_filters_only(http_request)) if form.is_bound else ""),
-        "is_later_page": cursor is not None,
+        "next_url": _queue_url(filters, after=queue_pages.cursor_of(rows[-1])) if page.has_next else "",
+        "previous_url": _queue_url(filters, before=queue_pages.cursor_of(rows[0])) if page.has_previous else "",
+        "first_url": _queue_url(filters),
+        "is_later_page": page.has_previous,
         "can_assign": user.has_perm(selectors.ASSIGN),
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,
     }
-    return render(http_request, "casework/request_queue.html", context)
+    # htmx asks for the results only; a history restore (a reload by the browser) gets the whole page.
+    partial = http_request.headers.get("HX-Request") == "true" and not http_request.headers.get(
+        "HX-History-Restore-Request"
+    )
+    template = "casework/_queue_results.html" if partial else "casework/request_queue.html"
+    response = render(http_request, template, {**context, "partial": partial})
+    # The same URL answers two ways: caches (and the browser's back button) must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _queue_url(filters: list[tuple[str, str]], **cursor: str) -> str:
+    query = urlencode([*filters, *cursor.items()])
+    return reverse("casework:queue") + (f"?{query}" if query else "")
 
 
 def _filters_only(http_request: HttpRequest) -> list[tuple[str, str]]:
-    return [(key, value) for key, values in http_request.GET.lists() if key != "after" for value in values]
+    return [
+        (key, value) for key, values in http_request.GET.lists() if key not in ("after", "before") for value in values
+    ]
 
 
 @require_GET
@@ -160,6 +163,7 @@ def case_page(
         "letters_to_post": request.messages.filter(by_post=True, posted_on=None) if request.notices_by_post else [],
         "can_act": user.has_perm(selectors.ACT),
         "today": today,
+        "complaints": complaint_selectors.complaints_about(request=request, user=user),
         "message_templates": selectors.message_templates() if user.has_perm(selectors.ACT) else [],
         "can_view_evidence": user.has_perm(EVIDENCE),
         **verification_panel(request, user=user, form=verification_form),

@@ -1,5 +1,5 @@
-"""Staff view of complaints until the staff area's complaints register lands: read-only, every change goes through
-the services. The complainant's details, the complaint's text, notes and e-mails show only to staff with
+"""A read-only view of complaints in the admin (staff work them in the staff area, /staff/complaints/): every change
+goes through the services. The complainant's details, the complaint's text, notes and e-mails show only to staff with
 ``complaints.view_complainant_data`` (least privilege, Art. 5(1)(f) and 32)."""
 
 from django.contrib import admin

@@ -407,6 +407,8 @@ STATICFILES_DIRS = [
     # Front-end packages come from npm at setup time and are served by the
     # portal itself: no visitor's browser is ever sent to a CDN.
     ("vendor/bootstrap", BASE_DIR / "node_modules" / "bootstrap" / "dist"),
+    # htmx makes the staff queue's filters and pages swap only the results; every page works without it.
+    ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
 ]
 STORAGES = {
     "default": {
