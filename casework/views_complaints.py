@@ -124,7 +124,17 @@ def complaint_step(http_request: HttpRequest, reference: str, step: str) -> Http
         )
         return complaint_page(http_request, complaint, bound=form, status=409)
     if status_before == form.to_status and step != "progress":
-        # A repeat (someone else did it first) changes nothing and sends nothing.
+        # A repeat (someone else did it first) changes nothing and sends nothing; what this person typed is not
+        # dropped unseen: it comes back in the form, to send as a progress note if it still needs saying.
+        if any(isinstance(value, str) and value.strip() for value in form.cleaned_data.values()):
+            messages.warning(
+                http_request,
+                _(
+                    "A colleague did this first: nothing was changed or sent. What you typed is kept below; send it "
+                    "as a progress note if the complainant still needs to hear it."
+                ),
+            )
+            return complaint_page(http_request, complaint, bound=form, status=409)
         messages.info(http_request, _("Already done: nothing was changed or sent again."))
     else:
         logger.info("complaint %s: staff %s did %s", complaint.pk, user.pk, step)

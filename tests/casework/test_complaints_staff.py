@@ -312,3 +312,25 @@ def test_a_reminder_about_an_unacknowledged_complaint_links_to_its_page(dpo):
     _subject, body = reminders.reminder_email(reminder)
     assert settings.DSAR_PUBLIC_URL + reverse("casework:complaint_detail", args=[complaint.reference]) in body
     assert "Grace Hopper" not in body and "grace@example.com" not in body
+
+
+def test_an_acknowledgement_a_colleague_sent_first_keeps_the_note_typed_for_it(
+    client, dpo, handler, cases, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Nothing typed is dropped unseen: the second acknowledgement's note comes back, with nothing sent twice."""
+    complaint = _log(dpo, request=cases["free"])
+    complaint_services.complaint_acknowledge(complaint=complaint, actor=dpo)
+    client.force_login(handler)
+    mailoutbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("casework:complaint_acknowledge", args=[complaint.reference]),
+            {"acknowledge-note": "We will call you on Monday"},
+        )
+
+    assert response.status_code == 409
+    body = response.content.decode()
+    assert "A colleague did this first" in body
+    assert "We will call you on Monday" in body
+    assert mailoutbox == []
