@@ -22,7 +22,7 @@ def default_templates(transactional_db):
     """The templates the data migration seeds (a transactional test's flush removes them)."""
     from django.apps import apps
 
-    seeding = importlib.import_module("casework.migrations.0005_default_message_templates")
+    seeding = importlib.import_module("casework.migrations.0006_default_message_templates")
     seeding.add_defaults(apps, None)
 
 
