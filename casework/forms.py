@@ -12,7 +12,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
-from .selectors import assignable_staff
+from .selectors import assignable_staff, unassigned
 
 UNASSIGNED = "none"
 MINE = "me"
@@ -83,7 +83,7 @@ class QueueFilterForm(forms.Form):
             if data[name]:
                 requests = requests.filter(**{name: data[name]})
         if data["assignee"] == UNASSIGNED:
-            requests = requests.filter(assignment__isnull=True)
+            requests = requests.filter(unassigned())
         elif data["assignee"] == MINE:
             requests = requests.filter(assignment__assignee=user)
         elif data["assignee"]:

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET, require_POST
 from requests_app import services as request_services
 from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
-from requests_app.selectors import requests_from_same_person
 
 from . import selectors, services
 from .actions import CaseAction, actions_for
@@ -72,6 +71,7 @@ def queue(http_request: HttpRequest) -> HttpResponse:
         query = http_request.GET.copy()
         query["after"] = f"{rows[-1].due_on.isoformat()}.{rows[-1].pk}"
         next_url = f"{reverse('casework:queue')}?{query.urlencode()}"
+    selectors.queue_flags_attach(rows)
     for row in rows:
         row.due = selectors.due_summary(due_on=row.due_on, today=today, paused=row.is_clock_paused)
         row.requester_replied = selectors.requester_replied(row)
@@ -120,9 +120,7 @@ def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | 
         "due_date_changes": request.due_date_changes.select_related("event").order_by("created_at", "pk"),
         "timeline": selectors.case_timeline(request),
         "clock_event_kinds": set(selectors.CLOCK_EVENT_KINDS),
-        "other_requests": requests_from_same_person(request).filter(
-            pk__in=selectors.requests_visible_to(user).values("pk")
-        ),
+        "other_requests": selectors.other_requests_of(request, user),
         "can_see_personal_data": user.has_perm(selectors.PERSONAL_DATA),
         "can_decide_verification": user.has_perm("identity.decide_verification"),
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,3 +188,61 @@ def test_a_reply_from_the_requester_is_flagged_until_staff_act(client, dpo, hand
     assert "Reply from the requester" in client.get(QUEUE).content.decode()
     services.request_assign(request=request, assignee=handler, actor=dpo)
     assert "Reply from the requester" not in client.get(QUEUE).content.decode()
+
+
+def test_the_case_page_lists_the_persons_ten_most_recent_other_requests_and_how_many_there_are(client, dpo):
+    """A person with many requests: the page lists the most recent ten and says how many there are, in the same
+    number of queries as for a person with one other request (bench/dashboard_bench.py: thousands made it slow)."""
+    request = in_progress_request(email="many@example.com")
+    others = [in_progress_request(email="many@example.com") for _ in range(12)]
+    for days, other in enumerate(others):
+        DataSubjectRequest.objects.filter(pk=other.pk).update(received_at=timezone.now() - timedelta(days=30 - days))
+    in_progress_request(email="someone-else@example.com")
+    client.force_login(dpo)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    listed = [other.reference for other in response.context["other_requests"]]
+    assert listed == [other.reference for other in reversed(others)][:10]
+    assert response.context["other_requests"].total == 12
+    assert "The 10 most recent of 12." in response.content.decode()
+
+
+def test_a_case_handler_sees_only_the_persons_other_requests_they_may_open(client, dpo, handler, other_handler):
+    request = in_progress_request(email="shared@example.com")
+    mine, unassigned, theirs = (in_progress_request(email="shared@example.com") for _ in range(3))
+    services.request_assign(request=mine, assignee=handler, actor=dpo)
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    client.force_login(handler)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    assert sorted(other.reference for other in response.context["other_requests"]) == sorted(
+        [mine.reference, unassigned.reference]
+    )
+    assert response.context["other_requests"].total == 2
+    assert "most recent of" not in response.content.decode()
+
+
+def test_a_case_handler_queue_holds_their_requests_and_the_unassigned_ones(client, dpo, handler, other_handler):
+    mine, unassigned, theirs = (_due_in(in_progress_request(email=f"h{n}@example.com"), n) for n in range(3))
+    services.request_assign(request=mine, assignee=handler, actor=dpo)
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    client.force_login(handler)
+    assert _references(client.get(QUEUE)) == [mine.reference, unassigned.reference]
+    assert _references(client.get(QUEUE, {"assignee": "none"})) == [unassigned.reference]
+    assert client.get(reverse("casework:request_detail", args=[theirs.reference])).status_code == 404
+
+
+def test_the_queue_flags_cost_one_query_for_the_page_whatever_it_shows(client, dpo, django_assert_num_queries):
+    """The flags are read for the page's rows only, in one query: a page of one and a page of twelve cost the same."""
+    client.force_login(dpo)
+    in_progress_request(email="first@example.com")
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as one:
+        client.get(QUEUE)
+    for n in range(11):
+        request = in_progress_request(email=f"f{n}@example.com")
+        MessageFactory(request=request, delivery_failed_at=timezone.now())
+        SubjectConfirmationFactory(request=request)
+    with CaptureQueriesContext(connection) as twelve:
+        response = client.get(QUEUE)
+    assert len(response.context["rows"]) == 12
+    assert len(twelve.captured_queries) == len(one.captured_queries)
+    assert response.content.decode().count("An e-mail failed") == 11

@@ -260,3 +260,41 @@ def test_a_reminder_the_broker_refused_goes_out_later_and_only_once(
     reminder.refresh_from_db()
     assert reminder.sent_at is not None
     assert len(mailoutbox) == 1
+
+
+def test_the_due_date_scan_runs_a_bounded_number_of_queries_whatever_the_number_of_requests(
+    people, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Set-based (issue 11, "Scale": 100,000 open requests in seconds): read the due rows, insert the reminders and
+    their timeline events in bulk; the number of statements does not grow with the requests."""
+    _dpo, handler = people
+    for days in (1, 3, 7, 14, 40):
+        _request_due(due_in=days, assignee=handler)
+        _request_due(due_in=days)
+    with django_assert_max_num_queries(8):
+        made = reminders.due_date_reminders_send(today=TODAY)
+    assert made == 8
+    assert RequestEvent.objects.filter(kind=EventKind.STAFF_REMINDER_SENT).count() == 8
+
+
+def test_a_reminder_a_concurrent_run_made_is_neither_recorded_nor_sent_again(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The unique constraint decides: a row already there (another worker's run) gets no second event or e-mail."""
+    _dpo, handler = people
+    request = _request_due(due_in=7, assignee=handler)
+    StaffReminder.objects.create(
+        kind=ReminderKind.DUE_DATE,
+        recipient=handler,
+        due_on=request.due_on,
+        offset_days=7,
+        request=request,
+        sent_at=timezone.now(),
+    )
+    other = _request_due(due_in=3, assignee=handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders.due_date_reminders_send(today=TODAY) == 1
+    assert not RequestEvent.objects.filter(request=request, kind=EventKind.STAFF_REMINDER_SENT).exists()
+    assert RequestEvent.objects.filter(request=other, kind=EventKind.STAFF_REMINDER_SENT).count() == 1
+    assert [m.to[0] for m in mailoutbox] == [handler.email]
+    assert other.reference in mailoutbox[0].subject
