@@ -1,5 +1,6 @@
 """The portal chases its own deadlines: staff reminders, escalation, digest and alarms, each sent exactly once."""
 
+import smtplib
 from datetime import date, timedelta
 from unittest import mock
 
@@ -246,7 +247,7 @@ def test_a_reminder_the_broker_refused_goes_out_later_and_only_once(
     """The broker down when a reminder was made: the hourly job queues it again, and a second delivery sends nothing."""
     _dpo, handler = people
     _request_due(due_in=7, assignee=handler)
-    with mock.patch.object(tasks.send_staff_reminder, "delay", side_effect=OperationalError("broker down")):
+    with mock.patch.object(tasks.send_staff_reminders, "delay", side_effect=OperationalError("broker down")):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             reminders.due_date_reminders_send(today=TODAY)
     assert len(callbacks) == 1
@@ -298,3 +299,33 @@ def test_a_reminder_a_concurrent_run_made_is_neither_recorded_nor_sent_again(
     assert RequestEvent.objects.filter(request=other, kind=EventKind.STAFF_REMINDER_SENT).count() == 1
     assert [m.to[0] for m in mailoutbox] == [handler.email]
     assert other.reference in mailoutbox[0].subject
+
+
+def test_a_reminder_the_mail_server_turns_away_goes_on_its_own_task_and_the_batch_goes_on(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Reminders go a hundred to a task; one the mail server refuses for now is queued alone with the e-mail retry
+    policy, and the rest of its batch is sent."""
+    _dpo, handler = people
+    for days in (1, 3, 7):
+        _request_due(due_in=days, assignee=handler)
+    with mock.patch.object(tasks.send_staff_reminders, "delay"):
+        made = reminders.due_date_reminders_send(today=TODAY)
+    ids = list(StaffReminder.objects.order_by("pk").values_list("pk", flat=True))
+    assert made == len(ids) == 3
+    real_deliver = reminders.reminder_deliver
+
+    def refuse_the_second(*, reminder_id):
+        if reminder_id == ids[1]:
+            raise smtplib.SMTPServerDisconnected("try later")
+        return real_deliver(reminder_id=reminder_id)
+
+    with (
+        mock.patch.object(reminders, "reminder_deliver", side_effect=refuse_the_second),
+        mock.patch.object(tasks.send_staff_reminder, "delay") as alone,
+    ):
+        assert tasks.send_staff_reminders(ids) == 2
+    alone.assert_called_once_with(ids[1])
+    assert len(mailoutbox) == 2
+    assert tasks.send_staff_reminder(ids[1]) is True
+    assert tasks.send_staff_reminders(ids) == 0 and len(mailoutbox) == 3
