@@ -52,6 +52,16 @@ def send_staff_digests() -> int:
 
 
 @shared_task(acks_late=True)
+def refresh_metrics() -> int:
+    """Recompute the DPO's metrics (casework.metrics), so the page opens at once; returns the snapshot's id."""
+    from . import metrics
+
+    today = timezone.localdate()
+    metrics.metrics_snapshots_prune(today=today)
+    return metrics.metrics_snapshot_make(today=today).pk
+
+
+@shared_task(acks_late=True)
 def send_staff_reminders(reminder_ids: list[int]) -> int:
     """E-mail a batch of staff reminders (the scans queue them a hundred at a time); each is sent once."""
     from . import reminders
