@@ -118,7 +118,7 @@ def case_page(http_request: HttpRequest, request, *, bound_action: CaseAction | 
         "assignment": getattr(request, "assignment", None),
         "due": selectors.due_summary(due_on=request.due_on, today=today, paused=request.is_clock_paused),
         "due_date_changes": request.due_date_changes.select_related("event").order_by("created_at", "pk"),
-        "timeline": selectors.case_timeline(request),
+        "timeline": selectors.case_timeline(request, everything=http_request.GET.get("timeline") == "all"),
         "clock_event_kinds": set(selectors.CLOCK_EVENT_KINDS),
         "other_requests": selectors.other_requests_of(request, user),
         "can_see_personal_data": user.has_perm(selectors.PERSONAL_DATA),

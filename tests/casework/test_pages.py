@@ -246,3 +246,33 @@ def test_the_queue_flags_cost_one_query_for_the_page_whatever_it_shows(client, d
     assert len(response.context["rows"]) == 12
     assert len(twelve.captured_queries) == len(one.captured_queries)
     assert response.content.decode().count("An e-mail failed") == 11
+
+
+def test_a_long_timeline_shows_its_latest_entries_and_the_whole_of_it_is_one_link_away(
+    client, dpo, django_assert_max_num_queries
+):
+    """Hundreds of events (bench/dashboard_bench.py: 500) open fast: the latest hundred, in order, and how many there
+    are; ?timeline=all shows every one."""
+    from casework.selectors import TIMELINE_SHOWN
+    from requests_app.audit import STAFF, event_record
+    from requests_app.models import EventKind, RequestEvent
+
+    request = in_progress_request()
+    for n in range(TIMELINE_SHOWN + 20):
+        event_record(request_id=request.pk, kind=EventKind.DECISION_NOTE, actor_kind=STAFF, reason=f"note {n:03d}")
+    total = RequestEvent.objects.filter(request=request).count() + Message.objects.filter(request=request).count()
+    path = reverse("casework:request_detail", args=[request.reference])
+    client.force_login(dpo)
+    client.get(path)
+    with django_assert_max_num_queries(16):
+        response = client.get(path)
+    timeline = response.context["timeline"]
+    assert len(timeline) == TIMELINE_SHOWN and timeline.total == total
+    assert [entry.at for entry in timeline] == sorted(entry.at for entry in timeline)
+    assert timeline[-1].item.reason == f"note {TIMELINE_SHOWN + 19:03d}"
+    html = response.content.decode()
+    assert f"The latest {TIMELINE_SHOWN} of {total} entries." in html and "?timeline=all" in html
+    assert "note 000" not in html
+    everything = client.get(path, {"timeline": "all"})
+    assert len(everything.context["timeline"]) == total
+    assert "note 000" in everything.content.decode() and "The latest" not in everything.content.decode()
