@@ -334,6 +334,14 @@ class DataSubjectRequest(models.Model):
                 name="request_open_due_on_id_idx",
                 condition=models.Q(status__in=OPEN_STATUS_VALUES),
             ),
+            # The queue filtered by an open status (a status, awaiting verification, awaiting a fee): the same order
+            # within the status, so a page stops after its rows instead of sorting every request of that status
+            # (20,000 of them, 80-140 ms at a million requests: bench/dashboard_bench.py).
+            models.Index(
+                fields=["status", "due_on", "id"],
+                name="request_open_status_due_idx",
+                condition=models.Q(status__in=OPEN_STATUS_VALUES),
+            ),
         ]
 
     def __str__(self) -> str:
