@@ -13,6 +13,7 @@ from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
 from .selectors import assignable_staff, unassigned
+from .widgets import StaffSelect
 
 UNASSIGNED = "none"
 MINE = "me"
@@ -38,10 +39,13 @@ class QueueFilterForm(forms.Form):
     """The queue's filters and search: a GET form, so a filtered queue is a link that works without JavaScript."""
 
     q = forms.CharField(label=_("Reference or requester's e-mail"), required=False, max_length=254, strip=True)
-    right = forms.ChoiceField(label=_("Right"), required=False, choices=_blank(_("Any right"), Right.choices))
+    right = forms.ChoiceField(
+        label=_("Right"), required=False, choices=_blank(_("Any right"), Right.choices), widget=StaffSelect
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
+        widget=StaffSelect,
         choices=_blank(
             _("Any open status"), [(value, label) for value, label in Status.choices if value in OPEN_STATUSES]
         ),
@@ -49,9 +53,10 @@ class QueueFilterForm(forms.Form):
     jurisdiction = forms.ChoiceField(
         label=_("Jurisdiction"),
         required=False,
+        widget=StaffSelect,
         choices=_blank(_("Any jurisdiction"), sorted(SUPPORTED_JURISDICTIONS.items(), key=lambda item: item[1])),
     )
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=StaffSelect)
     due_within = forms.IntegerField(label=_("Due within (days)"), required=False, min_value=0, max_value=366)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     paused = forms.BooleanField(label=_("Clock paused"), required=False)
@@ -102,7 +107,7 @@ class QueueFilterForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None, widget=StaffSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
