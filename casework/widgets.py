@@ -8,8 +8,8 @@ from django.utils.safestring import SafeString
 class StaffSelect(forms.Select):
     """A select rendered in Python, to the same HTML as Django's ``Select`` (its template, without the includes).
 
-    Django renders each option through its own template include; for the selects of the 40 or so staff on every
-    queue and case page, that was over half of a queue page's server time (bench/dashboard_bench.py).
+    Django renders each option through its own template include; for the queue's selects (one of the 40 or so
+    staff), that was about a quarter of a one-row queue page's CPU time (bench/dashboard_bench.py).
     """
 
     def render(self, name: str, value, attrs: dict | None = None, renderer=None) -> SafeString:

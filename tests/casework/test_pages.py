@@ -281,7 +281,7 @@ def test_a_long_timeline_shows_its_latest_entries_and_the_whole_of_it_is_one_lin
 @pytest.mark.parametrize("value", [None, "", "me", "3"])
 def test_the_staff_select_renders_the_html_of_djangos_select(value):
     """The same markup as Django's Select (escaping, the selected option, attributes, groups), rendered in Python:
-    the per-option template includes were over half of a queue page's server time (bench/dashboard_bench.py)."""
+    the per-option template includes were about a quarter of a one-row queue page's CPU time (bench/README.md)."""
     import re
 
     from django import forms
