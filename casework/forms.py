@@ -15,7 +15,8 @@ from requests_app.workflow import OPEN_STATUSES
 
 from .queue_pages import extension_notice_due_q
 from .roles import ALL_ROLES
-from .selectors import assignable_staff
+from .selectors import assignable_staff, unassigned
+from .widgets import StaffSelect
 
 UNASSIGNED = "none"
 MINE = "me"
@@ -41,10 +42,13 @@ class QueueFilterForm(forms.Form):
     """The queue's filters and search: a GET form, so a filtered queue is a link that works without JavaScript."""
 
     q = forms.CharField(label=_("Reference or requester's e-mail"), required=False, max_length=254, strip=True)
-    right = forms.ChoiceField(label=_("Right"), required=False, choices=_blank(_("Any right"), Right.choices))
+    right = forms.ChoiceField(
+        label=_("Right"), required=False, choices=_blank(_("Any right"), Right.choices), widget=StaffSelect
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
+        widget=StaffSelect,
         choices=_blank(
             _("Any open status"), [(value, label) for value, label in Status.choices if value in OPEN_STATUSES]
         ),
@@ -52,9 +56,10 @@ class QueueFilterForm(forms.Form):
     jurisdiction = forms.ChoiceField(
         label=_("Jurisdiction"),
         required=False,
+        widget=StaffSelect,
         choices=_blank(_("Any jurisdiction"), sorted(SUPPORTED_JURISDICTIONS.items(), key=lambda item: item[1])),
     )
-    assignee = forms.ChoiceField(label=_("Assignee"), required=False)
+    assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=StaffSelect)
     due_within = forms.IntegerField(label=_("Due within (days)"), required=False, min_value=0, max_value=366)
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     paused = forms.BooleanField(label=_("Clock paused"), required=False)
@@ -89,7 +94,7 @@ class QueueFilterForm(forms.Form):
             if data[name]:
                 requests = requests.filter(**{name: data[name]})
         if data["assignee"] == UNASSIGNED:
-            requests = requests.filter(assignment__isnull=True)
+            requests = requests.filter(unassigned())
         elif data["assignee"] == MINE:
             requests = requests.filter(assignment__assignee=user)
         elif data["assignee"]:
@@ -116,7 +121,7 @@ class QueueFilterForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None, widget=StaffSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -9,6 +9,7 @@ including ``today``'s month.
 """
 
 import math
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -24,6 +25,8 @@ from complaints.models import Complaint, ComplaintStatus
 from identity.models import IdentityVerification, VerificationStatus
 from requests_app.models import DataSubjectRequest, RefusalGround, Right, Status
 from requests_app.workflow import OPEN_STATUSES
+
+from .models import MetricsSnapshot
 
 # The statuses whose request was answered (GDPR Art. 12(3)-(4)): a completion or a refusal was sent.
 ANSWERED_STATUSES = (Status.COMPLETED, Status.REFUSED)
@@ -368,6 +371,66 @@ def metrics_tables(*, today: date) -> list[Table]:
         time_to_suppression(today=today),
         complaints(today=today),
     ]
+
+
+# How long a snapshot's figures stay on the page before one is made on the spot, if the periodic job has not made
+# a newer one (it runs every METRICS_REFRESH_SECONDS, dsar_portal.settings.CELERY_BEAT_SCHEDULE). Snapshots older
+# than a few days are deleted as new ones are made.
+METRICS_REFRESH_SECONDS = 15 * 60
+SNAPSHOTS_KEPT_DAYS = 3
+
+
+def _table_as_json(table: Table) -> dict:
+    return {
+        "slug": table.slug,
+        "title": str(table.title),
+        "columns": [str(column) for column in table.columns],
+        "rows": [
+            [value if value is None or isinstance(value, int | float) else str(value) for value in row]
+            for row in table.rows
+        ],
+        "chart_column": table.chart_column,
+    }
+
+
+def snapshot_tables(snapshot: MetricsSnapshot) -> list[Table]:
+    """The tables of ``snapshot``, as ``metrics_tables`` returned them when it was made."""
+    return [
+        Table(
+            table["slug"],
+            table["title"],
+            tuple(table["columns"]),
+            [tuple(row) for row in table["rows"]],
+            table["chart_column"],
+        )
+        for table in snapshot.tables
+    ]
+
+
+def metrics_snapshot_make(*, today: date) -> MetricsSnapshot:
+    """Compute every figure for ``today`` now and keep them as the latest snapshot (GDPR Art. 5(2): the figures the
+    DPO reports are reproducible: each snapshot says for which day and when it was computed)."""
+    started = time.perf_counter()
+    tables = [_table_as_json(table) for table in metrics_tables(today=today)]
+    snapshot = MetricsSnapshot.objects.create(
+        for_day=today, computed_at=timezone.now(), seconds=round(time.perf_counter() - started, 3), tables=tables
+    )
+    return snapshot
+
+
+def metrics_snapshots_prune(*, today: date) -> int:
+    """Delete the snapshots of days more than ``SNAPSHOTS_KEPT_DAYS`` before ``today``; how many went."""
+    return MetricsSnapshot.objects.filter(for_day__lt=today - timedelta(days=SNAPSHOTS_KEPT_DAYS)).delete()[0]
+
+
+def metrics_snapshot_latest(*, today: date) -> MetricsSnapshot:
+    """The latest snapshot for ``today``, made now if there is none yet or it is older than the refresh interval
+    (the periodic job not running, or the day just changed)."""
+    snapshot = MetricsSnapshot.objects.filter(for_day=today).order_by("-computed_at", "-pk").first()
+    fresh_after = timezone.now() - timedelta(seconds=METRICS_REFRESH_SECONDS * 2)
+    if snapshot is None or snapshot.computed_at < fresh_after:
+        snapshot = metrics_snapshot_make(today=today)
+    return snapshot
 
 
 @dataclass(frozen=True)

@@ -176,3 +176,22 @@ class MessageTemplateTranslation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template_id} ({self.language})"
+
+
+class MetricsSnapshot(models.Model):
+    """The metrics page's figures as computed at one moment (casework.metrics): the page and its CSV downloads read
+    the latest, so they open at once whatever the number of requests; a periodic job and the DPO's "recompute now"
+    add new ones. Counts and durations only, never personal data."""
+
+    for_day = models.DateField()
+    computed_at = models.DateTimeField()
+    # How long the computation took, shown to the DPO beside "recompute now".
+    seconds = models.FloatField()
+    # The tables of casework.metrics.metrics_tables, as JSON (slug, title, columns, rows, chart_column).
+    tables = models.JSONField()
+
+    class Meta:
+        indexes = [models.Index(fields=["for_day", "computed_at"], name="metrics_snapshot_day_idx")]
+
+    def __str__(self) -> str:
+        return f"metrics for {self.for_day} computed at {self.computed_at.isoformat()}"

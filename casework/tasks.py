@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 
 def _run(job: str) -> int:
-    # Imported here: casework.reminders queues send_staff_reminder from this module.
+    # Imported here: casework.reminders queues the reminder tasks from this module.
     from . import reminders
 
     made = getattr(reminders, job)(today=timezone.localdate())
@@ -49,6 +49,24 @@ def remind_staff_of_unacknowledged_complaints() -> int:
 @shared_task(acks_late=True)
 def send_staff_digests() -> int:
     return _run("digests_send")
+
+
+@shared_task(acks_late=True)
+def refresh_metrics() -> int:
+    """Recompute the DPO's metrics (casework.metrics), so the page opens at once; returns the snapshot's id."""
+    from . import metrics
+
+    today = timezone.localdate()
+    metrics.metrics_snapshots_prune(today=today)
+    return metrics.metrics_snapshot_make(today=today).pk
+
+
+@shared_task(acks_late=True)
+def send_staff_reminders(reminder_ids: list[int]) -> int:
+    """E-mail a batch of staff reminders (the scans queue them a hundred at a time); each is sent once."""
+    from . import reminders
+
+    return reminders.reminders_deliver(reminder_ids=reminder_ids)
 
 
 @shared_task(

@@ -60,4 +60,5 @@ urlpatterns = [
     path("metrics/", views_metrics.metrics_page, name="metrics"),
     path("people/", views_people.people, name="people"),
     path("metrics/<slug:table>.csv", views_metrics.metrics_csv, name="metrics_csv"),
+    path("metrics/recompute/", views_metrics.metrics_recompute, name="metrics_recompute"),
 ]

@@ -23,7 +23,6 @@ from identity.models import VerificationStatus
 from requests_app import services as request_services
 from requests_app.models import EventKind, Message
 from requests_app.scope import agent_authority_of, scope_of
-from requests_app.selectors import requests_from_same_person
 
 from . import complaint_selectors, queue_pages, selectors, services
 from .actions import CaseAction, MessageForm, actions_for
@@ -65,6 +64,7 @@ def queue(http_request: HttpRequest) -> HttpResponse:
     page = queue_pages.keyset_page(requests, after=after, before=before, size=PAGE_SIZE)
     rows = page.rows
     filters = _filters_only(http_request)
+    selectors.queue_flags_attach(rows)
     for row in rows:
         row.due = selectors.due_summary(due_on=row.due_on, today=today, paused=row.is_clock_paused)
         row.requester_replied = selectors.requester_replied(row)
@@ -150,11 +150,9 @@ def case_page(
         "assignment": getattr(request, "assignment", None),
         "due": selectors.due_summary(due_on=request.due_on, today=today, paused=request.is_clock_paused),
         "due_date_changes": request.due_date_changes.select_related("event").order_by("created_at", "pk"),
-        "timeline": selectors.case_timeline(request),
+        "timeline": selectors.case_timeline(request, everything=http_request.GET.get("timeline") == "all"),
         "clock_event_kinds": set(selectors.CLOCK_EVENT_KINDS),
-        "other_requests": requests_from_same_person(request).filter(
-            pk__in=selectors.requests_visible_to(user).values("pk")
-        ),
+        "other_requests": selectors.other_requests_of(request, user),
         "can_see_personal_data": user.has_perm(selectors.PERSONAL_DATA),
         "can_decide_verification": user.has_perm("identity.decide_verification"),
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,

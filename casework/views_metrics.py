@@ -3,11 +3,13 @@
 import csv
 from datetime import date
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
 from . import metrics
 from .views import staff_area
@@ -28,20 +30,39 @@ def _dpo_only(http_request: HttpRequest) -> None:
 @require_GET
 @staff_area
 def metrics_page(http_request: HttpRequest) -> HttpResponse:
-    """Every figure as an SVG chart drawn on the server and the same figures as a table, each downloadable."""
+    """Every figure as an SVG chart drawn on the server and the same figures as a table, each downloadable.
+
+    The figures are the latest snapshot's (casework.metrics: a periodic job recomputes them), with when they were
+    computed and a button to recompute them now: over a million requests they take seconds to compute."""
     _dpo_only(http_request)
     today = _today()
-    figures = [(table, metrics.chart_for(table)) for table in metrics.metrics_tables(today=today)]
-    return render(http_request, "casework/metrics.html", {"nav": "metrics", "figures": figures, "today": today})
+    snapshot = metrics.metrics_snapshot_latest(today=today)
+    figures = [(table, metrics.chart_for(table)) for table in metrics.snapshot_tables(snapshot)]
+    context = {"nav": "metrics", "figures": figures, "today": today, "snapshot": snapshot}
+    return render(http_request, "casework/metrics.html", context)
+
+
+@require_POST
+@staff_area
+def metrics_recompute(http_request: HttpRequest) -> HttpResponse:
+    """Compute every figure now (after a correction, or before reporting), then show them."""
+    _dpo_only(http_request)
+    snapshot = metrics.metrics_snapshot_make(today=_today())
+    messages.success(
+        http_request,
+        _("The figures were recomputed in %(seconds)s seconds.") % {"seconds": f"{snapshot.seconds:.1f}"},
+    )
+    return redirect("casework:metrics")
 
 
 @require_GET
 @staff_area
 def metrics_csv(http_request: HttpRequest, table: str) -> HttpResponse:
-    """One figure's table as CSV, for the annual report; the file name carries the day the figures are for."""
+    """One figure's table as CSV, for the annual report: the figures of the page (the same snapshot); the file name
+    carries the day the figures are for."""
     _dpo_only(http_request)
     today = _today()
-    found = [t for t in metrics.metrics_tables(today=today) if t.slug == table]
+    found = [t for t in metrics.snapshot_tables(metrics.metrics_snapshot_latest(today=today)) if t.slug == table]
     if not found:
         raise Http404
     response = HttpResponse(content_type="text/csv; charset=utf-8")

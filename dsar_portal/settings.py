@@ -352,6 +352,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.send_staff_digests",
         "schedule": 60 * 60,
     },
+    # The DPO's metrics page reads the latest figures (casework.metrics.METRICS_REFRESH_SECONDS, the same interval).
+    "refresh-dpo-metrics": {
+        "task": "casework.tasks.refresh_metrics",
+        "schedule": 15 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------

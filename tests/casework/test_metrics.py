@@ -6,8 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from casework import metrics
+from casework.models import MetricsSnapshot
 from complaints.models import ComplaintStatus
 from complaints.services import ComplaintSubmission, complaint_acknowledge, complaint_submit
 from identity.models import IdentityVerification, VerificationStatus
@@ -169,7 +171,7 @@ def test_the_dpo_sees_every_figure_as_a_chart_and_a_table_in_a_bounded_number_of
     client, dpo, dataset, django_assert_max_num_queries
 ):
     client.force_login(dpo)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):  # no snapshot yet: computed, then stored
         response = client.get(reverse("casework:metrics"))
     assert response.status_code == 200
     page = response.content.decode()
@@ -183,11 +185,12 @@ def test_the_dpo_sees_every_figure_as_a_chart_and_a_table_in_a_bounded_number_of
 
 def test_the_query_count_does_not_grow_with_the_number_of_requests(client, dpo, dataset, django_assert_max_num_queries):
     client.force_login(dpo)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(18):  # no snapshot yet: computed, then stored
         client.get(reverse("casework:metrics"))
     for _ in range(5):
         _request(status=Status.COMPLETED, answered_on=TODAY, closed_on=TODAY, due_on=TODAY)
-    with django_assert_max_num_queries(16):
+    MetricsSnapshot.objects.all().delete()  # computed again, over more requests
+    with django_assert_max_num_queries(18):
         assert client.get(reverse("casework:metrics")).status_code == 200
 
 
@@ -221,3 +224,68 @@ def test_the_figures_take_one_query_each_whatever_the_number_of_requests(dataset
     """Open requests, on time, days to close, verify, suppression and complaints: one each; decisions: two."""
     with django_assert_num_queries(8):
         metrics.metrics_tables(today=TODAY)
+
+
+def _open_by_status_on_page(client) -> str:
+    return client.get(reverse("casework:metrics_csv", kwargs={"table": "open-by-status"})).content.decode()
+
+
+def test_the_page_reads_the_latest_snapshot_says_when_it_was_computed_and_the_dpo_can_recompute(
+    client, dpo, dataset, django_assert_max_num_queries
+):
+    """Precomputed (issue 11, "Scale": metrics under 1 s at a million requests): the page and its downloads show the
+    same snapshot, say when it was computed, and "Recompute now" brings in what changed since."""
+    client.force_login(dpo)
+    first = client.get(reverse("casework:metrics"))
+    snapshot = MetricsSnapshot.objects.get()
+    assert first.context["snapshot"] == snapshot and snapshot.for_day == TODAY
+    assert "Computed at " in first.content.decode() and "Recompute now" in first.content.decode()
+    assert "In progress,2" in _open_by_status_on_page(client).replace("\r\n", "\n")
+    _request(status=Status.IN_PROGRESS, due_on=TODAY + timedelta(days=9))
+    with django_assert_max_num_queries(8):  # the snapshot is read, nothing is counted
+        again = client.get(reverse("casework:metrics"))
+    assert again.context["snapshot"] == snapshot
+    assert "In progress,2" in _open_by_status_on_page(client).replace("\r\n", "\n")
+
+    response = client.post(reverse("casework:metrics_recompute"))
+    assert response.status_code == 302 and response.url == reverse("casework:metrics")
+    assert MetricsSnapshot.objects.count() == 2
+    assert "In progress,3" in _open_by_status_on_page(client).replace("\r\n", "\n")
+    assert "The figures were recomputed in" in client.get(reverse("casework:metrics")).content.decode()
+
+
+def test_a_snapshot_older_than_the_refresh_interval_or_of_another_day_is_not_shown(client, dpo, dataset):
+    client.force_login(dpo)
+    stale = metrics.metrics_snapshot_make(today=TODAY)
+    MetricsSnapshot.objects.filter(pk=stale.pk).update(
+        computed_at=timezone.now() - timedelta(seconds=2 * metrics.METRICS_REFRESH_SECONDS + 60)
+    )
+    yesterday = metrics.metrics_snapshot_make(today=TODAY - timedelta(days=1))
+    shown = client.get(reverse("casework:metrics")).context["snapshot"]
+    assert shown.pk not in (stale.pk, yesterday.pk) and shown.for_day == TODAY
+
+
+def test_a_snapshot_holds_exactly_the_computed_figures_and_old_ones_are_deleted(dataset):
+    old = metrics.metrics_snapshot_make(today=TODAY - timedelta(days=metrics.SNAPSHOTS_KEPT_DAYS + 1))
+    kept = metrics.metrics_snapshot_make(today=TODAY - timedelta(days=metrics.SNAPSHOTS_KEPT_DAYS))
+    snapshot = metrics.metrics_snapshot_make(today=TODAY)
+    assert metrics.snapshot_tables(snapshot) == metrics.metrics_tables(today=TODAY)
+    assert metrics.metrics_snapshots_prune(today=TODAY) == 1
+    assert set(MetricsSnapshot.objects.values_list("pk", flat=True)) == {kept.pk, snapshot.pk}
+    assert old.pk not in MetricsSnapshot.objects.values_list("pk", flat=True)
+
+
+def test_the_periodic_job_recomputes_the_figures(dataset, settings):
+    from casework import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["refresh-dpo-metrics"]["task"] == "casework.tasks.refresh_metrics"
+    snapshot = MetricsSnapshot.objects.get(pk=tasks.refresh_metrics())
+    assert snapshot.for_day == timezone.localdate() and snapshot.tables
+
+
+@pytest.mark.parametrize("role", ["handler", "auditor", "system_owner"])
+def test_only_the_dpo_may_recompute(client, request, role):
+    client.force_login(request.getfixturevalue(role))
+    assert client.post(reverse("casework:metrics_recompute")).status_code == 403
+    assert client.get(reverse("casework:metrics_recompute")).status_code == 405
+    assert not MetricsSnapshot.objects.exists()

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -186,3 +188,114 @@ def test_a_reply_from_the_requester_is_flagged_until_staff_act(client, dpo, hand
     assert "Reply from the requester" in client.get(QUEUE).content.decode()
     services.request_assign(request=request, assignee=handler, actor=dpo)
     assert "Reply from the requester" not in client.get(QUEUE).content.decode()
+
+
+def test_the_case_page_lists_the_persons_ten_most_recent_other_requests_and_how_many_there_are(client, dpo):
+    """A person with many requests: the page lists the most recent ten and says how many there are, in the same
+    number of queries as for a person with one other request (bench/dashboard_bench.py: thousands made it slow)."""
+    request = in_progress_request(email="many@example.com")
+    others = [in_progress_request(email="many@example.com") for _ in range(12)]
+    for days, other in enumerate(others):
+        DataSubjectRequest.objects.filter(pk=other.pk).update(received_at=timezone.now() - timedelta(days=30 - days))
+    in_progress_request(email="someone-else@example.com")
+    client.force_login(dpo)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    listed = [other.reference for other in response.context["other_requests"]]
+    assert listed == [other.reference for other in reversed(others)][:10]
+    assert response.context["other_requests"].total == 12
+    assert "The 10 most recent of 12." in response.content.decode()
+
+
+def test_a_case_handler_sees_only_the_persons_other_requests_they_may_open(client, dpo, handler, other_handler):
+    request = in_progress_request(email="shared@example.com")
+    mine, unassigned, theirs = (in_progress_request(email="shared@example.com") for _ in range(3))
+    services.request_assign(request=mine, assignee=handler, actor=dpo)
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    client.force_login(handler)
+    response = client.get(reverse("casework:request_detail", args=[request.reference]))
+    assert sorted(other.reference for other in response.context["other_requests"]) == sorted(
+        [mine.reference, unassigned.reference]
+    )
+    assert response.context["other_requests"].total == 2
+    assert "most recent of" not in response.content.decode()
+
+
+def test_a_case_handler_queue_holds_their_requests_and_the_unassigned_ones(client, dpo, handler, other_handler):
+    mine, unassigned, theirs = (_due_in(in_progress_request(email=f"h{n}@example.com"), n) for n in range(3))
+    services.request_assign(request=mine, assignee=handler, actor=dpo)
+    services.request_assign(request=theirs, assignee=other_handler, actor=dpo)
+    client.force_login(handler)
+    assert _references(client.get(QUEUE)) == [mine.reference, unassigned.reference]
+    assert _references(client.get(QUEUE, {"assignee": "none"})) == [unassigned.reference]
+    assert client.get(reverse("casework:request_detail", args=[theirs.reference])).status_code == 404
+
+
+def test_the_queue_flags_cost_one_query_for_the_page_whatever_it_shows(client, dpo, django_assert_num_queries):
+    """The flags are read for the page's rows only, in one query: a page of one and a page of twelve cost the same."""
+    client.force_login(dpo)
+    in_progress_request(email="first@example.com")
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as one:
+        client.get(QUEUE)
+    for n in range(11):
+        request = in_progress_request(email=f"f{n}@example.com")
+        MessageFactory(request=request, delivery_failed_at=timezone.now())
+        SubjectConfirmationFactory(request=request)
+    with CaptureQueriesContext(connection) as twelve:
+        response = client.get(QUEUE)
+    assert len(response.context["rows"]) == 12
+    assert len(twelve.captured_queries) == len(one.captured_queries)
+    assert response.content.decode().count("An e-mail failed") == 11
+
+
+def test_a_long_timeline_shows_its_latest_entries_and_the_whole_of_it_is_one_link_away(
+    client, dpo, django_assert_max_num_queries
+):
+    """Hundreds of events (bench/dashboard_bench.py: 500) open fast: the latest hundred, in order, and how many there
+    are; ?timeline=all shows every one."""
+    from casework.selectors import TIMELINE_SHOWN
+    from requests_app.audit import STAFF, event_record
+    from requests_app.models import EventKind, RequestEvent
+
+    request = in_progress_request()
+    for n in range(TIMELINE_SHOWN + 20):
+        event_record(request_id=request.pk, kind=EventKind.DECISION_NOTE, actor_kind=STAFF, reason=f"note {n:03d}")
+    total = RequestEvent.objects.filter(request=request).count() + Message.objects.filter(request=request).count()
+    path = reverse("casework:request_detail", args=[request.reference])
+    client.force_login(dpo)
+    client.get(path)
+    # The same number however long the trail: the page's panels (identity, complaints, templates, assignees) and
+    # one query per kind of timeline entry, plus their counts once the trail is longer than the page shows.
+    with django_assert_max_num_queries(25):
+        response = client.get(path)
+    timeline = response.context["timeline"]
+    assert len(timeline) == TIMELINE_SHOWN and timeline.total == total
+    assert [entry.at for entry in timeline] == sorted(entry.at for entry in timeline)
+    assert timeline[-1].item.reason == f"note {TIMELINE_SHOWN + 19:03d}"
+    html = response.content.decode()
+    assert f"The latest {TIMELINE_SHOWN} of {total} entries." in html and "?timeline=all" in html
+    assert "note 000" not in html
+    everything = client.get(path, {"timeline": "all"})
+    assert len(everything.context["timeline"]) == total
+    assert "note 000" in everything.content.decode() and "The latest" not in everything.content.decode()
+
+
+@pytest.mark.parametrize("value", [None, "", "me", "3"])
+def test_the_staff_select_renders_the_html_of_djangos_select(value):
+    """The same markup as Django's Select (escaping, the selected option, attributes, groups), rendered in Python:
+    the per-option template includes were about a quarter of a one-row queue page's CPU time (bench/README.md)."""
+    import re
+
+    from django import forms
+
+    from casework.widgets import StaffSelect
+
+    choices = [("", "Anyone"), ("me", "Me"), ("3", "a<b&\"c'"), ("Group", [("4", "zoë"), ("5", "five")])]
+    attrs = {"class": "form-select", "disabled": True, "required": False, "data-x": 'q"<'}
+
+    def rendered(widget: type[forms.Select]) -> str:
+        html = widget(choices=choices, attrs=dict(attrs)).render("assignee", value, attrs={"id": "id_assignee"})
+        return re.sub(r">\s+<", "><", html.strip())
+
+    assert rendered(StaffSelect) == rendered(forms.Select)
+    assert 'value="3"' in rendered(StaffSelect) and "a&lt;b&amp;&quot;c&#x27;" in rendered(StaffSelect)

@@ -57,6 +57,7 @@ def test_the_walk_covers_every_casework_page():
         "requests_assign",
         "metrics",
         "metrics_csv",
+        "metrics_recompute",
         "request_log",
         "letter_posted",
         "request_pack",
@@ -125,6 +126,8 @@ def test_only_the_dpo_sees_the_metrics_and_their_downloads(client, visitors, vis
         reverse("casework:metrics_csv", kwargs={"table": URL_ARGUMENTS["table"]}),
     ):
         assert _outcome(client.get(path)) == METRICS_EXPECTED[visitor], f"{visitor} opening {path}"
+    recompute = client.post(reverse("casework:metrics_recompute"))
+    assert _outcome(recompute) == (302 if METRICS_EXPECTED[visitor] == 200 else METRICS_EXPECTED[visitor])
 
 
 # Assigning: only the DPO and case handlers, and a handler only what they may see.

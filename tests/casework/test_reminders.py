@@ -1,5 +1,6 @@
 """The portal chases its own deadlines: staff reminders, escalation, digest and alarms, each sent exactly once."""
 
+import smtplib
 from datetime import date, timedelta
 from unittest import mock
 
@@ -246,7 +247,7 @@ def test_a_reminder_the_broker_refused_goes_out_later_and_only_once(
     """The broker down when a reminder was made: the hourly job queues it again, and a second delivery sends nothing."""
     _dpo, handler = people
     _request_due(due_in=7, assignee=handler)
-    with mock.patch.object(tasks.send_staff_reminder, "delay", side_effect=OperationalError("broker down")):
+    with mock.patch.object(tasks.send_staff_reminders, "delay", side_effect=OperationalError("broker down")):
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             reminders.due_date_reminders_send(today=TODAY)
     assert len(callbacks) == 1
@@ -260,3 +261,71 @@ def test_a_reminder_the_broker_refused_goes_out_later_and_only_once(
     reminder.refresh_from_db()
     assert reminder.sent_at is not None
     assert len(mailoutbox) == 1
+
+
+def test_the_due_date_scan_runs_a_bounded_number_of_queries_whatever_the_number_of_requests(
+    people, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Set-based (issue 11, "Scale": 100,000 open requests in seconds): read the due rows, insert the reminders and
+    their timeline events in bulk; the number of statements does not grow with the requests."""
+    _dpo, handler = people
+    for days in (1, 3, 7, 14, 40):
+        _request_due(due_in=days, assignee=handler)
+        _request_due(due_in=days)
+    with django_assert_max_num_queries(8):
+        made = reminders.due_date_reminders_send(today=TODAY)
+    assert made == 8
+    assert RequestEvent.objects.filter(kind=EventKind.STAFF_REMINDER_SENT).count() == 8
+
+
+def test_a_reminder_a_concurrent_run_made_is_neither_recorded_nor_sent_again(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """The unique constraint decides: a row already there (another worker's run) gets no second event or e-mail."""
+    _dpo, handler = people
+    request = _request_due(due_in=7, assignee=handler)
+    StaffReminder.objects.create(
+        kind=ReminderKind.DUE_DATE,
+        recipient=handler,
+        due_on=request.due_on,
+        offset_days=7,
+        request=request,
+        sent_at=timezone.now(),
+    )
+    other = _request_due(due_in=3, assignee=handler)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert reminders.due_date_reminders_send(today=TODAY) == 1
+    assert not RequestEvent.objects.filter(request=request, kind=EventKind.STAFF_REMINDER_SENT).exists()
+    assert RequestEvent.objects.filter(request=other, kind=EventKind.STAFF_REMINDER_SENT).count() == 1
+    assert [m.to[0] for m in mailoutbox] == [handler.email]
+    assert other.reference in mailoutbox[0].subject
+
+
+def test_a_reminder_the_mail_server_turns_away_goes_on_its_own_task_and_the_batch_goes_on(
+    people, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Reminders go a hundred to a task; one the mail server refuses for now is queued alone with the e-mail retry
+    policy, and the rest of its batch is sent."""
+    _dpo, handler = people
+    for days in (1, 3, 7):
+        _request_due(due_in=days, assignee=handler)
+    with mock.patch.object(tasks.send_staff_reminders, "delay"):
+        made = reminders.due_date_reminders_send(today=TODAY)
+    ids = list(StaffReminder.objects.order_by("pk").values_list("pk", flat=True))
+    assert made == len(ids) == 3
+    real_deliver = reminders.reminder_deliver
+
+    def refuse_the_second(*, reminder_id):
+        if reminder_id == ids[1]:
+            raise smtplib.SMTPServerDisconnected("try later")
+        return real_deliver(reminder_id=reminder_id)
+
+    with (
+        mock.patch.object(reminders, "reminder_deliver", side_effect=refuse_the_second),
+        mock.patch.object(tasks.send_staff_reminder, "delay") as alone,
+    ):
+        assert tasks.send_staff_reminders(ids) == 2
+    alone.assert_called_once_with(ids[1])
+    assert len(mailoutbox) == 2
+    assert tasks.send_staff_reminder(ids[1]) is True
+    assert tasks.send_staff_reminders(ids) == 0 and len(mailoutbox) == 3
