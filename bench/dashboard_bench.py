@@ -168,7 +168,7 @@ def seed(*, requests: int, open_requests: int, timeline: int) -> dict:
                 clock_started_on, clock_paused_on, clock_pause_reason, clock_pause_doubt, paused_days,
                 extension_months, extension_basis, due_on, target_on, outcome, refusal_ground, refusal_exemption,
                 refusal_reference, neither_confirm_nor_deny, decision_note, decision_statement, answered_on,
-                answered_late, fee_currency, fee_basis, channel, notices_by_post, postal_address,
+                answered_late, fee_currency, fee_basis, channel, notices_by_post, postal_address, language,
                 created_at, updated_at
             )
             SELECT
@@ -199,7 +199,7 @@ def seed(*, requests: int, open_requests: int, timeline: int) -> dict:
                 '', '', false, (%(descriptions)s::text[])[2], (%(details)s::text[])[2],
                 CASE WHEN is_open THEN NULL ELSE received + (i %% 40) END,
                 NOT is_open AND i %% 40 > 30,
-                '', '', 'web', false, (%(descriptions)s::text[])[2],
+                '', '', 'web', false, (%(descriptions)s::text[])[2], 'en',
                 received + time '10:00', received + time '10:00'
             FROM g
             """,
