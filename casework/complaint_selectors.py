@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from complaints.deadlines import acknowledgement_overdue
-from complaints.models import Complaint, ComplaintStatus
+from complaints.models import Complaint, ComplaintMessage, ComplaintStatus
 from complaints.selectors import OPEN_STATUSES
 from requests_app.models import DataSubjectRequest, EventKind
 from requests_app.references import normalise_reference
@@ -103,6 +103,12 @@ def complaint_timeline(complaint: Complaint) -> list[ComplaintTimelineEntry]:
         (ComplaintTimelineEntry(message.created_at, "message", message) for message in messages),
     )
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def complaint_letters_to_post(complaint: Complaint) -> QuerySet[ComplaintMessage]:
+    """The letters to a complainant who gets notices by post that are not yet recorded as posted, oldest first (UK
+    DPA 2018 s.164A(3)-(5): each notice must reach them; the posting day is the proof that it went)."""
+    return complaint.messages.filter(by_post=True, posted_on=None).order_by("created_at", "pk")
 
 
 def complaints_about(*, request: DataSubjectRequest, user: AbstractBaseUser) -> QuerySet[Complaint]:
