@@ -17,8 +17,8 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from complaints.deadlines import acknowledgement_overdue
 from complaints.models import Complaint, ComplaintMessage, ComplaintStatus
-from complaints.selectors import OPEN_STATUSES
-from requests_app.models import DataSubjectRequest, EventKind
+from complaints.selectors import OPEN_STATUSES, complaint_event_label
+from requests_app.models import DataSubjectRequest
 from requests_app.references import normalise_reference
 
 from .selectors import ALL_REQUESTS, DueSummary, due_summary, may_use_staff_area, requests_visible_to
@@ -96,7 +96,7 @@ def complaint_timeline(complaint: Complaint) -> list[ComplaintTimelineEntry]:
     events = list(complaint.events.select_related("actor").order_by("created_at", "pk"))
     for event in events:
         # The complaint's kinds are the request trail's (a linked complaint writes each step to both).
-        event.kind_label = EventKind(event.kind).label if event.kind in EventKind.values else event.kind
+        event.kind_label = complaint_event_label(event.kind)
     messages = complaint.messages.order_by("created_at", "pk")
     entries = chain(
         (ComplaintTimelineEntry(event.created_at, "event", event) for event in events),
