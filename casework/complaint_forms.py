@@ -58,7 +58,7 @@ class ComplaintLogForm(PlainTextFormMixin, forms.Form):
         help_text=gettext_lazy("Without an e-mail address, every notice is a letter to post to this address."),
     )
     by_post = forms.BooleanField(
-        label=gettext_lazy("The complainant asked for letters by post"),
+        label=gettext_lazy("Answer by post: they asked for letters"),
         required=False,
         help_text=gettext_lazy("Tick to send every notice by post even though there is an e-mail address."),
     )
