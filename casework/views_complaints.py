@@ -95,6 +95,7 @@ def complaint_page(
         "request_visible": request is not None and requests_visible_to(user).filter(pk=request.pk).exists(),
         "steps": steps_for(complaint, bound=bound) if user.has_perm(selectors.ACT_ON_COMPLAINTS) else [],
         "letters_to_post": selectors.complaint_letters_to_post(complaint),
+        "acknowledgement_letter": selectors.acknowledgement_letter(complaint),
         "can_act": user.has_perm(selectors.ACT_ON_COMPLAINTS),
         "today": today,
         "can_see_complainant_data": user.has_perm(selectors.COMPLAINANT_DATA),

@@ -374,6 +374,8 @@ def test_a_letter_from_someone_with_no_email_is_logged_and_its_letters_are_poste
     assert mailoutbox == []
     acknowledgement = complaint.messages.get(kind=ComplaintMessageKind.ACKNOWLEDGEMENT)
     assert acknowledgement.by_post
+    assert complaint_selectors.acknowledgement_letter(complaint) == acknowledgement
+    assert "not yet recorded as posted" in client.get(page_url).content.decode()
 
     today = timezone.localdate()
     response = client.post(posted_url, {"posted_on": today.isoformat()}, follow=True)
@@ -462,3 +464,20 @@ def test_the_case_pack_lists_a_complaints_letters_with_the_day_each_was_posted(c
     page = client.get(reverse("casework:request_pack", args=[cases["free"].reference])).content.decode()
     assert f"Posted on {today.isoformat()}" in page
     assert "notices by post" in page
+
+
+def test_the_complaint_page_shows_the_day_the_acknowledgement_letter_was_posted(client, dpo):
+    complaint = _log(dpo, email="")
+    complaint_services.complaint_acknowledge(complaint=complaint, actor=dpo)
+    letter = complaint.messages.get(kind=ComplaintMessageKind.ACKNOWLEDGEMENT)
+    today = timezone.localdate()
+    complaint_services.complaint_letter_posted(message=letter, actor=dpo, posted_on=today)
+    client.force_login(dpo)
+
+    page = client.get(reverse("casework:complaint_detail", args=[complaint.reference])).content.decode()
+    assert "Acknowledgement letter" in page
+    assert "not yet recorded as posted" not in page
+    # An e-mailed complaint has no acknowledgement letter to show.
+    emailed = _log(dpo)
+    complaint_services.complaint_acknowledge(complaint=emailed, actor=dpo)
+    assert complaint_selectors.acknowledgement_letter(emailed) is None
