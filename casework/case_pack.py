@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from complaints.models import Complaint
-from complaints.selectors import complaint_history, complaints_for_request
+from complaints.selectors import complaint_event_label, complaint_history, complaints_for_request
 from identity.models import EvidenceCheck, IdentityVerification
 from requests_app import deadlines
 from requests_app.clock import calendar_for
@@ -366,7 +366,7 @@ def case_pack(*, request: DataSubjectRequest, reader: AbstractBaseUser, generate
 def _event_rows_for_complaint(events: Iterable[Any], *, show_text: bool) -> list[EventRow]:
     rows = []
     for event in events:
-        what = str(EventKind(event.kind).label) if event.kind in EventKind.values else event.kind
+        what = complaint_event_label(event.kind)
         if event.to_status:
             what = f"{what}: {event.get_to_status_display()}"
         rows.append(EventRow(event.created_at, what, event.reason if show_text else "", _actor(event)))

@@ -24,7 +24,12 @@ from .forms import _style
 
 class ComplaintLogForm(PlainTextFormMixin, forms.Form):
     """A complaint that reached us by letter, e-mail, phone or in person, with the time it truly arrived: the 30
-    days to acknowledge run from that day (s.164A(3)), not from the day it is typed in."""
+    days to acknowledge run from that day (s.164A(3)), not from the day it is typed in.
+
+    The complainant is answered by e-mail or, with no e-mail address or when they ask for it, by post: one of the
+    two addresses is needed, and "by post" needs the postal address. A complaint that came by e-mail came from an
+    address, which is asked for.
+    """
 
     channel = forms.ChoiceField(
         label=gettext_lazy("How it arrived"),
@@ -40,9 +45,22 @@ class ComplaintLogForm(PlainTextFormMixin, forms.Form):
     )
     name = forms.CharField(label=gettext_lazy("Complainant's name"), max_length=200, validators=[validate_name])
     email = forms.EmailField(
-        label=gettext_lazy("Complainant's e-mail address"),
+        label=gettext_lazy("Complainant's e-mail address (optional for a letter, a phone call or a visit)"),
         max_length=254,
-        help_text=gettext_lazy("The acknowledgement, progress and outcome are e-mailed here."),
+        required=False,
+        help_text=gettext_lazy("The acknowledgement, progress and outcome are e-mailed here, unless they go by post."),
+    )
+    postal_address = forms.CharField(
+        label=gettext_lazy("Complainant's postal address (needed without an e-mail address)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=gettext_lazy("Without an e-mail address, every notice is a letter to post to this address."),
+    )
+    by_post = forms.BooleanField(
+        label=gettext_lazy("Answer by post: they asked for letters"),
+        required=False,
+        help_text=gettext_lazy("Tick to send every notice by post even though there is an e-mail address."),
     )
     text = forms.CharField(
         label=gettext_lazy("The complaint"),
@@ -66,6 +84,19 @@ class ComplaintLogForm(PlainTextFormMixin, forms.Form):
         if received_at > timezone.now():
             raise forms.ValidationError(_("The time of receipt cannot be in the future."))
         return received_at
+
+    def clean(self):
+        data = super().clean()
+        email, address = data.get("email", ""), data.get("postal_address", "").strip()
+        if "email" in self.errors:
+            return data  # a mistyped address is reported as such, not as a missing one
+        if data.get("channel") == Channel.EMAIL and not email:
+            self.add_error("email", _("Give the address the complaint came from."))
+        elif not email and not address:
+            self.add_error("postal_address", _("Give a postal address, or an e-mail address, to answer at."))
+        elif data.get("by_post") and not address:
+            self.add_error("postal_address", _("Give the postal address to send the letters to."))
+        return data
 
 
 class ComplaintStep(PlainTextFormMixin, forms.Form):

@@ -16,9 +16,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from complaints.deadlines import acknowledgement_overdue
-from complaints.models import Complaint, ComplaintStatus
-from complaints.selectors import OPEN_STATUSES
-from requests_app.models import DataSubjectRequest, EventKind
+from complaints.models import Complaint, ComplaintMessage, ComplaintMessageKind, ComplaintStatus
+from complaints.selectors import OPEN_STATUSES, complaint_event_label
+from requests_app.models import DataSubjectRequest
 from requests_app.references import normalise_reference
 
 from .selectors import ALL_REQUESTS, DueSummary, due_summary, may_use_staff_area, requests_visible_to
@@ -96,13 +96,29 @@ def complaint_timeline(complaint: Complaint) -> list[ComplaintTimelineEntry]:
     events = list(complaint.events.select_related("actor").order_by("created_at", "pk"))
     for event in events:
         # The complaint's kinds are the request trail's (a linked complaint writes each step to both).
-        event.kind_label = EventKind(event.kind).label if event.kind in EventKind.values else event.kind
+        event.kind_label = complaint_event_label(event.kind)
     messages = complaint.messages.order_by("created_at", "pk")
     entries = chain(
         (ComplaintTimelineEntry(event.created_at, "event", event) for event in events),
         (ComplaintTimelineEntry(message.created_at, "message", message) for message in messages),
     )
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def complaint_letters_to_post(complaint: Complaint) -> QuerySet[ComplaintMessage]:
+    """The letters to a complainant who gets notices by post that are not yet recorded as posted, oldest first (UK
+    DPA 2018 s.164A(3)-(5): each notice must reach them; the posting day is the proof that it went)."""
+    return complaint.messages.filter(by_post=True, posted_on=None).order_by("created_at", "pk")
+
+
+def acknowledgement_letter(complaint: Complaint) -> ComplaintMessage | None:
+    """The letter that acknowledged a complaint answered by post (the acknowledgement, or the outcome when it was
+    sent first), for the page to show the day it was posted beside the day it was acknowledged (s.164A(3))."""
+    if not complaint.notices_by_post or complaint.acknowledged_at is None:
+        return None
+    kinds = [ComplaintMessageKind.ACKNOWLEDGEMENT, ComplaintMessageKind.OUTCOME]
+    letters = complaint.messages.filter(by_post=True, kind__in=kinds)
+    return letters.order_by("created_at", "pk").first()
 
 
 def complaints_about(*, request: DataSubjectRequest, user: AbstractBaseUser) -> QuerySet[Complaint]:

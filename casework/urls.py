@@ -48,6 +48,11 @@ urlpatterns = [
     path("complaints/", views_complaints.complaints_register, name="complaints_register"),
     path("complaints/new/", views_complaints.complaint_log, name="complaint_log"),
     path("complaints/<str:reference>/", views_complaints.complaint_detail, name="complaint_detail"),
+    path(
+        "complaints/<str:reference>/letters/<int:message_id>/posted/",
+        views_complaints.complaint_letter_posted,
+        name="complaint_letter_posted",
+    ),
     *(
         path(
             f"complaints/<str:reference>/{name}/",

@@ -2,6 +2,7 @@
 complaint that arrived another way. Thin: each reaches complaints only through ``complaints_visible_to``."""
 
 import logging
+from datetime import date
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -93,6 +94,10 @@ def complaint_page(
         # The request it is about, linked when this member of staff may open it (always, for those who see it).
         "request_visible": request is not None and requests_visible_to(user).filter(pk=request.pk).exists(),
         "steps": steps_for(complaint, bound=bound) if user.has_perm(selectors.ACT_ON_COMPLAINTS) else [],
+        "letters_to_post": selectors.complaint_letters_to_post(complaint),
+        "acknowledgement_letter": selectors.acknowledgement_letter(complaint),
+        "can_act": user.has_perm(selectors.ACT_ON_COMPLAINTS),
+        "today": today,
         "can_see_complainant_data": user.has_perm(selectors.COMPLAINANT_DATA),
         "status_received": ComplaintStatus.RECEIVED,
     }
@@ -142,6 +147,35 @@ def complaint_step(http_request: HttpRequest, reference: str, step: str) -> Http
     return redirect("casework:complaint_detail", reference=complaint.reference)
 
 
+@require_POST
+@staff_area
+def complaint_letter_posted(http_request: HttpRequest, reference: str, message_id: int) -> HttpResponse:
+    """Record the day a letter to a complainant who gets notices by post was posted (403 without the permission to
+    act on complaints, 404 for a complaint the user may not see or a message that is not one of its letters)."""
+    user = http_request.user
+    if not user.has_perm(selectors.ACT_ON_COMPLAINTS):
+        raise PermissionDenied
+    complaint = get_object_or_404(selectors.complaints_visible_to(user), reference=reference)
+    letter = get_object_or_404(complaint.messages, pk=message_id, by_post=True)
+    try:
+        posted_on = date.fromisoformat(http_request.POST.get("posted_on", ""))
+    except ValueError:
+        posted_on = None
+    if posted_on is None:
+        messages.error(http_request, _("Give the day the letter was posted (not in the future)."))
+        return redirect("casework:complaint_detail", reference=complaint.reference)
+    try:
+        recorded = complaint_services.complaint_letter_posted(message=letter, actor=user, posted_on=posted_on)
+    except ValueError as error:
+        messages.error(http_request, str(error))
+    else:
+        if recorded:
+            messages.success(http_request, _("Recorded as posted on %(day)s.") % {"day": posted_on.isoformat()})
+        else:
+            messages.info(http_request, _("This letter was already recorded as posted."))
+    return redirect("casework:complaint_detail", reference=complaint.reference)
+
+
 @require_http_methods(["GET", "POST"])
 @staff_area
 def complaint_log(http_request: HttpRequest) -> HttpResponse:
@@ -167,13 +201,19 @@ def complaint_log(http_request: HttpRequest) -> HttpResponse:
                     channel=data["channel"],
                     received_at=data["received_at"],
                     request=request,
+                    postal_address=data["postal_address"],
+                    by_post=data["by_post"],
                 )
             except ValueError as error:
                 form.add_error(None, str(error))
             else:
                 messages.success(
                     http_request,
-                    _("Complaint %(reference)s logged; the complainant is sent its reference.")
+                    (
+                        _("Complaint %(reference)s logged; its letter waits under 'Letters to post'.")
+                        if complaint.notices_by_post
+                        else _("Complaint %(reference)s logged; the complainant is sent its reference.")
+                    )
                     % {"reference": complaint.reference},
                 )
                 if selectors.complaints_visible_to(user).filter(pk=complaint.pk).exists():

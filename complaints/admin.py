@@ -56,7 +56,7 @@ class EventInline(PersonalDataHidden, ReadOnly, admin.TabularInline):
 class MessageInline(PersonalDataHidden, ReadOnly, admin.TabularInline):
     model = ComplaintMessage
     extra = 0
-    fields = ("created_at", "kind", "subject", "body", "sent_at", "delivery_failed_at")
+    fields = ("created_at", "kind", "subject", "body", "by_post", "sent_at", "delivery_failed_at", "posted_on")
     readonly_fields = fields
     personal_fields = ("body",)
 
@@ -80,10 +80,12 @@ class ComplaintAdmin(PersonalDataHidden, ReadOnly, admin.ModelAdmin):
         "logged_by",
         "complainant_name",
         "complainant_email",
+        "postal_address",
+        "notices_by_post",
         "text",
         "outcome",
     )
     readonly_fields = fields
-    personal_fields = ("complainant_name", "complainant_email", "text", "outcome")
+    personal_fields = ("complainant_name", "complainant_email", "postal_address", "text", "outcome")
     inlines = [EventInline, MessageInline]
     list_select_related = ("request",)

@@ -35,8 +35,13 @@ class Complaint(models.Model):
 
     reference = models.CharField(max_length=24, editable=False)
     complainant_name = EncryptedTextField()
-    complainant_email = EncryptedTextField()
-    email_hash = models.CharField(max_length=64, editable=False)
+    # Empty for a complainant who wrote by letter and has no e-mail address (then ``email_hash`` is empty too).
+    complainant_email = EncryptedTextField(blank=True, default="")
+    email_hash = models.CharField(max_length=64, editable=False, blank=True, default="")
+    # Where letters go: needed without an e-mail address, or when the complainant asks for post.
+    postal_address = EncryptedTextField(blank=True, default="")
+    # Every notice to this complainant is a letter staff post (``ComplaintMessage.by_post``), never an e-mail.
+    notices_by_post = models.BooleanField(default=False)
     channel = models.CharField(max_length=20, choices=Channel.choices)
     # The true time it reached us (a letter's day of arrival, not the day it was typed in), and that day in the
     # organisation's jurisdiction: the 30 days to acknowledge run from it (s.164A(3)).
@@ -100,7 +105,8 @@ class ComplaintMessageKind(models.TextChoices):
 
 
 class ComplaintMessage(models.Model):
-    """An e-mail to the complainant: stored with the step that caused it, sent by a task after the commit."""
+    """A notice to the complainant, stored with the step that caused it: an e-mail, sent by a task after the commit,
+    or, for a complainant who gets notices by post, a letter staff print and post, recording the day they posted it."""
 
     complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="messages")
     kind = models.CharField(max_length=20, choices=ComplaintMessageKind.choices)
@@ -112,6 +118,9 @@ class ComplaintMessage(models.Model):
     sending_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivery_failed_at = models.DateTimeField(null=True, blank=True)
+    # A letter (never e-mailed) and the day staff recorded posting it: the proof of when it went.
+    by_post = models.BooleanField(default=False)
+    posted_on = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]

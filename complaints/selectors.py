@@ -5,8 +5,9 @@ from datetime import date
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from requests_app.models import DataSubjectRequest
+from requests_app.models import DataSubjectRequest, EventKind
 
 from .deadlines import acknowledgement_overdue
 from .models import Complaint, ComplaintStatus
@@ -48,6 +49,17 @@ def complaint_register(*, today: date | None = None) -> list[RegisterEntry]:
 def complaints_for_request(*, request: DataSubjectRequest) -> QuerySet[Complaint]:
     """The complaints linked to one request, oldest first (for its case page and case pack)."""
     return Complaint.objects.filter(request=request).order_by("received_at", "pk")
+
+
+# Where the request trail's word for a kind names the requester, the complaint's history names the complainant.
+_COMPLAINT_EVENT_LABELS = {EventKind.LETTER_POSTED: _("Letter posted to the complainant")}
+
+
+def complaint_event_label(kind: str) -> str:
+    """The words for one kind of the complaint's history (its kinds are the request trail's)."""
+    if kind in _COMPLAINT_EVENT_LABELS:
+        return str(_COMPLAINT_EVENT_LABELS[kind])
+    return str(EventKind(kind).label) if kind in EventKind.values else kind
 
 
 def complaint_history(*, complaint: Complaint) -> QuerySet:

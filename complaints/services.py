@@ -2,12 +2,14 @@
 
 Each step moves the complaint through ``COMPLAINT_LIFECYCLE`` (the shared guarded setter of
 ``requests_app.lifecycle``), writes the complaint's own history and, for a complaint about a request, the request's
-audit trail too, and e-mails the complainant after the commit through ``tasks.deliver_complaint_message``.
+audit trail too, and e-mails the complainant after the commit through ``tasks.deliver_complaint_message``; a
+complainant who gets notices by post (a letter-writer with no e-mail address, or one who asked for post) is written a
+letter instead, kept with the complaint for staff to print, post and record (``complaint_letter_posted``).
 """
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
@@ -44,6 +46,7 @@ __all__ = [
     "ComplaintSubmission",
     "IllegalTransition",
     "complaint_acknowledge",
+    "complaint_letter_posted",
     "complaint_log",
     "complaint_message_deliver",
     "complaint_message_failed",
@@ -159,13 +162,26 @@ def complaint_log(
     channel: str,
     received_at: datetime,
     request: DataSubjectRequest | None = None,
+    postal_address: str = "",
+    by_post: bool = False,
 ) -> Complaint:
     """A complaint that reached us another way (letter, e-mail, phone, in person), logged by staff with the time it
-    truly arrived: the 30 days of s.164A(3) run from that day, not from the day it was typed in."""
+    truly arrived: the 30 days of s.164A(3) run from that day, not from the day it was typed in.
+
+    A complaint is a complaint however it comes and whoever makes it (s.164A(1)-(2) ask only that the controller
+    facilitates making one): a letter from someone with no e-mail address is logged with their postal address, and
+    every notice to them (receipt, acknowledgement, progress, outcome) is a letter. ``by_post`` sends letters to a
+    complainant who gave both addresses and asked for post. One of the two addresses is needed to answer at all.
+    """
     if channel not in Channel.values:
         raise ValueError(f"Unknown channel {channel!r}.")
     if received_at > timezone.now():
         raise ValueError("A complaint cannot be received in the future.")
+    email, postal_address = email.strip(), postal_address.strip()
+    if not email and not postal_address:
+        raise ValueError(_("Give an e-mail address or a postal address to answer the complainant at."))
+    if by_post and not postal_address:
+        raise ValueError(_("Give the postal address to send the letters to."))
     return _complaint_create(
         name=name,
         email=email,
@@ -175,6 +191,8 @@ def complaint_log(
         request=request,
         actor=actor,
         actor_kind=STAFF,
+        postal_address=postal_address,
+        notices_by_post=by_post or not email,
     )
 
 
@@ -196,15 +214,21 @@ def _complaint_create(
     request: DataSubjectRequest | None,
     actor: AbstractBaseUser | None,
     actor_kind: str,
+    postal_address: str = "",
+    notices_by_post: bool = False,
 ) -> Complaint:
     organisation = organisation_get()
+    email = email.strip()
     received_on = day_of_receipt(received_at, organisation.jurisdiction)
     with transaction.atomic():
         complaint = Complaint.objects.create(
             reference=new_complaint_reference(),
             complainant_name=name.strip(),
-            complainant_email=email.strip(),
-            email_hash=email_lookup_hash(email),
+            complainant_email=email,
+            # No hash for no address: an empty address must never match another complainant's or a request's.
+            email_hash=email_lookup_hash(email) if email else "",
+            postal_address=postal_address,
+            notices_by_post=notices_by_post,
             channel=channel,
             received_at=received_at,
             received_on=received_on,
@@ -227,7 +251,15 @@ def _complaint_create(
 
 
 def complaint_acknowledge(*, complaint: Complaint, actor: AbstractBaseUser, note: str = "") -> Complaint:
-    """Acknowledge receipt (s.164A(3): within 30 days) and tell the complainant we are looking into it."""
+    """Acknowledge receipt (s.164A(3): within 30 days) and tell the complainant we are looking into it.
+
+    For a complainant who gets notices by post, the acknowledgement is given when this step is taken: the letter is
+    written now, ``acknowledged_at`` is now, and that is what the 30 days of s.164A(3) are counted against. The day
+    the letter is posted is recorded afterwards (``complaint_letter_posted``) as the proof that it went, shown on the
+    complaint page, in its timeline and in the case pack; an acknowledgement letter still waiting to be posted stays
+    under "Letters to post" until it is. (Counting from the posting day instead would leave a complaint overdue for a
+    step that was taken in time, and tie the legal record to when someone next reached the post room.)
+    """
     with transaction.atomic():
         move = COMPLAINT_LIFECYCLE.move(
             complaint,
@@ -295,14 +327,18 @@ def complaint_withdraw(*, complaint: Complaint, actor: AbstractBaseUser, reason:
 
 
 def _message_send(complaint: Complaint, kind: str, extra: dict | None = None) -> ComplaintMessage:
-    """Store the e-mail to the complainant and queue it once the transaction commits."""
+    """Store the notice to the complainant: an e-mail, queued once the transaction commits, or, for a complainant who
+    gets notices by post, a letter with the same text that waits for staff to post it (nothing is e-mailed)."""
     context = {"complaint": complaint, "organisation": organisation_get(), **(extra or {})}
     message = ComplaintMessage.objects.create(
         complaint=complaint,
         kind=kind,
         subject=f"{ComplaintMessageKind(kind).label} ({complaint.reference})",
         body=render_to_string(f"complaints/emails/{kind}.txt", context).strip(),
+        by_post=complaint.notices_by_post,
     )
+    if message.by_post:
+        return message
     message_id = message.pk
     transaction.on_commit(lambda: _message_queue(message_id))
     return message
@@ -322,7 +358,7 @@ def complaint_message_deliver(*, message_id: int) -> bool:
     """
     now = timezone.now()
     claimed = (
-        ComplaintMessage.objects.filter(pk=message_id, sent_at=None)
+        ComplaintMessage.objects.filter(pk=message_id, sent_at=None, by_post=False)
         .filter(Q(sending_until=None) | Q(sending_until__lte=now))
         .update(sending_until=now + SENDING_CLAIM)
     )
@@ -345,6 +381,37 @@ def complaint_message_deliver(*, message_id: int) -> bool:
                 reason=str(ComplaintMessageKind(message.kind).label),
             )
     logger.info("complaint message %s for complaint %s sent", message_id, message.complaint_id)
+    return True
+
+
+def complaint_letter_posted(*, message: ComplaintMessage, actor: AbstractBaseUser, posted_on: date) -> bool:
+    """Record the day a letter to the complainant was posted; False when it already was (a second click, a colleague).
+
+    The complaint keeps what was posted and when, as it keeps what was e-mailed: the proof that each notice of
+    s.164A(3)-(5) went (GDPR Art. 5(2), accountability). A letter cannot be posted before it was written, nor on a day
+    still to come.
+    """
+    if not message.by_post:
+        raise ValueError("Only a letter is posted.")
+    if posted_on > timezone.localdate():
+        raise ValueError(_("A letter cannot be posted on a day still to come."))
+    if posted_on < timezone.localdate(message.created_at):
+        raise ValueError(_("A letter cannot be posted before it was written."))
+    with transaction.atomic():
+        marked = ComplaintMessage.objects.filter(pk=message.pk, by_post=True, posted_on=None).update(
+            posted_on=posted_on
+        )
+        if not marked:
+            return False
+        _history_record(
+            message.complaint,
+            kind=EventKind.LETTER_POSTED,
+            actor=actor,
+            actor_kind=actor_kind_of(actor),
+            reason=f"{ComplaintMessageKind(message.kind).label}: posted on {posted_on.isoformat()}",
+        )
+    message.posted_on = posted_on
+    logger.info("complaint letter %s for complaint %s posted", message.pk, message.complaint_id)
     return True
 
 

@@ -67,3 +67,33 @@ def test_a_dpo_logs_a_letter_of_complaint_and_handles_it_to_its_outcome(signed_i
     page.get_by_role("link", name=request.reference).click()
     expect(page.get_by_role("heading", name="Complaints about this request")).to_be_visible()
     expect(page.get_by_role("link", name=complaint.reference)).to_be_visible()
+
+
+def test_a_letter_of_complaint_from_someone_without_email_is_answered_by_post(signed_in_dpo: Page):  # noqa: F811
+    """No e-mail address: the postal address is asked for, and each notice waits under 'Letters to post' until the
+    day it was posted is recorded."""
+    page = signed_in_dpo
+    page.get_by_role("link", name="Complaints").click()
+    page.get_by_role("link", name="Log a complaint received another way").click()
+    received = timezone.localtime() - timedelta(days=2)
+    page.get_by_label("How it arrived").select_option("letter")
+    page.get_by_label("Received on (date and time)").fill(received.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Complainant's name").fill("Charles Babbage")
+    page.get_by_label("The complaint").fill("You never wrote back.")
+    page.get_by_role("button", name="Log the complaint").click()
+    expect(page.get_by_text("Give a postal address, or an e-mail address, to answer at.")).to_be_visible()
+    expect(page.get_by_label("The complaint")).to_have_value("You never wrote back.")
+    assert_accessible(page, "the logging form asking for an address")
+    page.get_by_label("Complainant's postal address").fill("1 Analytical Street\nLondon")
+    page.get_by_role("button", name="Log the complaint").click()
+
+    complaint = Complaint.objects.get()
+    expect(page.get_by_role("heading", name="Letters to post")).to_be_visible()
+    expect(page.get_by_text("written")).to_have_count(1)
+    assert_accessible(page, "the complaint page with a letter to post")
+    page.get_by_role("button", name="Record as posted").click()
+    expect(page.get_by_text(f"Recorded as posted on {timezone.localdate().isoformat()}")).to_be_visible()
+    expect(page.get_by_text("No letter is waiting to be posted.")).to_be_visible()
+    letter = complaint.messages.get()
+    assert letter.by_post and letter.posted_on == timezone.localdate()
+    assert not [m for m in mail.outbox if complaint.reference in m.subject]

@@ -28,6 +28,8 @@ def _log(actor, *, request=None, days_ago: int = 1, email: str = "grace@example.
         channel=Channel.LETTER,
         received_at=timezone.now() - timedelta(days=days_ago),
         request=request,
+        # Without an e-mail address the complainant is answered by post.
+        postal_address="" if email else "3 Bletchley Park Road",
     )
 
 
@@ -334,3 +336,148 @@ def test_an_acknowledgement_a_colleague_sent_first_keeps_the_note_typed_for_it(
     assert "A colleague did this first" in body
     assert "We will call you on Monday" in body
     assert mailoutbox == []
+
+
+# --- A complainant answered by post ---------------------------------------------------------------------------------
+
+POSTAL_ADDRESS = "3 Bletchley Park Road\nMilton Keynes MK3 6EB"
+
+
+def test_a_letter_from_someone_with_no_email_is_logged_and_its_letters_are_posted_from_the_complaint_page(
+    client, dpo, cases, django_capture_on_commit_callbacks, mailoutbox
+):
+    client.force_login(dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("casework:complaint_log"),
+            _log_form(channel=Channel.LETTER, email="", postal_address=POSTAL_ADDRESS),
+        )
+    complaint = Complaint.objects.get()
+    assert response.status_code == 302
+    assert complaint.notices_by_post and complaint.postal_address == POSTAL_ADDRESS
+    assert mailoutbox == []
+    page_url = reverse("casework:complaint_detail", args=[complaint.reference])
+
+    page = client.get(page_url).content.decode()
+    assert "Letters to post" in page and "Bletchley Park Road" in page
+    [receipt] = complaint.messages.all()
+    assert receipt.by_post
+    posted_url = reverse("casework:complaint_letter_posted", args=[complaint.reference, receipt.pk])
+    assert posted_url in page
+    assert "waiting to be posted" in page
+
+    # Acknowledging writes a second letter; the complaint counts as acknowledged now, not when it is posted.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("casework:complaint_acknowledge", args=[complaint.reference]), {})
+    complaint.refresh_from_db()
+    assert complaint.status == ComplaintStatus.ACKNOWLEDGED and complaint.acknowledged_at is not None
+    assert mailoutbox == []
+    acknowledgement = complaint.messages.get(kind=ComplaintMessageKind.ACKNOWLEDGEMENT)
+    assert acknowledgement.by_post
+    assert complaint_selectors.acknowledgement_letter(complaint) == acknowledgement
+    assert "not yet recorded as posted" in client.get(page_url).content.decode()
+
+    today = timezone.localdate()
+    response = client.post(posted_url, {"posted_on": today.isoformat()}, follow=True)
+    page = response.content.decode()
+    assert f"Recorded as posted on {today.isoformat()}" in page
+    receipt.refresh_from_db()
+    assert receipt.posted_on == today
+    # The posted letter leaves the list, the other waits; the timeline shows both and the posting step.
+    assert posted_url not in page
+    assert reverse("casework:complaint_letter_posted", args=[complaint.reference, acknowledgement.pk]) in page
+    assert "Letter posted to the complainant" in page
+    assert f"posted on {today.strftime('%-d %b %Y')}" in page
+    assert [e.kind for e in complaint.events.order_by("pk")].count(EventKind.LETTER_POSTED) == 1
+
+
+def test_the_staff_form_needs_an_email_or_a_postal_address_and_keeps_what_was_typed(client, handler):
+    client.force_login(handler)
+    url = reverse("casework:complaint_log")
+
+    response = client.post(url, _log_form(email="", postal_address=""))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Give a postal address, or an e-mail address, to answer at." in page
+    assert "She phoned: nobody answered her request." in page and "Grace Hopper" in page
+
+    response = client.post(url, _log_form(by_post="on", postal_address=""))
+    assert response.status_code == 400
+    assert "Give the postal address to send the letters to." in response.content.decode()
+    assert "grace@example.com" in response.content.decode()
+
+    response = client.post(url, _log_form(channel=Channel.EMAIL, email="", postal_address=POSTAL_ADDRESS))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Give the address the complaint came from." in page
+    assert "Bletchley Park Road" in page
+    assert not Complaint.objects.exists()
+
+
+def test_a_complainant_with_an_email_who_asks_for_post_gets_letters(
+    client, dpo, django_capture_on_commit_callbacks, mailoutbox
+):
+    client.force_login(dpo)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("casework:complaint_log"), _log_form(postal_address=POSTAL_ADDRESS, by_post="on"))
+    complaint = Complaint.objects.get()
+    assert complaint.notices_by_post and complaint.complainant_email == "grace@example.com"
+    assert complaint.messages.get().by_post
+    assert mailoutbox == []
+
+
+def test_a_posting_day_to_come_or_missing_is_refused_with_a_message_and_nothing_is_recorded(client, dpo):
+    complaint = _log(dpo, email="")
+    client.force_login(dpo)
+    letter = complaint.messages.get()
+    url = reverse("casework:complaint_letter_posted", args=[complaint.reference, letter.pk])
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+
+    for sent in ({"posted_on": tomorrow}, {"posted_on": "not a day"}, {}):
+        response = client.post(url, sent, follow=True)
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "still to come" in page or "Give the day the letter was posted" in page
+    letter.refresh_from_db()
+    assert letter.posted_on is None
+    assert not complaint.events.filter(kind=EventKind.LETTER_POSTED).exists()
+
+
+def test_the_case_pack_lists_a_complaints_letters_with_the_day_each_was_posted(client, dpo, cases):
+    from casework.case_pack import case_pack
+
+    complaint = _log(dpo, request=cases["free"], email="")
+    complaint_services.complaint_acknowledge(complaint=complaint, actor=dpo)
+    receipt = complaint.messages.get(kind=ComplaintMessageKind.RECEIPT)
+    today = timezone.localdate()
+    complaint_services.complaint_letter_posted(message=receipt, actor=dpo, posted_on=today)
+
+    pack = case_pack(request=cases["free"], reader=dpo, generated_at=timezone.now())
+    [entry] = pack.complaints
+    assert "Letter posted to the complainant" in [row.what for row in entry.history]
+    records = {message.kind: delivery for message, delivery in entry.notices}
+    assert records == {
+        ComplaintMessageKind.RECEIPT: f"Posted on {today.isoformat()}",
+        ComplaintMessageKind.ACKNOWLEDGEMENT: "To post: not yet recorded as posted",
+    }
+    client.force_login(dpo)
+    page = client.get(reverse("casework:request_pack", args=[cases["free"].reference])).content.decode()
+    assert f"Posted on {today.isoformat()}" in page
+    assert "notices by post" in page
+
+
+def test_the_complaint_page_shows_the_day_the_acknowledgement_letter_was_posted(client, dpo):
+    complaint = _log(dpo, email="")
+    complaint_services.complaint_acknowledge(complaint=complaint, actor=dpo)
+    letter = complaint.messages.get(kind=ComplaintMessageKind.ACKNOWLEDGEMENT)
+    today = timezone.localdate()
+    complaint_services.complaint_letter_posted(message=letter, actor=dpo, posted_on=today)
+    client.force_login(dpo)
+
+    page = client.get(reverse("casework:complaint_detail", args=[complaint.reference])).content.decode()
+    assert "Acknowledgement letter" in page
+    assert "not yet recorded as posted" not in page
+    # An e-mailed complaint has no acknowledgement letter to show.
+    emailed = _log(dpo)
+    complaint_services.complaint_acknowledge(complaint=emailed, actor=dpo)
+    assert complaint_selectors.acknowledgement_letter(emailed) is None

@@ -66,6 +66,7 @@ def test_the_walk_covers_every_casework_page():
         "complaints_register",
         "complaint_log",
         "complaint_detail",
+        "complaint_letter_posted",
         *(f"complaint_{name}" for name in COMPLAINT_STEPS),
         "verification_decide",
         "evidence_document",
@@ -447,3 +448,38 @@ def test_each_visitor_sees_and_acts_on_only_the_complaints_they_may(client, visi
                 expected = 302  # the note is optional: acknowledging needs nothing typed
             assert outcome == expected, f"{visitor} doing {name} on {which}"
             assert _outcome(client.get(path)) in ("login", 405), f"{visitor} GET {name}"
+
+
+# Recording a letter to a complainant who gets notices by post as posted: whoever may act on the complaint.
+# visitor: (on free, on theirs, on unlinked); "ok" with no day given is the redirect back with a message (302).
+COMPLAINT_LETTER_EXPECTED = {
+    "anonymous": ("login",) * 3,
+    "dpo": (302, 302, 302),
+    "handler": (302, 404, 404),
+    "auditor": (403, 403, 403),
+    "system_owner": (403, 403, 403),
+    "staff_without_role": (403, 403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(COMPLAINT_LETTER_EXPECTED))
+def test_each_visitor_may_record_a_complaint_letter_as_posted_only_if_they_may(client, visitors, complaints, visitor):
+    from complaints.models import ComplaintMessage
+
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    for which, expected in zip(("free", "theirs", "unlinked"), COMPLAINT_LETTER_EXPECTED[visitor], strict=True):
+        letter = ComplaintMessage.objects.create(
+            complaint=complaints[which], kind="receipt", subject="s", body="b", by_post=True
+        )
+        path = reverse("casework:complaint_letter_posted", args=[complaints[which].reference, letter.pk])
+        assert _outcome(client.post(path, {})) == expected, f"{visitor} recording a letter on {which}"
+        assert _outcome(client.get(path)) in ("login", 405), f"{visitor} GET on {which}"
+        letter.refresh_from_db()
+        assert letter.posted_on is None
+    if visitor == "dpo":
+        # An e-mail is not a letter: recording it as posted is a 404, even for the DPO.
+        email = ComplaintMessage.objects.create(complaint=complaints["free"], kind="receipt", subject="s", body="b")
+        path = reverse("casework:complaint_letter_posted", args=[complaints["free"].reference, email.pk])
+        assert _outcome(client.post(path, {"posted_on": "2026-01-01"})) == 404
