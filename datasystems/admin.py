@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, SystemRecipient, Transfer
+from .models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, RegisterChange, SystemRecipient, Transfer
 
 
 class PurposeInline(admin.TabularInline):
@@ -37,6 +37,23 @@ class PrivacyNoticeVersionAdmin(admin.ModelAdmin):
     """Read only: a published version is a snapshot of what people were told (GDPR Art. 5(2))."""
 
     list_display = ("number", "published_at", "published_by", "summary")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(RegisterChange)
+class RegisterChangeAdmin(admin.ModelAdmin):
+    """Read only: the register's history (GDPR Art. 5(2))."""
+
+    list_display = ("at", "actor", "system", "action", "detail")
+    list_filter = ("action",)
 
     def has_add_permission(self, request) -> bool:
         return False

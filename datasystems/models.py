@@ -239,3 +239,36 @@ class PrivacyNoticeVersion(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("A published privacy notice is kept: the history shows what people were told.")
+
+
+class RegisterChange(models.Model):
+    """One change to the register, by whom and when (GDPR Art. 5(2) and 30: the record of processing is kept up to
+    date, and the organisation can show who changed it). Append-only; names what changed, never personal data of
+    the people in the systems (the register holds none)."""
+
+    class Action(models.TextChoices):
+        # Stored values are never renamed once released.
+        SYSTEM_ADDED = "system_added", _("System added")
+        SYSTEM_CHANGED = "system_changed", _("System changed")
+        PURPOSE_ADDED = "purpose_added", _("Purpose added")
+        PURPOSE_REMOVED = "purpose_removed", _("Purpose removed")
+        RECIPIENT_SAVED = "recipient_saved", _("Recipient saved")
+        RECIPIENT_LINKED = "recipient_linked", _("Recipient added to a system")
+        RECIPIENT_UNLINKED = "recipient_unlinked", _("Recipient removed from a system")
+        TRANSFER_ADDED = "transfer_added", _("Transfer added")
+        TRANSFER_REMOVED = "transfer_removed", _("Transfer removed")
+        NOTICE_PUBLISHED = "notice_published", _("Privacy notice published")
+
+    at = models.DateTimeField(auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    system = models.ForeignKey(DataSystem, null=True, blank=True, on_delete=models.SET_NULL, related_name="changes")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action} at {self.at}"

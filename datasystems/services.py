@@ -18,7 +18,9 @@ from django.utils import timezone
 from organisation.selectors import organisation_get
 
 from . import selectors
-from .models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, SystemRecipient, Transfer
+from .models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, RegisterChange, SystemRecipient, Transfer
+
+Action = RegisterChange.Action
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ class NoticeUnchanged(RegisterError):
     pass
 
 
+def _record(*, actor: AbstractBaseUser, action: str, system: DataSystem | None = None, detail: str = "") -> None:
+    """The register's own history (GDPR Art. 5(2)): every write below leaves one row, in its transaction."""
+    RegisterChange.objects.create(actor=actor, system=system, action=action, detail=detail[:500])
+
+
 def _set(instance: Any, values: Mapping[str, Any], fields: tuple[str, ...]) -> None:
     for field in fields:
         if field in values:
@@ -62,6 +69,7 @@ def _set(instance: Any, values: Mapping[str, Any], fields: tuple[str, ...]) -> N
 @transaction.atomic
 def system_save(*, system: DataSystem | None, values: Mapping[str, Any], actor: AbstractBaseUser) -> DataSystem:
     """Add a system to the register or change one (GDPR Art. 30(1): the record of processing kept up to date)."""
+    adding = system is None
     system = system or DataSystem()
     _set(system, values, SYSTEM_FIELDS)
     system.full_clean()
@@ -71,6 +79,12 @@ def system_save(*, system: DataSystem | None, values: Mapping[str, Any], actor: 
     except IntegrityError:
         # Two DPOs naming two systems alike at once: the unique constraint decides.
         raise RegisterError("Another system has this name.")
+    _record(
+        actor=actor,
+        system=system,
+        action=Action.SYSTEM_ADDED if adding else Action.SYSTEM_CHANGED,
+        detail=system.name if adding else ", ".join(sorted(values)),
+    )
     logger.info("register: system %s saved by user %s", system.pk, actor.pk)
     return system
 
@@ -82,12 +96,19 @@ def purpose_add(*, system: DataSystem, values: Mapping[str, Any], actor: Abstrac
     _set(purpose, values, ("description", "lawful_basis", "art9_condition", "for_marketing", "legitimate_interest"))
     purpose.full_clean()
     purpose.save()
+    _record(actor=actor, system=system, action=Action.PURPOSE_ADDED, detail=purpose.description)
     logger.info("register: purpose %s added to system %s by user %s", purpose.pk, system.pk, actor.pk)
     return purpose
 
 
+@transaction.atomic
 def purpose_remove(*, system: DataSystem, purpose_id: int, actor: AbstractBaseUser) -> None:
-    Purpose.objects.filter(system=system, pk=purpose_id).delete()
+    """Remove a purpose; removing one already gone (a second click, a colleague first) does nothing."""
+    purpose = Purpose.objects.filter(system=system, pk=purpose_id).first()
+    if purpose is None:
+        return
+    purpose.delete()
+    _record(actor=actor, system=system, action=Action.PURPOSE_REMOVED, detail=purpose.description)
     logger.info("register: purpose %s removed from system %s by user %s", purpose_id, system.pk, actor.pk)
 
 
@@ -102,6 +123,7 @@ def recipient_save(*, recipient: Recipient | None, values: Mapping[str, Any], ac
             recipient.save()
     except IntegrityError:
         raise RegisterError("Another recipient has this name.")
+    _record(actor=actor, action=Action.RECIPIENT_SAVED, detail=recipient.name)
     logger.info("register: recipient %s saved by user %s", recipient.pk, actor.pk)
     return recipient
 
@@ -114,12 +136,18 @@ def system_recipient_link(
     link, _created = SystemRecipient.objects.update_or_create(
         system=system, recipient=recipient, defaults={"disclosed": disclosed}
     )
+    _record(actor=actor, system=system, action=Action.RECIPIENT_LINKED, detail=f"{recipient.name}: {disclosed}")
     logger.info("register: recipient %s linked to system %s by user %s", recipient.pk, system.pk, actor.pk)
     return link
 
 
+@transaction.atomic
 def system_recipient_unlink(*, system: DataSystem, link_id: int, actor: AbstractBaseUser) -> None:
-    SystemRecipient.objects.filter(system=system, pk=link_id).delete()
+    link = SystemRecipient.objects.filter(system=system, pk=link_id).select_related("recipient").first()
+    if link is None:
+        return
+    link.delete()
+    _record(actor=actor, system=system, action=Action.RECIPIENT_UNLINKED, detail=link.recipient.name)
     logger.info("register: recipient link %s removed from system %s by user %s", link_id, system.pk, actor.pk)
 
 
@@ -130,12 +158,20 @@ def transfer_add(*, system: DataSystem, values: Mapping[str, Any], actor: Abstra
     _set(transfer, values, ("country", "recipient", "safeguard", "note"))
     transfer.full_clean()
     transfer.save()
+    _record(
+        actor=actor, system=system, action=Action.TRANSFER_ADDED, detail=f"{transfer.country}: {transfer.safeguard}"
+    )
     logger.info("register: transfer %s added to system %s by user %s", transfer.pk, system.pk, actor.pk)
     return transfer
 
 
+@transaction.atomic
 def transfer_remove(*, system: DataSystem, transfer_id: int, actor: AbstractBaseUser) -> None:
-    Transfer.objects.filter(system=system, pk=transfer_id).delete()
+    transfer = Transfer.objects.filter(system=system, pk=transfer_id).first()
+    if transfer is None:
+        return
+    transfer.delete()
+    _record(actor=actor, system=system, action=Action.TRANSFER_REMOVED, detail=transfer.country)
     logger.info("register: transfer %s removed from system %s by user %s", transfer_id, system.pk, actor.pk)
 
 
@@ -179,6 +215,7 @@ def notice_publish(*, actor: AbstractBaseUser, summary: str) -> PrivacyNoticeVer
                 number=number, published_at=timezone.now(), published_by=actor, summary=summary, html=html
             )
             version.save()
+            _record(actor=actor, action=Action.NOTICE_PUBLISHED, detail=f"version {number}: {summary}")
     except IntegrityError:
         raise RegisterError("A colleague published a version at the same moment: look at the latest and try again.")
     logger.info("privacy notice: version %s published by user %s", version.number, actor.pk)

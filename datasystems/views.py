@@ -98,6 +98,7 @@ def _detail_page(http_request: HttpRequest, system: DataSystem, status: int = 20
             "purposes": system.purposes.order_by("pk"),
             "links": system.disclosures.select_related("recipient"),
             "transfers": system.transfers.select_related("recipient"),
+            "changes": system.changes.select_related("actor")[:20],
             "can_manage": can_manage,
             **forms,
         },

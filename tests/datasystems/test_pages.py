@@ -117,6 +117,7 @@ def test_purposes_recipients_and_transfers_are_added_and_removed_without_javascr
     )
     page = client.get(detail).content.decode()
     assert "Fraud prevention" in page and "Host Ltd" in page and "India" in page
+    assert "Purpose added: Fraud prevention" in page  # the system's history
     client.post(reverse("datasystems:purpose_remove", args=[crm.pk, purpose.pk]))
     link = crm.disclosures.get(recipient=host)
     client.post(reverse("datasystems:recipient_unlink", args=[crm.pk, link.pk]))

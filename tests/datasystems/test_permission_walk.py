@@ -8,7 +8,15 @@ import pytest
 from django.conf import settings
 from django.urls import URLPattern, get_resolver, reverse
 
-from datasystems.models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, SystemRecipient, Transfer
+from datasystems.models import (
+    DataSystem,
+    PrivacyNoticeVersion,
+    Purpose,
+    Recipient,
+    RegisterChange,
+    SystemRecipient,
+    Transfer,
+)
 from tests.factories import StaffUserFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +99,7 @@ def _state() -> tuple:
         SystemRecipient.objects.count(),
         Transfer.objects.count(),
         PrivacyNoticeVersion.objects.count(),
+        RegisterChange.objects.count(),
     )
 
 

@@ -136,3 +136,27 @@ def test_each_role_sees_the_systems_it_may(dpo, auditor, system_owner, handler, 
     assert set(selectors.systems_visible_to(auditor)) == {crm, billing}
     assert list(selectors.systems_visible_to(system_owner)) == [crm]
     assert not selectors.systems_visible_to(handler).exists()
+
+
+def test_every_change_to_the_register_is_in_its_history(dpo, crm):
+    """Art. 5(2): who changed the record of processing, and what; a repeated removal records nothing twice."""
+    from datasystems.models import RegisterChange
+
+    purpose = crm.purposes.get()
+    services.purpose_remove(system=crm, purpose_id=purpose.pk, actor=dpo)
+    services.purpose_remove(system=crm, purpose_id=purpose.pk, actor=dpo)
+    services.system_save(system=crm, values={"retention": "7 years"}, actor=dpo)
+    services.notice_publish(actor=dpo, summary="First")
+    actions = list(RegisterChange.objects.order_by("pk").values_list("action", flat=True))
+    assert actions == [
+        "system_added",
+        "purpose_added",
+        "recipient_saved",
+        "recipient_linked",
+        "transfer_added",
+        "purpose_removed",
+        "system_changed",
+        "notice_published",
+    ]
+    assert RegisterChange.objects.filter(actor=dpo).count() == len(actions)
+    assert RegisterChange.objects.get(action="system_changed").detail == "retention"
