@@ -111,7 +111,11 @@ def _detail_page(http_request: HttpRequest, system: DataSystem, status: int = 20
 def system_edit(http_request: HttpRequest, system_id: int | None = None) -> HttpResponse:
     """Add a system to the register, or change one."""
     system = _system(http_request, system_id) if system_id is not None else None
-    form = DataSystemForm(http_request.POST if http_request.method == "POST" else None, instance=system)
+    # The form validates its own copy, so the page's heading keeps the system's saved name while errors are shown.
+    form = DataSystemForm(
+        http_request.POST if http_request.method == "POST" else None,
+        instance=DataSystem.objects.get(pk=system.pk) if system else None,
+    )
     if http_request.method == "POST" and form.is_valid():
         values = {field: form.cleaned_data[field] for field in SYSTEM_FIELDS if field in form.cleaned_data}
         try:
@@ -228,7 +232,10 @@ def recipient_list(http_request: HttpRequest) -> HttpResponse:
 @manager_only
 def recipient_edit(http_request: HttpRequest, recipient_id: int | None = None) -> HttpResponse:
     recipient = get_object_or_404(Recipient, pk=recipient_id) if recipient_id is not None else None
-    form = RecipientForm(http_request.POST if http_request.method == "POST" else None, instance=recipient)
+    form = RecipientForm(
+        http_request.POST if http_request.method == "POST" else None,
+        instance=Recipient.objects.get(pk=recipient.pk) if recipient else None,
+    )
     if http_request.method == "POST" and form.is_valid():
         try:
             saved = services.recipient_save(

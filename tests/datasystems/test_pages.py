@@ -67,6 +67,8 @@ def test_the_dpo_changes_a_system_and_a_taken_name_is_refused(client, dpo, crm, 
     assert "Billing" in page
     response = client.post(path, {**NEW_SYSTEM, "name": "CRM"})
     assert response.status_code == 400
+    # The heading keeps the saved name; the field keeps what was typed.
+    assert "Change: Billing" in response.content.decode() and 'value="CRM"' in response.content.decode()
     billing.refresh_from_db()
     assert billing.name == "Billing"
     assert client.post(path, {**NEW_SYSTEM, "name": "Billing", "retention": "7 years"}).status_code == 302
