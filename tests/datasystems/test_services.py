@@ -160,3 +160,20 @@ def test_every_change_to_the_register_is_in_its_history(dpo, crm):
     ]
     assert RegisterChange.objects.filter(actor=dpo).count() == len(actions)
     assert RegisterChange.objects.get(action="system_changed").detail == "retention"
+
+
+def test_the_roles_get_the_registers_permissions_once_its_app_has_migrated(db):
+    """casework's post_migrate comes before datasystems' permissions exist: the roles are set on the last app's."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from casework.roles import AUDITOR, SYSTEM_OWNER, roles_ensure_after_migrate
+
+    Group.objects.all().delete()
+    roles_ensure_after_migrate(sender=apps.get_app_config("casework"))
+    assert not Group.objects.exists()
+    roles_ensure_after_migrate(sender=apps.get_app_config("datasystems"))
+    auditor = Group.objects.get(name=AUDITOR).permissions.filter(content_type__app_label="datasystems")
+    assert set(auditor.values_list("codename", flat=True)) == {"view_datasystem", "view_privacynoticeversion"}
+    owner = Group.objects.get(name=SYSTEM_OWNER).permissions.values_list("codename", flat=True)
+    assert list(owner) == ["view_own_systems"]
