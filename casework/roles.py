@@ -2,12 +2,13 @@
 
 Issue 11: the DPO may do everything; a case handler works the queue (cases assigned to them or unassigned); an
 auditor reads everything, the audit trail included, but never identity evidence (GDPR Art. 5(1)(c), data
-minimisation: an auditor checks what was done, not who the person is); a system owner has nothing in the staff
-area yet (the fulfilment tasks of their own data systems come with the fulfilment issues).
+minimisation: an auditor checks what was done, not who the person is); a system owner reads the register's
+records of the data systems they own (issue 12), and nothing else in the staff area yet.
 """
 
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Q
@@ -43,8 +44,13 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "requests_app.view_duedatechange",
         # The complaints register and each complaint's history, never the complainant's details or text.
         "complaints.view_complaint",
+        # The register of data systems and the privacy notice's versions (GDPR Art. 30: the record an auditor
+        # checks), read only.
+        "datasystems.view_datasystem",
+        "datasystems.view_privacynoticeversion",
     ),
-    SYSTEM_OWNER: (),
+    # The data systems they own, read only (datasystems.selectors.systems_visible_to); no queue, no cases.
+    SYSTEM_OWNER: ("datasystems.view_own_systems",),
 }
 
 
@@ -73,7 +79,16 @@ def roles_ensure() -> dict[str, Group]:
 
 
 def roles_ensure_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    """post_migrate receiver: the roles exist once the permissions do (not on a database other than the default)."""
+    """post_migrate receiver: the roles exist once the permissions do (not on a database other than the default).
+
+    Connected for casework and for each higher app whose permissions the roles hold (datasystems); it acts on the
+    last of them to migrate, when every permission the roles name exists.
+    """
     if using != "default":
+        return
+    order = [config.label for config in apps.get_app_configs() if config.models_module is not None]
+    named = {name.split(".", 1)[0] for names in ROLE_PERMISSIONS.values() for name in names}
+    last = max(order.index(label) for label in named | {"casework"} if label in order)
+    if sender.label in order and order.index(sender.label) < last:
         return
     roles_ensure()

@@ -128,6 +128,8 @@ INSTALLED_APPS = [
     "agents",
     "complaints",
     "casework",
+    # The register of data systems, which the public privacy notice is generated from (issue 12).
+    "datasystems",
     "demo",
 ]
 

@@ -19,6 +19,9 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("complaints.urls")),
     path("", include("requests_app.urls")),
+    path("", include("datasystems.public_urls")),
+    # The register of data systems (issue 12), before casework's staff/ so its own patterns are tried first.
+    path("staff/systems/", include("datasystems.urls")),
     path("staff/", include("casework.urls")),
 ]
 

@@ -32,6 +32,11 @@ class Organisation(models.Model):
         blank=True,
         help_text=_("Where people can complain to us about how we handled their request (an e-mail or web address)."),
     )
+    # GDPR Art. 27: a controller outside the EU offering goods or services to people in the EU names a
+    # representative there; Art. 13(1)(a) and 14(1)(a) put its contact details in the privacy notice. Optional.
+    eu_representative_name = models.CharField(_("EU representative"), max_length=200, blank=True)
+    eu_representative_address = models.TextField(_("EU representative's postal address"), blank=True)
+    eu_representative_email = models.EmailField(_("EU representative's e-mail"), blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

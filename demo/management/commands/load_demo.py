@@ -23,6 +23,7 @@ from PIL import Image, ImageDraw
 from agents import services as agent_services
 from casework import roles
 from casework.roles import roles_ensure
+from demo.register import demo_register_load
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.staff_auth import totp_authenticator_add
 from identity import services as identity_services
@@ -116,6 +117,8 @@ class Command(BaseCommand):
         totp_secret = self._dpo_second_factor(dpo)
         if not DataSubjectRequest.objects.exists():
             self._requests(dpo)
+        # The register of data systems and the privacy notice published from it (issue 12).
+        demo_register_load(dpo=dpo)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         login_url = f"http://127.0.0.1:8000{reverse('account_login')}"
         totp_uri = pyotp.TOTP(totp_secret).provisioning_uri(name=DPO_USERNAME, issuer_name=settings.MFA_TOTP_ISSUER)
@@ -124,6 +127,10 @@ class Command(BaseCommand):
         self.stdout.write("  What the demo shows:")
         for request, rule in self._shown():
             self.stdout.write(f"    {request.reference}  {request.right}  {request.get_status_display()}: {rule}")
+        self.stdout.write(
+            f"  Data systems (the register): http://127.0.0.1:8000{reverse('datasystems:system_list')}  "
+            f"privacy notice: http://127.0.0.1:8000{reverse('privacy_notice:latest')}"
+        )
         self.stdout.write(f"  E-mails the portal sends are written to: {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}")
 
     def _customers(self) -> None:
