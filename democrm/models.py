@@ -63,7 +63,7 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="orders")
-    order_number = models.CharField(max_length=20, unique=True)
+    order_number = models.CharField(max_length=40, unique=True)
     placed_at = models.DateTimeField()
     status = models.CharField(max_length=20, choices=Status.choices)
     currency = models.CharField(max_length=3, default="GBP")
@@ -113,7 +113,7 @@ class SupportTicket(models.Model):
         CLOSED = "closed", "Closed"
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tickets")
-    reference = models.CharField(max_length=20, unique=True)
+    reference = models.CharField(max_length=40, unique=True)
     subject = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices)
     channel = models.CharField(max_length=20, default="web")

@@ -50,10 +50,16 @@ from .base import (
 
 DEFAULT_YIELD_PER = 5000
 # The connectors' engines log under their own name. With SQLAlchemy's logging at DEBUG (someone chasing a problem),
-# the engine would log every row it reads: personal data. This logger stops at INFO (statements, with their
-# parameters hidden) whatever its parents are set to.
+# the engine would log every row it reads: personal data. A filter on this logger drops those DEBUG records and keeps
+# the INFO ones (statements, parameters hidden) for whoever turns SQLAlchemy's logging on; it stays quiet otherwise.
 ENGINE_LOGGING_NAME = "dsar_connector"
-logging.getLogger(f"sqlalchemy.engine.Engine.{ENGINE_LOGGING_NAME}").setLevel(logging.INFO)
+
+
+def _no_rows(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.DEBUG
+
+
+logging.getLogger(f"sqlalchemy.engine.Engine.{ENGINE_LOGGING_NAME}").addFilter(_no_rows)
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Errors that mean "not now" rather than "never": the connection, the network, the server's own limits.
 TEMPORARY = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, sa.exc.DisconnectionError)
