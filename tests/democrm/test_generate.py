@@ -101,3 +101,34 @@ def test_the_command_refuses_a_second_copy_unless_told_to_replace(capsys):
         call_command("democrm_generate", "--people", "3")
     call_command("democrm_generate", "--people", "2", "--rows-per-person", "20", "--replace", "--no-demo-people")
     assert Customer.objects.count() == 2
+
+
+def test_every_generated_value_fits_its_column_at_the_largest_sizes():
+    """SQLite ignores a CharField's max_length and PostgreSQL does not: at a hundred million people and a billion
+    orders, every value the generator builds still fits (validated without writing)."""
+    from democrm.generate import Generator
+
+    generator = Generator(seed=3, as_of=AS_OF, batch_size=10**9)  # nothing is flushed
+    generator.counts.orders = generator.counts.tickets = 10**9
+    customer = generator.generated_customer(99_999_999)
+    customer.pk = 1
+    customer.clean_fields()
+    generator.activity(customer, 200)
+    buffers = (
+        generator.orders,
+        generator.tickets,
+        generator.accounts,
+        generator.preferences,
+        generator.events,
+        generator.insights,
+    )
+    checked = 0
+    for buffer in buffers:
+        for obj in buffer.objects:
+            obj.clean_fields(exclude=["customer"])
+            checked += 1
+    for children in (*generator.orders.pending, *generator.tickets.pending):
+        for child in children:
+            child.clean_fields(exclude=["order", "ticket"])
+            checked += 1
+    assert checked >= 200
