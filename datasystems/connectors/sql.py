@@ -325,9 +325,22 @@ def _condition(
         column = table.c[match.column]
         if match.lower:
             clauses.append(sa.func.lower(column) == sa.bindparam(None, value.lower(), type_=sa.String()))
+        elif _is_integer(column) and not value.isdigit():
+            # A customer number typed with letters cannot be a key in a numeric column: it matches nothing, rather
+            # than failing the whole search on the database's type error.
+            clauses.append(sa.false())
         else:
-            clauses.append(column == sa.bindparam(None, value, type_=column.type))
+            clauses.append(
+                column == sa.bindparam(None, int(value) if _is_integer(column) else value, type_=column.type)
+            )
     return sa.or_(*clauses) if clauses else None
+
+
+def _is_integer(column: sa.Column) -> bool:
+    try:
+        return issubclass(column.type.python_type, int) and not issubclass(column.type.python_type, bool)
+    except NotImplementedError:
+        return False
 
 
 def _stream(engine: Engine, statement: sa.Select, yield_per: int) -> Iterator[tuple]:

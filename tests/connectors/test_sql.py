@@ -248,3 +248,13 @@ def test_rows_come_from_a_server_side_cursor_a_batch_at_a_time(crm_url):
         events.close()
     fetches = [re.match(r"FETCH FORWARD (\d+) FROM", query) for query in queries]
     assert any(fetch and 1 <= int(fetch.group(1)) <= 100 for fetch in fetches), queries
+
+
+def test_an_identifier_looked_up_in_a_numeric_column_matches_only_a_number(crm_url):
+    """The customer's internal number may be the key: digits find it, anything else matches nothing instead of
+    failing the search on the database's type error."""
+    config = copy.deepcopy(CONFIG)
+    config["tables"][0]["match"] = {"customer_id": "id"}
+    assert [row[0] for row in _search(Identifiers.of(customer_id="2"), config)["customers"]] == ["C-1002"]
+    for value in ("C-1002", HOSTILE, "2 OR 1=1"):
+        assert all(rows == [] for rows in _search(Identifiers.of(customer_id=value), config).values())
