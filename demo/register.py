@@ -11,11 +11,35 @@ from django.contrib.auth.models import Group
 
 from casework import roles
 from datasystems import services
+from datasystems.connectors.demo_app import DEMOCRM_CONFIG
 from datasystems.models import DataSystem, LawfulBasis, Recipient, RecipientKind, Safeguard
 from datasystems.selectors import notice_latest
 from organisation.selectors import organisation_get
 
 SYSTEM_OWNER_USERNAME = "chris.owner"
+
+# The person's own record in the demo CRM, found through any identifier the portal holds (democrm.Customer).
+_BY_CUSTOMER = {"email": "customer__email", "customer_id": "customer__customer_number", "phone": "customer__phone"}
+
+
+def democrm_tables(*names: str, match_on: str = "customers") -> dict:
+    """The demo CRM's connector configuration for the tables one register entry covers (DEMOCRM_CONFIG, cut down).
+
+    ``match_on`` is the table whose rows are the person's own record: the customer record for the CRM itself, or a
+    system's own table found through the customer it belongs to; the other tables lead to it by ``via``.
+    """
+    by_name = {table["name"]: table for table in DEMOCRM_CONFIG["tables"]}
+    tables = []
+    for name in names:
+        table = {key: value for key, value in by_name[name].items() if key not in ("via", "match")}
+        if name == match_on:
+            table["match"] = by_name[name].get("match") or _BY_CUSTOMER
+        else:
+            via = by_name[name]["via"]
+            table["via"] = via if match_on == "customers" else via.removesuffix("__customer").removesuffix("customer")
+        tables.append(table)
+    return {"tables": tables}
+
 
 RECIPIENTS = [
     {
@@ -98,12 +122,7 @@ SYSTEMS = [
         "erasure_method": "Delete the contact and anonymise their tickets.",
         "restriction_method": "Set the contact's 'restricted' flag: no processing except storage.",
         "connector": "demo_app",
-        "connector_config": {
-            "tables": {
-                "customers": {"model": "democrm.Customer", "match": {"email": "email", "customer_id": "number"}},
-                "support_tickets": {"model": "democrm.SupportTicket", "via": "customer"},
-            }
-        },
+        "connector_config": democrm_tables("customers", "accounts", "support_tickets", "ticket_messages", "insights"),
         "purposes": [
             ("Managing your account and providing our service", LawfulBasis.CONTRACT, ""),
             ("Answering your questions and complaints", LawfulBasis.CONTRACT, ""),
@@ -126,9 +145,7 @@ SYSTEMS = [
         "erasure_method": "Kept for the legal retention period (Art. 17(3)(b)); then deleted by the yearly purge.",
         "restriction_method": "Mark the customer's orders as restricted in the back office.",
         "connector": "demo_app",
-        "connector_config": {
-            "tables": {"orders": {"model": "democrm.Order", "via": "customer", "match": {"customer_id": "number"}}}
-        },
+        "connector_config": democrm_tables("orders", "order_lines", match_on="orders"),
         "purposes": [
             ("Invoicing and taking payment", LawfulBasis.CONTRACT, ""),
             ("Keeping accounting records the law requires", LawfulBasis.LEGAL_OBLIGATION, ""),
@@ -156,9 +173,7 @@ SYSTEMS = [
         "search_procedure": "Search events by the customer number linked when a visitor signed in.",
         "erasure_method": "Delete the visitor's events by cookie identifier.",
         "connector": "demo_app",
-        "connector_config": {
-            "tables": {"events": {"model": "democrm.Event", "via": "customer", "match": {"customer_id": "number"}}}
-        },
+        "connector_config": democrm_tables("events", match_on="events"),
         "purposes": [("Measuring and improving our website", LawfulBasis.CONSENT, "")],
         "recipients": [("Beacon Analytics GmbH", "page events, browser and device, shortened IP address")],
         "transfers": [
@@ -203,15 +218,7 @@ SYSTEMS = [
         "search_procedure": "Search the preference centre by e-mail address.",
         "erasure_method": "Delete the contact, keeping a keyed hash of the address on the suppression list.",
         "connector": "demo_app",
-        "connector_config": {
-            "tables": {
-                "marketing_preferences": {
-                    "model": "democrm.MarketingPreference",
-                    "via": "customer",
-                    "match": {"email": "email"},
-                }
-            }
-        },
+        "connector_config": democrm_tables("marketing_preferences", match_on="marketing_preferences"),
         "purposes": [("Sending you news and offers you asked for", LawfulBasis.CONSENT, "marketing")],
         "recipients": [("Mailwise Inc.", "your e-mail address and name, to send our e-mails")],
         "transfers": [

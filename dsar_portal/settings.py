@@ -130,6 +130,9 @@ INSTALLED_APPS = [
     "casework",
     # The register of data systems, which the public privacy notice is generated from (issue 12).
     "datasystems",
+    # The demo organisation's own CRM: an outside system the portal searches through its connector (issue 12), not a
+    # part of the portal; it imports none of the apps above.
+    "democrm",
     "demo",
 ]
 
@@ -670,3 +673,13 @@ DSAR_VERIFICATION_METHODS = [
     "identity.methods.records_match.RecordsMatch",
     "identity.methods.staff_evidence.StaffReviewedEvidence",
 ]
+# The kinds of connector a data system can name (datasystems.connectors.base.Connector), by key: the register stores
+# the key and its configuration, these dotted paths say which class runs it.
+DSAR_CONNECTORS = {
+    "demo_app": "datasystems.connectors.demo_app.DemoAppConnector",
+    "sql": "datasystems.connectors.sql.SqlConnector",
+}
+# How long an external database may take to answer one connection attempt, and one query (seconds); a data system's
+# connector configuration may ask for less or more.
+DSAR_CONNECTOR_CONNECT_TIMEOUT = env_int("DSAR_CONNECTOR_CONNECT_TIMEOUT", 10)
+DSAR_CONNECTOR_STATEMENT_TIMEOUT = env_int("DSAR_CONNECTOR_STATEMENT_TIMEOUT", 300)

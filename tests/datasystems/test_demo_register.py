@@ -76,3 +76,27 @@ def test_the_demo_register_is_the_issues_realistic_company(client, settings, tmp
         "score",
     ):
         assert expected in page, expected
+
+
+def test_the_demo_registers_application_systems_find_a_demo_requester_through_their_connector(settings, tmp_path):
+    """`make run` wires the register to the demo CRM: every system searched by the demo_app connector is configured
+    correctly and finds a demo requester's data there (issue 12, connector kind 1), and nothing for a stranger."""
+    from datasystems.connectors.base import Identifiers, connector_for
+
+    settings.DATA_DIR = tmp_path
+    call_command("load_demo", stdout=io.StringIO())
+    systems = list(DataSystem.objects.filter(connector="demo_app"))
+    assert len(systems) == 4
+    alan = Identifiers.of(email="alan@demo.example")
+    stranger = Identifiers.of(email="nobody@demo.example")
+    for system in systems:
+        connector = connector_for(system.connector, system.connector_config)
+        connector.check()
+        found = connector.search(alan)
+        rows = {table.name: list(table.rows) for table in found.tables}
+        assert found.searched and any(rows.values()), system.name
+        assert not any(list(table.rows) for table in connector.search(stranger).tables), system.name
+    # A second load leaves the generated CRM as it is.
+    out = io.StringIO()
+    call_command("load_demo", stdout=out)
+    assert "already filled" in out.getvalue()

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 from django.utils import timezone
@@ -117,6 +118,9 @@ class Command(BaseCommand):
         totp_secret = self._dpo_second_factor(dpo)
         if not DataSubjectRequest.objects.exists():
             self._requests(dpo)
+        # The demo organisation's own CRM, which the register's connectors search (issue 12): its data is generated
+        # once; it is an outside system, so it is reached by its command, never imported.
+        call_command("democrm_generate", "--if-empty", "--people", "100", "--rows-per-person", "30", stdout=self.stdout)
         # The register of data systems and the privacy notice published from it (issue 12).
         demo_register_load(dpo=dpo)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

@@ -1,0 +1,155 @@
+"""The one interface every connector offers, and how the portal finds the connector for a data system.
+
+A data system in the register names a connector by key (``settings.DSAR_CONNECTORS``, dotted paths, pluggable like
+the verification methods) and stores its configuration. The configuration never holds a secret: it names the
+environment variables that do. A connector is asked to search for one person by the identifiers the portal holds
+and answers with what it searched, which identifiers it used, and the tables it found, rows streamed.
+
+UK GDPR Art. 15(1A) (Data (Use and Access) Act 2025): a controller need only make a reasonable and proportionate
+search; the search record built from a ``SearchOutcome`` is how the portal shows it made one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+IDENTIFIER_FIELDS = ("email", "phone", "customer_id", "name")
+
+
+class ConnectorError(Exception):
+    """Permanent: the configuration is wrong (an unknown table or column, a missing setting). The job fails with this
+    message, which is written for staff and never holds personal data or a secret."""
+
+
+class ConnectorTemporaryError(ConnectorError):
+    """Transient: the system did not answer in time, or refused the connection. The job retries with backoff."""
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def normalise_phone(value: str) -> str:
+    """Digits only, keeping a leading + (``07700 900001`` and ``07700-900001`` are one number)."""
+    value = value.strip()
+    digits = re.sub(r"\D", "", value)
+    return f"+{digits}" if value.startswith("+") and digits else digits
+
+
+@dataclass(frozen=True)
+class Identifiers:
+    """What finds a person in a system; all optional. Build with ``Identifiers.of(...)`` to normalise them."""
+
+    email: str = ""
+    phone: str = ""
+    customer_id: str = ""
+    name: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        email: str = "",
+        phone: str = "",
+        customer_id: str = "",
+        name: str = "",
+        extra: Mapping[str, str] | None = None,
+    ) -> Identifiers:
+        return cls(
+            email=normalise_email(email),
+            phone=normalise_phone(phone),
+            customer_id=customer_id.strip(),
+            name=" ".join(name.split()),
+            extra={key: value.strip() for key, value in (extra or {}).items() if value and value.strip()},
+        )
+
+    def get(self, key: str) -> str:
+        """The value of a named identifier (a field, or a key of ``extra``), or "" when the portal has none."""
+        if key in IDENTIFIER_FIELDS:
+            return getattr(self, key)
+        return self.extra.get(key, "")
+
+    def __repr__(self) -> str:
+        # Never the values: a repr ends up in tracebacks and logs.
+        present = [key for key in (*IDENTIFIER_FIELDS, *self.extra) if self.get(key)]
+        return f"Identifiers(present={present})"
+
+
+@dataclass
+class TableResult:
+    """One table (or collection) found for the person."""
+
+    name: str
+    columns: list[str]
+    rows: Iterable[Sequence]  # may be a generator: streamed, never materialised (a person may have millions of rows)
+    row_count: int | None = None
+    # GDPR Art. 20(1) and EDPB WP242 rev.01 s.2: portability covers data the person provided, observed data
+    # included; inferred or derived data is False here (it is still in an access answer, Art. 15).
+    provided_or_observed: bool = True
+    description: str = ""
+
+
+@dataclass
+class SearchOutcome:
+    identifiers_used: list[str]  # the names of the identifier fields used (never their values)
+    tables: list[TableResult]
+    searched: bool = True
+    not_searched_reason: str = ""
+
+
+@runtime_checkable
+class Connector(Protocol):
+    kind: str  # "demo_app" | "sql" | "http" | "manual"
+
+    def __init__(self, config: Mapping[str, Any]) -> None: ...
+
+    def check(self) -> None:
+        """Raise ConnectorError (ConnectorTemporaryError when unreachable) with a safe message if misconfigured."""
+
+    def search(self, identifiers: Identifiers) -> SearchOutcome:
+        """Find the person's data; tables come back with rows streamed."""
+
+
+def connector_keys() -> list[str]:
+    """The connector kinds this installation offers (the keys of ``settings.DSAR_CONNECTORS``)."""
+    return list(getattr(settings, "DSAR_CONNECTORS", {}))
+
+
+def connector_for(key: str, config: Mapping[str, Any]) -> Connector:
+    """The connector named ``key`` in ``settings.DSAR_CONNECTORS``, built with the data system's ``config``."""
+    path = getattr(settings, "DSAR_CONNECTORS", {}).get(key)
+    if not path:
+        raise ConnectorError(f"No connector called {key!r} is configured (settings.DSAR_CONNECTORS).")
+    try:
+        connector_class = import_string(path)
+    except ImportError:
+        raise ConnectorError(f"The connector {key!r} names a class that cannot be imported: {path}.")
+    if not isinstance(config, Mapping):
+        raise ConnectorError(f"The configuration of a {key!r} connector must be an object.")
+    return connector_class(config)
+
+
+def config_list(config: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """A list of objects from a connector's configuration, or ConnectorError with a message saying what is wrong."""
+    value = config.get(key)
+    if not isinstance(value, list) or not value or not all(isinstance(item, Mapping) for item in value):
+        raise ConnectorError(f"The configuration needs {key!r}: a non-empty list of objects.")
+    return value
+
+
+def config_match(table: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """A table's ``match``: which identifier finds the person in which column (``{"email": "email_address"}``)."""
+    match = table.get("match")
+    if not isinstance(match, Mapping) or not match:
+        raise ConnectorError(f"{where} needs 'match': which identifier is looked up in which column.")
+    for identifier in match:
+        if not isinstance(identifier, str) or not identifier:
+            raise ConnectorError(f"{where}: 'match' keys must be identifier names such as 'email'.")
+    return dict(match)
