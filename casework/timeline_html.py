@@ -9,14 +9,13 @@ tests/casework/test_render_speed.py compares the result with the template's.
 
 from django.template.defaultfilters import filesizeformat, linebreaksbr
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from .selectors import TimelineEntry
-
-WHEN = "j M Y H:i"
 
 
 def timeline_items_html(
@@ -36,6 +35,7 @@ def timeline_items_html(
         "failed": _("delivery failed"),
         "read": _("Read the message"),
     }
+    months = _months()
     items = []
     for entry in entries:
         if entry.kind == "event":
@@ -43,22 +43,29 @@ def timeline_items_html(
         elif entry.kind == "note":
             body = _note(entry.item, words, can_see_personal_data)
         elif entry.kind == "document":
-            body = _document(entry.item, words, reference, can_see_personal_data, can_view_evidence)
+            body = _document(entry.item, words, months, reference, can_see_personal_data, can_view_evidence)
         else:
             body = _message(entry.item, words, can_see_personal_data)
         items.append(
             format_html(
                 '<li class="border-start ps-3 mb-3">\n<p class="mb-0 text-body-secondary">{}</p>\n{}</li>\n',
-                _when(entry.at),
+                _when(entry.at, months),
                 body,
             )
         )
     return SafeString("".join(items))
 
 
-def _when(moment) -> str:
-    """As the template's ``{{ moment|date:"j M Y H:i" }}``: in the current time zone and language."""
-    return formats.date_format(timezone.localtime(moment), WHEN)
+def _when(moment, months: dict[int, str]) -> str:
+    """As the template's ``{{ moment|date:"j M Y H:i" }}`` (Django's ``j``, ``M``, ``Y``, ``H`` and ``i``): in the
+    current time zone, the month's abbreviation in the current language from ``_months``."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
+
+
+def _months() -> dict[int, str]:
+    """Each month's abbreviation as Django's ``M`` writes it, translated once per page."""
+    return {number: str(name).title() for number, name in MONTHS_3.items()}
 
 
 def _event(event, words: dict, can_see_personal_data: bool) -> SafeString:
@@ -83,10 +90,12 @@ def _note(note, words: dict, can_see_personal_data: bool) -> SafeString:
     return html
 
 
-def _document(document, words: dict, reference: str, can_see_personal_data: bool, can_view_evidence: bool):
+def _document(
+    document, words: dict, months: dict, reference: str, can_see_personal_data: bool, can_view_evidence: bool
+) -> SafeString:
     name = format_html(", {}", document.original_name) if can_see_personal_data else ""
     if document.deleted_at:
-        after = format_html(" · {} {}", words["deleted"], _when(document.deleted_at))
+        after = format_html(" · {} {}", words["deleted"], _when(document.deleted_at, months))
     elif can_view_evidence:
         url = reverse("casework:evidence_document", args=[reference, document.storage_key[:-4]])
         after = format_html(' · <a href="{}" target="_blank" rel="noopener">{}</a>', url, words["view"])

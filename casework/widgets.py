@@ -44,7 +44,8 @@ class StaffSelect(forms.Select):
     def _choices_read(self) -> None:
         """The choices as a list, for this widget (each form has its own copy): the field's queryset is untouched."""
         if not isinstance(self.choices, list):
-            self.choices = list(self.choices)
+            # Through ``iter``: ``list`` asks a model field's choices for their length first, a COUNT query.
+            self.choices = list(iter(self.choices))
 
 
 class _PythonInput:

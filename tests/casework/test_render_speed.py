@@ -137,10 +137,17 @@ def _tags(html: str) -> str:
     return re.sub(r">\s+<", "><", html.strip())
 
 
-@pytest.mark.parametrize("can_see_personal_data", [True, False])
-@pytest.mark.parametrize("can_view_evidence", [True, False])
+@pytest.mark.parametrize(
+    ("can_see_personal_data", "can_view_evidence", "language", "zone"),
+    [
+        (True, True, "en", "Europe/London"),
+        (True, False, "fr", "Asia/Tokyo"),
+        (False, True, "de", "America/New_York"),
+        (False, False, "en", "UTC"),
+    ],
+)
 def test_the_timeline_renders_as_the_template_did_for_every_kind_of_entry(
-    dpo, can_see_personal_data, can_view_evidence
+    dpo, can_see_personal_data, can_view_evidence, language, zone
 ):
     request = in_progress_request()
     CaseNote.objects.create(request=request, author=dpo, text="Line one <b>\nline & two")
@@ -158,8 +165,10 @@ def test_the_timeline_renders_as_the_template_did_for_every_kind_of_entry(
     assert {entry.kind for entry in timeline} == {"event", "note", "message", "document"}
     flags = {"can_see_personal_data": can_see_personal_data, "can_view_evidence": can_view_evidence}
 
-    before = Template(TEMPLATE).render(Context({"timeline": timeline, "request": request, **flags}))
-    after = timeline_items_html(timeline, reference=request.reference, **flags)
+    # Dates in the page's time zone and language (the month's abbreviation), as the date filter wrote them.
+    with translation.override(language), timezone.override(zone):
+        before = Template(TEMPLATE).render(Context({"timeline": timeline, "request": request, **flags}))
+        after = timeline_items_html(timeline, reference=request.reference, **flags)
 
     assert _tags(after) == _tags(before)
     assert ("Line one &lt;b&gt;<br>line &amp; two" in after) is can_see_personal_data
@@ -189,3 +198,15 @@ def test_the_queue_rows_render_as_the_template_did(dpo, can_assign):
     assert _tags(after) == _tags(before)
     assert (f'id="choose-{assigned.pk}"' in after) is can_assign and dpo.get_username() in after
     assert "No one yet" in after and "Evidence to review" in after and "Reply from the requester" in after
+
+
+def test_the_assign_select_reads_the_staff_once(dpo, django_assert_num_queries):
+    """Deciding ``required`` and rendering the options read the model field's choices: one query, not three (a
+    COUNT and the list twice)."""
+    from casework.forms import AssignForm
+
+    form = AssignForm()
+    with django_assert_num_queries(1):
+        html = str(form["assignee"])
+    assert dpo.get_username() in html
+    assert str(form["assignee"]) == html
