@@ -7,10 +7,14 @@ compares the result with the template's.
 """
 
 from django.urls import reverse
-from django.utils import formats
-from django.utils.html import conditional_escape, format_html
+from django.utils.dates import MONTHS_3
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from requests_app.models import Right, Status
+
+from .widgets import escaped
 
 # The flags of the "Needs a human" column: the row's attribute, the badge's colour, its words (translated per page).
 FLAGS = (
@@ -25,48 +29,37 @@ FLAGS = (
 def queue_rows_html(rows: list, *, can_assign: bool) -> SafeString:
     """The ``<tr>`` of each request of the page: a box to choose it (for staff who may assign), its reference linked
     to its case page, right, status, jurisdiction, legal due date with the time left, assignee and flags."""
-    nobody = _("No one yet")
-    flags = [(name, css, _(words)) for name, css, words in FLAGS]
+    nobody = escaped(_("No one yet"))
+    flags = [(name, css, escaped(_(words))) for name, css, words in FLAGS]
     detail_url = reverse("casework:request_detail", args=["REFERENCE"])
+    # As ``get_right_display`` and ``get_status_display`` (the label, or the value when it has none) and the date
+    # filter's "j M Y" (the month's abbreviation in the page's language), each worked out once a page.
+    rights = {value: escaped(label) for value, label in Right.choices}
+    statuses = {value: escaped(label) for value, label in Status.choices}
+    months = {number: escaped(str(name).title()) for number, name in MONTHS_3.items()}
     html = []
     for row in rows:
-        reference = row.reference
+        # Plain string building with the same escaping as ``format_html`` (``escaped``): fifty rows a page.
+        reference = escaped(row.reference)
         choose = (
-            format_html(
-                '<td><input class="form-check-input" type="checkbox" name="references" value="{}" id="choose-{}">'
-                '<label class="visually-hidden" for="choose-{}">{}</label></td>',
-                reference,
-                row.pk,
-                row.pk,
-                _choose(reference),
-            )
+            '<td><input class="form-check-input" type="checkbox" name="references" '
+            f'value="{reference}" id="choose-{row.pk}"><label class="visually-hidden" for="choose-{row.pk}">'
+            f"{_choose(row.reference)}</label></td>"
             if can_assign
             else ""
         )
         assignment = getattr(row, "assignment", None)  # None when no one is assigned, as the template had it
-        badges = SafeString(
-            "".join(
-                format_html('<span class="flag badge {}">{}</span>', css, words)
-                for name, css, words in flags
-                if getattr(row, name, False)
-            )
+        badges = "".join(
+            f'<span class="flag badge {css}">{words}</span>' for name, css, words in flags if getattr(row, name, False)
         )
         html.append(
-            format_html(
-                '<tr>{}<td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td>'
-                '<td>{}<br><span class="due {}">{}</span></td><td>{}</td><td>{}</td></tr>\n',
-                choose,
-                _detail_url(detail_url, reference),
-                reference,
-                row.get_right_display(),
-                row.get_status_display(),
-                row.jurisdiction,
-                formats.date_format(row.due_on, "j M Y"),
-                row.due.css_class,
-                row.due.words,
-                assignment.assignee.get_username() if assignment else nobody,
-                badges,
-            )
+            f'<tr>{choose}<td><a href="{escaped(_detail_url(detail_url, row.reference))}">{reference}</a></td>'
+            f"<td>{rights.get(row.right) or escaped(row.right)}</td>"
+            f"<td>{statuses.get(row.status) or escaped(row.status)}</td>"
+            f"<td>{escaped(row.jurisdiction)}</td>"
+            f"<td>{row.due_on.day} {months[row.due_on.month]} {row.due_on.year:04d}<br>"
+            f'<span class="due {escaped(row.due.css_class)}">{escaped(row.due.words)}</span></td>'
+            f"<td>{escaped(assignment.assignee.get_username()) if assignment else nobody}</td><td>{badges}</td></tr>\n"
         )
     return SafeString("".join(html))
 
