@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from .selectors import TimelineEntry
+from .widgets import escaped
 
 
 def timeline_items_html(
@@ -46,34 +47,34 @@ def timeline_items_html(
             body = _document(entry.item, words, months, reference, can_see_personal_data, can_view_evidence)
         else:
             body = _message(entry.item, words, can_see_personal_data)
+        # A plain string: the date is digits and an escaped month name, the body already escaped markup.
         items.append(
-            format_html(
-                '<li class="border-start ps-3 mb-3">\n<p class="mb-0 text-body-secondary">{}</p>\n{}</li>\n',
-                _when(entry.at, months),
-                body,
-            )
+            f'<li class="border-start ps-3 mb-3">\n<p class="mb-0 text-body-secondary">{_when(entry.at, months)}</p>\n'
+            f"{body}</li>\n"
         )
     return SafeString("".join(items))
 
 
-def _when(moment, months: dict[int, str]) -> str:
+def _when(moment, months: dict[int, str]) -> SafeString:
     """As the template's ``{{ moment|date:"j M Y H:i" }}`` (Django's ``j``, ``M``, ``Y``, ``H`` and ``i``): in the
     current time zone, the month's abbreviation in the current language from ``_months``."""
     local = timezone.localtime(moment)
-    return f"{local.day} {months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    # Digits and the month's already escaped abbreviation: safe as it is (format_html must not escape it again).
+    return SafeString(f"{local.day} {months[local.month]} {local.year:04d} {local.hour:02d}:{local.minute:02d}")
 
 
 def _months() -> dict[int, str]:
     """Each month's abbreviation as Django's ``M`` writes it, translated once per page."""
-    return {number: str(name).title() for number, name in MONTHS_3.items()}
+    return {number: escaped(str(name).title()) for number, name in MONTHS_3.items()}
 
 
-def _event(event, words: dict, can_see_personal_data: bool) -> SafeString:
-    status = format_html(": {}", event.get_to_status_display()) if event.to_status else ""
-    who = event.actor.get_username() if event.actor else event.actor_kind
-    html = format_html('<p class="mb-0"><strong>{}</strong>{} · {}</p>\n', event.get_kind_display(), status, who)
+def _event(event, words: dict, can_see_personal_data: bool) -> str:
+    # Plain strings with the same escaping as ``format_html`` (``escaped``): most entries are events.
+    status = f": {escaped(event.get_to_status_display())}" if event.to_status else ""
+    who = escaped(event.actor.get_username() if event.actor else event.actor_kind)
+    html = f'<p class="mb-0"><strong>{escaped(event.get_kind_display())}</strong>{status} · {who}</p>\n'
     if can_see_personal_data and event.reason:
-        html += format_html('<p class="mb-0">{}</p>\n', event.reason)
+        html += f'<p class="mb-0">{escaped(event.reason)}</p>\n'
     return html
 
 

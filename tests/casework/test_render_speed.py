@@ -18,7 +18,7 @@ from casework.models import CaseNote
 from casework.selectors import case_timeline
 from casework.timeline_html import timeline_items_html
 from dsar_portal.jurisdictions import SUPPORTED_JURISDICTIONS
-from requests_app.models import Message
+from requests_app.models import EventKind, Message, RequestEvent, Status
 from tests.factories import MessageFactory, RequestDocumentFactory, give_second_factor, in_progress_request
 
 pytestmark = pytest.mark.django_db
@@ -161,6 +161,10 @@ def test_the_timeline_renders_as_the_template_did_for_every_kind_of_entry(
     )
     RequestDocumentFactory(request=request, original_name="pass<port>.png")
     RequestDocumentFactory(request=request, deleted_at=timezone.now())
+    RequestEvent.objects.create(
+        request=request, kind=EventKind.STATUS_CHANGED, to_status=Status.IN_PROGRESS, actor=dpo, reason="Why <b> & 'so'"
+    )
+    RequestEvent.objects.create(request=request, kind=EventKind.STATUS_CHANGED, actor=None, actor_kind="system")
     timeline = case_timeline(request)
     assert {entry.kind for entry in timeline} == {"event", "note", "message", "document"}
     flags = {"can_see_personal_data": can_see_personal_data, "can_view_evidence": can_view_evidence}
@@ -173,6 +177,7 @@ def test_the_timeline_renders_as_the_template_did_for_every_kind_of_entry(
     assert _tags(after) == _tags(before)
     assert ("Line one &lt;b&gt;<br>line &amp; two" in after) is can_see_personal_data
     assert ("/evidence/" in after) is can_view_evidence
+    assert ("Why &lt;b&gt; &amp; &#x27;so&#x27;" in after) is can_see_personal_data
 
 
 @pytest.mark.parametrize(("can_assign", "language"), [(True, "en"), (False, "fr"), (True, "de")])
