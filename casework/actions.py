@@ -7,12 +7,17 @@ request that changed meanwhile is refused there, with the service's message.
 """
 
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from typing import ClassVar
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -67,11 +72,90 @@ class CaseAction(forms.Form):
         """Call the one service with the cleaned data; the success message to show."""
         raise NotImplementedError
 
+    def render(self, template_name: str | None = None, context: dict | None = None, renderer=None) -> SafeString:
+        """The form's HTML; a blank form's from the process's memo of blank forms (``blank_form_html``)."""
+        if template_name is None and context is None and renderer is None and not self.is_bound and not self.initial:
+            return blank_form_html(self)
+        return super().render(template_name, context, renderer)
+
+    # Django's forms alias these to its own ``render`` (what ``{{ form }}`` calls), so they are aliased again here.
+    __str__ = render
+    __html__ = render
+
     def _styled(self) -> None:
         _style(self)
         for field in self.fields.values():
             if isinstance(field.widget, forms.CheckboxSelectMultiple):
                 field.widget.attrs["class"] = "form-check-input"
+
+
+# The HTML of blank action forms, by everything it is made of (``_blank_form_key``): the case page offers up to eight
+# blank forms on every view, and rendering them through Django's templates was half of the page's CPU time
+# (bench/dashboard_bench.py, issue 11's 50 ms goal). A blank form holds nothing of a user or a request except what the
+# key names (the choices that follow from the request's right and jurisdiction, the day's date, the language); the
+# CSRF token is in the page's template, outside the form's HTML. Bound forms (what was typed, with its errors) and
+# forms started from a template are never memoised.
+BLANK_FORMS_KEPT = 256
+_blank_forms: OrderedDict[tuple, SafeString] = OrderedDict()
+_blank_forms_lock = threading.Lock()
+
+
+def blank_form_html(form: "CaseAction") -> SafeString:
+    """The HTML ``form`` (blank) renders to: rendered once per key and process, then reused."""
+    key = _blank_form_key(form)
+    with _blank_forms_lock:
+        html = _blank_forms.get(key)
+        if html is not None:
+            _blank_forms.move_to_end(key)
+            return html
+    html = forms.Form.render(form)
+    with _blank_forms_lock:
+        _blank_forms[key] = html
+        while len(_blank_forms) > BLANK_FORMS_KEPT:
+            _blank_forms.popitem(last=False)
+    return html
+
+
+def _blank_form_key(form: "CaseAction") -> tuple:
+    """Everything a blank form's HTML follows from: its class, prefix and language, and for each field its kind,
+    widget, label, help text, initial value (a date: today's), choices and widget attributes."""
+    return (
+        type(form),
+        form.prefix,
+        form.auto_id,
+        form.label_suffix,
+        form.use_required_attribute,
+        translation.get_language(),
+        tuple(
+            (
+                name,
+                type(field),
+                type(field.widget),
+                str(field.label),
+                str(field.help_text),
+                field.required,
+                field.disabled,
+                field.show_hidden_initial,
+                _frozen(form.get_initial_for_field(field, name)),
+                _frozen(getattr(field, "choices", None)),
+                _frozen(field.widget.attrs),
+            )
+            for name, field in form.fields.items()
+        ),
+    )
+
+
+def _frozen(value: object) -> object:
+    """``value`` as a hashable key: lists and choices as tuples, lazy text and choice values as text."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, (str, bytes, Promise)):
+        return str(value)
+    if isinstance(value, dict):
+        return tuple((str(key), _frozen(item)) for key, item in value.items())
+    if isinstance(value, Iterable):
+        return tuple(_frozen(item) for item in value)
+    return (type(value).__name__, str(value))
 
 
 class ClarifyForm(CaseAction):

@@ -16,7 +16,7 @@ from requests_app.workflow import OPEN_STATUSES
 from .queue_pages import extension_notice_due_q
 from .roles import ALL_ROLES
 from .selectors import assignable_staff, unassigned
-from .widgets import StaffSelect
+from .widgets import StaffCheckboxInput, StaffNumberInput, StaffSelect, StaffTextInput
 
 UNASSIGNED = "none"
 MINE = "me"
@@ -41,7 +41,9 @@ def _style(form: forms.Form) -> None:
 class QueueFilterForm(forms.Form):
     """The queue's filters and search: a GET form, so a filtered queue is a link that works without JavaScript."""
 
-    q = forms.CharField(label=_("Reference or requester's e-mail"), required=False, max_length=254, strip=True)
+    q = forms.CharField(
+        label=_("Reference or requester's e-mail"), required=False, max_length=254, strip=True, widget=StaffTextInput
+    )
     right = forms.ChoiceField(
         label=_("Right"), required=False, choices=_blank(_("Any right"), Right.choices), widget=StaffSelect
     )
@@ -60,14 +62,22 @@ class QueueFilterForm(forms.Form):
         choices=_blank(_("Any jurisdiction"), sorted(SUPPORTED_JURISDICTIONS.items(), key=lambda item: item[1])),
     )
     assignee = forms.ChoiceField(label=_("Assignee"), required=False, widget=StaffSelect)
-    due_within = forms.IntegerField(label=_("Due within (days)"), required=False, min_value=0, max_value=366)
-    overdue = forms.BooleanField(label=_("Overdue"), required=False)
-    paused = forms.BooleanField(label=_("Clock paused"), required=False)
-    awaiting_verification = forms.BooleanField(label=_("Awaiting identity verification"), required=False)
+    due_within = forms.IntegerField(
+        label=_("Due within (days)"), required=False, min_value=0, max_value=366, widget=StaffNumberInput
+    )
+    overdue = forms.BooleanField(label=_("Overdue"), required=False, widget=StaffCheckboxInput)
+    paused = forms.BooleanField(label=_("Clock paused"), required=False, widget=StaffCheckboxInput)
+    awaiting_verification = forms.BooleanField(
+        label=_("Awaiting identity verification"), required=False, widget=StaffCheckboxInput
+    )
     # Evidence the requester sent that staff have not yet reviewed (the identity panel of the case page).
-    evidence_to_review = forms.BooleanField(label=_("With evidence to review"), required=False)
-    awaiting_fee = forms.BooleanField(label=_("Awaiting a fee"), required=False)
-    extension_notice_due = forms.BooleanField(label=_("Extension notice due this week"), required=False)
+    evidence_to_review = forms.BooleanField(
+        label=_("With evidence to review"), required=False, widget=StaffCheckboxInput
+    )
+    awaiting_fee = forms.BooleanField(label=_("Awaiting a fee"), required=False, widget=StaffCheckboxInput)
+    extension_notice_due = forms.BooleanField(
+        label=_("Extension notice due this week"), required=False, widget=StaffCheckboxInput
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -27,6 +27,8 @@ from requests_app.scope import agent_authority_of, scope_of
 from . import complaint_selectors, queue_pages, selectors, services
 from .actions import CaseAction, MessageForm, actions_for
 from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
+from .queue_html import queue_rows_html
+from .timeline_html import timeline_items_html
 
 PAGE_SIZE = 50
 DECIDE = "identity.decide_verification"
@@ -78,6 +80,7 @@ def queue(http_request: HttpRequest) -> HttpResponse:
         "first_url": _queue_url(filters),
         "is_later_page": page.has_previous,
         "can_assign": user.has_perm(selectors.ASSIGN),
+        "rows_html": queue_rows_html(rows, can_assign=user.has_perm(selectors.ASSIGN)),
         "assign_form": AssignForm() if user.has_perm(selectors.ASSIGN) else None,
     }
     # htmx asks for the results only; a history restore (a reload by the browser) gets the whole page.
@@ -142,6 +145,7 @@ def case_page(
     decision, ``verification_form``) sent back with its errors."""
     user = http_request.user
     today = timezone.localdate()
+    timeline = selectors.case_timeline(request, everything=http_request.GET.get("timeline") == "all")
     context = {
         "request": request,
         "scope_rows": selectors.scope_rows(scope_of(request)),
@@ -150,7 +154,13 @@ def case_page(
         "assignment": getattr(request, "assignment", None),
         "due": selectors.due_summary(due_on=request.due_on, today=today, paused=request.is_clock_paused),
         "due_date_changes": request.due_date_changes.select_related("event").order_by("created_at", "pk"),
-        "timeline": selectors.case_timeline(request, everything=http_request.GET.get("timeline") == "all"),
+        "timeline": timeline,
+        "timeline_html": timeline_items_html(
+            timeline,
+            reference=request.reference,
+            can_see_personal_data=user.has_perm(selectors.PERSONAL_DATA),
+            can_view_evidence=user.has_perm(EVIDENCE),
+        ),
         "clock_event_kinds": set(selectors.CLOCK_EVENT_KINDS),
         "other_requests": selectors.other_requests_of(request, user),
         "can_see_personal_data": user.has_perm(selectors.PERSONAL_DATA),
