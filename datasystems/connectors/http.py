@@ -221,13 +221,14 @@ class HttpConnector:
             ensure_ascii=False,
         ).encode()
         status, headers, answer = self._post(body)
-        if status == 202:
-            raise _pending(answer, request_id)
         if self.config.get("verify_answers", False):
+            # Both answers: a forged 202 would leave the search waiting for a callback that never comes.
             try:
                 webhooks.verify_signature(headers, answer, self.secret())
             except webhooks.SignatureError as error:
                 raise ConnectorError(f"The system's answer failed its signature check: {error}") from None
+        if status == 202:
+            raise _pending(answer, request_id)
         try:
             payload = json.loads(answer)
         except ValueError:

@@ -302,6 +302,16 @@ def test_a_signed_answer_is_verified(system: FakeSystem) -> None:
         connector(system, verify_answers=True).search(person())
 
 
+def test_a_202_is_verified_too(system: FakeSystem) -> None:
+    """verify_answers covers the 'answer later' reply: an unsigned 202 is refused, a signed one is pending."""
+    system.reply = Reply(status=202, body={"callback_token": "cb-1"})
+    with pytest.raises(ConnectorError, match="signature"):
+        connector(system, verify_answers=True).search(person())
+    system.reply = Reply(status=202, body={"callback_token": "cb-1"}, sign_with=SECRET)
+    with pytest.raises(SearchPending):
+        connector(system, verify_answers=True).search(person())
+
+
 def test_an_answer_for_another_request_is_refused(system: FakeSystem) -> None:
     system.reply = Reply(body={"request_id": "someone-else", **GOOD_ANSWER})
     with pytest.raises(ConnectorError, match="another request"):
@@ -376,7 +386,7 @@ def test_tables_from_answer_reads_a_callback_payload() -> None:
     assert [table.name for table in tables] == ["customers", "scores"]
 
 
-# --- verify_callback --------------------------------------------------------------------------------------------
+# --- verify_callback (tests/conftest.py empties the cache before each test) -------------------------------------
 
 
 def signed(payload: dict, secret: str = SECRET, **kwargs: Any) -> tuple[dict, bytes]:
@@ -384,24 +394,15 @@ def signed(payload: dict, secret: str = SECRET, **kwargs: Any) -> tuple[dict, by
     return webhooks.sign(body, secret, **kwargs), body
 
 
-@pytest.fixture
-def fresh_cache() -> Iterator[None]:
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
-
-
 CALLBACK = {"callback_token": "cb-91f0", "request_id": "job-77", **GOOD_ANSWER}
 
 
-def test_verify_callback_accepts_a_valid_message(fresh_cache: None) -> None:
+def test_verify_callback_accepts_a_valid_message() -> None:
     headers, body = signed(CALLBACK)
     assert webhooks.verify_callback(headers, body, SECRET) == CALLBACK
 
 
-def test_verify_callback_accepts_headers_in_any_case(fresh_cache: None) -> None:
+def test_verify_callback_accepts_headers_in_any_case() -> None:
     headers, body = signed(CALLBACK)
     assert webhooks.verify_callback({k.title(): v for k, v in headers.items()}, body, SECRET) == CALLBACK
 
@@ -417,23 +418,21 @@ def test_verify_callback_accepts_headers_in_any_case(fresh_cache: None) -> None:
         lambda headers, body: signed(CALLBACK, OTHER_SECRET),
     ],
 )
-def test_verify_callback_refuses_a_tampered_message(
-    fresh_cache: None, tamper: Callable[[dict, bytes], tuple[dict, bytes]]
-) -> None:
+def test_verify_callback_refuses_a_tampered_message(tamper: Callable[[dict, bytes], tuple[dict, bytes]]) -> None:
     headers, body = tamper(*signed(CALLBACK))
     with pytest.raises(webhooks.SignatureError):
         webhooks.verify_callback(headers, body, SECRET)
 
 
 @pytest.mark.parametrize("minutes", [-6, 6])
-def test_verify_callback_refuses_a_timestamp_outside_the_tolerance(fresh_cache: None, minutes: int) -> None:
+def test_verify_callback_refuses_a_timestamp_outside_the_tolerance(minutes: int) -> None:
     when = datetime.fromtimestamp(time.time() + minutes * 60, tz=UTC)
     headers, body = signed(CALLBACK, timestamp=when)
     with pytest.raises(webhooks.SignatureError, match="timestamp"):
         webhooks.verify_callback(headers, body, SECRET)
 
 
-def test_verify_callback_refuses_a_replay(fresh_cache: None) -> None:
+def test_verify_callback_refuses_a_replay() -> None:
     """The same message (same webhook-id) is accepted once; a second message with a new id is accepted too."""
     headers, body = signed(CALLBACK)
     webhooks.verify_callback(headers, body, SECRET)
@@ -442,7 +441,7 @@ def test_verify_callback_refuses_a_replay(fresh_cache: None) -> None:
     webhooks.verify_callback(*signed(CALLBACK), SECRET)
 
 
-def test_a_refused_message_does_not_use_up_its_id(fresh_cache: None) -> None:
+def test_a_refused_message_does_not_use_up_its_id() -> None:
     """Only a verified message's id is remembered: a forgery under a real id cannot block the real message."""
     headers, body = signed(CALLBACK, msg_id="msg_real")
     forged, _ = signed(CALLBACK, OTHER_SECRET, msg_id="msg_real")
@@ -451,7 +450,7 @@ def test_a_refused_message_does_not_use_up_its_id(fresh_cache: None) -> None:
     assert webhooks.verify_callback(headers, body, SECRET) == CALLBACK
 
 
-def test_verify_callback_refuses_a_signed_body_that_is_not_an_object(fresh_cache: None) -> None:
+def test_verify_callback_refuses_a_signed_body_that_is_not_an_object() -> None:
     body = b"[1, 2]"
     with pytest.raises(webhooks.SignatureError, match="object"):
         webhooks.verify_callback(webhooks.sign(body, SECRET), body, SECRET)
