@@ -146,7 +146,8 @@ class Connector(Protocol):
         """Raise ConnectorError (ConnectorTemporaryError when unreachable) with a safe message if misconfigured."""
 
     def search(self, identifiers: Identifiers) -> SearchOutcome:
-        """Find the person's data; tables come back with rows streamed."""
+        """Find the person's data; tables come back with rows streamed. A connector that sends the search to another
+        system (http) also takes a keyword-only ``context: SearchContext`` and may raise SearchPending."""
 
 
 def connector_keys() -> list[str]:

@@ -28,6 +28,11 @@ checked strictly (``tables_from_answer``) and signed the same way when ``verify_
 callback is verified by ``datasystems.webhooks.verify_callback`` and its payload (``callback_token``, ``request_id``
 and ``tables``) read by ``tables_from_answer``.
 
+An answer is one JSON document, read whole (up to ``max_answer_bytes``, default
+``settings.DSAR_CONNECTOR_HTTP_MAX_BYTES``) and within ``timeout`` seconds for the whole exchange; a system with more
+data than that is searched through another connector kind. Redirects are not followed; the standard library's HTTP
+client is used, with certificate checks and the environment's proxy settings.
+
 Errors: a 5xx, a timeout or a refused connection is ConnectorTemporaryError (the job retries); a 4xx, a redirect, an
 answer too large, unsigned or malformed is ConnectorError. Messages name the status and what is wrong, never the
 body (it may hold personal data) or the secret. Nothing personal is logged.
