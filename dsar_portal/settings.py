@@ -678,8 +678,15 @@ DSAR_VERIFICATION_METHODS = [
 DSAR_CONNECTORS = {
     "demo_app": "datasystems.connectors.demo_app.DemoAppConnector",
     "sql": "datasystems.connectors.sql.SqlConnector",
+    "http": "datasystems.connectors.http.HttpConnector",
 }
 # How long an external database may take to answer one connection attempt, and one query (seconds); a data system's
 # connector configuration may ask for less or more.
 DSAR_CONNECTOR_CONNECT_TIMEOUT = env_int("DSAR_CONNECTOR_CONNECT_TIMEOUT", 10)
 DSAR_CONNECTOR_STATEMENT_TIMEOUT = env_int("DSAR_CONNECTOR_STATEMENT_TIMEOUT", 300)
+# The HTTP connector: how long a system's API may take to answer one search (seconds, the whole answer), the largest
+# answer it may send (bytes), and whether plain-HTTP endpoints are allowed (never in production: the request carries
+# the person's identifiers; localhost is always allowed, for tests).
+DSAR_CONNECTOR_HTTP_TIMEOUT = env_int("DSAR_CONNECTOR_HTTP_TIMEOUT", 120)
+DSAR_CONNECTOR_HTTP_MAX_BYTES = env_int("DSAR_CONNECTOR_HTTP_MAX_BYTES", 64 * 1024 * 1024)
+DSAR_CONNECTOR_HTTP_ALLOW_INSECURE = env_bool("DSAR_CONNECTOR_HTTP_ALLOW_INSECURE", False)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from django.conf import settings
@@ -29,6 +30,37 @@ class ConnectorError(Exception):
 
 class ConnectorTemporaryError(ConnectorError):
     """Transient: the system did not answer in time, or refused the connection. The job retries with backoff."""
+
+
+class SearchPending(Exception):  # noqa: N818 (not an error: the search goes on elsewhere)
+    """The system accepted the search and will answer later, by a signed callback (an HTTP connector answering 202).
+
+    Not a ConnectorError: the job neither fails nor retries. It records ``token`` (the system's callback token; the
+    callback's payload carries it as ``callback_token``, see ``datasystems.webhooks.verify_callback``) and
+    ``request_id`` (the opaque id the portal sent), and waits for the callback. ``expected_by`` is when the system
+    said it would answer, if it said. Nothing here is personal data.
+    """
+
+    def __init__(self, token: str, *, request_id: str = "", expected_by: datetime | None = None) -> None:
+        super().__init__("The system will answer later by a signed callback.")
+        self.token = token
+        self.request_id = request_id
+        self.expected_by = expected_by
+
+
+@dataclass(frozen=True)
+class SearchContext:
+    """What a connector that talks to another system may send about the request besides the identifiers.
+
+    ``search_id`` is opaque and stable for one search (the job's id), so a retried search is recognised by the
+    system as the same one; ``reference`` is the portal's case reference, sent only where a system's configuration
+    asks for it (data minimisation, GDPR Art. 5(1)(c)).
+    """
+
+    request_type: str = "access"  # "access" (Art. 15) or "portability" (Art. 20)
+    search_id: str = ""
+    reference: str = ""
+    submitted_at: datetime | None = None
 
 
 def normalise_email(value: str) -> str:
@@ -114,7 +146,8 @@ class Connector(Protocol):
         """Raise ConnectorError (ConnectorTemporaryError when unreachable) with a safe message if misconfigured."""
 
     def search(self, identifiers: Identifiers) -> SearchOutcome:
-        """Find the person's data; tables come back with rows streamed."""
+        """Find the person's data; tables come back with rows streamed. A connector that sends the search to another
+        system (http) also takes a keyword-only ``context: SearchContext`` and may raise SearchPending."""
 
 
 def connector_keys() -> list[str]:
