@@ -133,6 +133,9 @@ INSTALLED_APPS = [
     # The demo organisation's own CRM: an outside system the portal searches through its connector (issue 12), not a
     # part of the portal; it imports none of the apps above.
     "democrm",
+    # The compiled answers of access and portability requests: one search job per data system on the workers,
+    # the search record, and the encrypted archive (issue 12).
+    "fulfilment",
     "demo",
 ]
 
@@ -361,6 +364,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dpo-metrics": {
         "task": "casework.tasks.refresh_metrics",
         "schedule": 15 * 60,
+    },
+    # A search job whose message was lost, or whose worker was killed, is queued again; a compilation whose searches
+    # are all finished is assembled (fulfilment.services.jobs_sweep; the job rows are the source of truth).
+    "sweep-stuck-search-jobs": {
+        "task": "fulfilment.tasks.sweep_search_jobs",
+        "schedule": 5 * 60,
     },
 }
 
