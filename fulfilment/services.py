@@ -532,11 +532,11 @@ def _job_error(job_id: int, token: str, message: str, *, temporary: bool) -> boo
         return True
 
 
-def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> SearchJob:
+def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> bool:
     """Staff retry a failed search (a case handler's decision, written to the request's trail with who did it).
-    Raises IllegalTransition when it is no longer failed (another click got there first)."""
+    False when it was queued already (a second click); raises IllegalTransition when it is no longer failed."""
     with transaction.atomic():
-        JOB_LIFECYCLE.move(
+        move = JOB_LIFECYCLE.move(
             job,
             JobStatus.QUEUED,
             actor=actor,
@@ -544,8 +544,9 @@ def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> SearchJob:
             reason=f"{job.system.name}: search retried",
             changes={"enqueued_at": timezone.now(), "attempts": 0},
         )
-        transaction.on_commit(lambda: _enqueue_job(job.pk))
-    return job
+        if move.changed:
+            transaction.on_commit(lambda: _enqueue_job(job.pk))
+    return move.changed
 
 
 # --- Assembly ----------------------------------------------------------------------------------------------------

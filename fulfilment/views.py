@@ -39,9 +39,12 @@ def job_retry(http_request: HttpRequest, reference: str, job_id: int) -> HttpRes
     request = get_object_or_404(casework_selectors.requests_visible_to(user), reference=reference)
     job = get_object_or_404(SearchJob.objects.select_related("system"), pk=job_id, request=request)
     try:
-        services.job_retry(job=job, actor=user)
+        changed = services.job_retry(job=job, actor=user)
     except IllegalTransition:
         messages.error(http_request, _("This search is no longer failed: it was retried already or finished."))
     else:
+        if not changed:
+            messages.info(http_request, _("This search was queued again already."))
+            return redirect("casework:request_detail", reference=request.reference)
         messages.success(http_request, _("The search of %(system)s was queued again.") % {"system": job.system.name})
     return redirect("casework:request_detail", reference=request.reference)
