@@ -281,6 +281,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks go to unless routed: "celery"; the tests' real worker listens on a queue of its own, and the tasks
+# it queues itself (a compilation's search jobs) must go there too.
+CELERY_TASK_DEFAULT_QUEUE = env("DSAR_CELERY_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queuing an e-mail happens while the person waits for their page, after what they sent is committed; a message
 # that cannot be queued waits for the undelivered-messages sweep (requests_app.correspondence). So with the broker

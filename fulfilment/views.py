@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from casework import selectors as casework_selectors
 from casework.views import staff_area
 from requests_app.lifecycle import IllegalTransition
+from requests_app.models import Right
 
 from . import selectors, services
 from .models import SearchJob
@@ -18,6 +19,8 @@ from .models import SearchJob
 def case_panel(http_request: HttpRequest, request) -> dict | None:
     """The fulfilment panel of a case page (``request`` is already scoped to the user); None when nothing was
     compiled for it."""
+    if request.right not in (Right.ACCESS, Right.PORTABILITY):
+        return None
     compilation = selectors.compilation_latest(request_id=request.pk)
     if compilation is None:
         return None
