@@ -747,11 +747,16 @@ def compilation_assemble(*, compilation_id: int) -> Compilation:
 class SweepResult:
     requeued: int
     assemblies: int
+    planned: int = 0
+
+
+SWEEP_PLAN_BATCH = 200
 
 
 def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
-    """Queue again the jobs a lost message or a killed worker left queued or running past their timeout, and
-    assemble the compilations whose jobs are all finished (the rows are the truth, not the broker)."""
+    """Queue again the jobs a lost message or a killed worker left queued or running past their timeout, plan the
+    requests in progress whose planning never reached the broker, and assemble the compilations whose jobs are all
+    finished (the rows are the truth, not the broker)."""
     now = now or timezone.now()
     stuck = list(
         SearchJob.objects.filter(status=JobStatus.QUEUED, enqueued_at__lt=now - queued_timeout()).values_list(
@@ -765,7 +770,12 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     SearchJob.objects.filter(pk__in=stuck, status=JobStatus.QUEUED).update(enqueued_at=now)
     for job_id in stuck:
         transaction.on_commit(lambda job_id=job_id: _enqueue_job(job_id))
+    # A request whose planning message never reached the broker (it was away after the move committed).
+    unplanned = DataSubjectRequest.objects.filter(
+        status=Status.IN_PROGRESS, right__in=(Right.ACCESS, Right.PORTABILITY), compilations__isnull=True
+    ).values_list("pk", flat=True)[:SWEEP_PLAN_BATCH]
+    planned = sum(compilation_plan(request_id=request_id) is not None for request_id in unplanned)
     assemblies = 0
     for compilation_id in Compilation.objects.filter(status__in=LIVE_COMPILATION_STATUSES).values_list("pk", flat=True):
         assemblies += compilation_check(compilation_id=compilation_id)
-    return SweepResult(requeued=len(stuck), assemblies=assemblies)
+    return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned)

@@ -48,5 +48,10 @@ def assemble_compilation(compilation_id: int) -> str:
 @shared_task(acks_late=True)
 def sweep_search_jobs() -> dict:
     result = services.jobs_sweep()
-    logger.info("search job sweep: %s queued again, %s assemblies", result.requeued, result.assemblies)
-    return {"requeued": result.requeued, "assemblies": result.assemblies}
+    logger.info(
+        "search job sweep: %s queued again, %s planned, %s assemblies",
+        result.requeued,
+        result.planned,
+        result.assemblies,
+    )
+    return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}

@@ -205,3 +205,23 @@ def test_a_redelivered_job_still_running_elsewhere_is_left_to_that_run(automated
     assert services.job_run(job_id=job.pk) == JobStatus.RUNNING
     job.refresh_from_db()
     assert job.run_token == "x" and not job.parts.exists()
+
+
+def test_a_request_whose_planning_never_reached_the_broker_is_planned_by_the_sweep(automated_register):
+    with mock.patch.object(tasks.plan_compilation, "delay", side_effect=ConnectionError("broker away")):
+        request = alan_request()  # the move stands: the broker's absence is not the person's problem
+    assert not Compilation.objects.filter(request=request).exists()
+    result = services.jobs_sweep()
+    assert result.planned == 1
+    assert Compilation.objects.get(request=request).status == CompilationStatus.ASSEMBLED
+    assert services.jobs_sweep().planned == 0
+
+
+def test_retrying_a_search_that_is_done_is_refused_with_a_message(client, automated_register, handler):
+    request = alan_request()
+    job = Compilation.objects.get(request=request).jobs.first()
+    client.force_login(handler)
+    response = client.post(f"/staff/requests/{request.reference}/searches/{job.pk}/retry/", follow=True)
+    assert "This search is no longer failed" in response.content.decode()
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
