@@ -225,3 +225,12 @@ def test_retrying_a_search_that_is_done_is_refused_with_a_message(client, automa
     assert "This search is no longer failed" in response.content.decode()
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
+
+
+def test_two_compilations_can_never_be_live_for_one_request(register):
+    from django.db import IntegrityError, transaction
+
+    request = alan_request()  # waits for the manual systems: live
+    assert Compilation.objects.get(request=request).status == CompilationStatus.RUNNING
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Compilation.objects.create(request=request, attempt=2)
