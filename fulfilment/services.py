@@ -632,6 +632,8 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
     for job in jobs:
         parts = [part for part in job.parts.all() if part.rows]
         folder = f"systems/{_slug(job.system.name)}"
+        for part in parts:
+            part.archive_path = f"{folder}/{_slug(part.table)}.csv"
         report_systems.append(
             {
                 "name": job.system.name,
@@ -646,7 +648,7 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
         systems_found.append(job.system)
         entries.append(_Hashed(f"{folder}.json", _system_json(job.system.name, last_record.get(job.pk), parts)))
         for part in parts:
-            path = f"{folder}/{_slug(part.table)}.csv"
+            path = part.archive_path
             entries.append(_Hashed(path, _part_chunks(part.csv_name), expected=part.csv_sha256))
             dictionary.append(
                 {

@@ -100,6 +100,7 @@ def test_the_archive_is_assembled_once_with_data_supplementary_information_and_m
     report = archive.read("report.html").decode()
     assert "Mailwise Inc." in report and "United States" in report
     assert "Information Commissioner" in report
+    assert f"<td>{orders_csv}</td>" in report  # the report names the file each table is in
     dictionary = json.loads(archive.read("data-dictionary.json"))
     assert {entry["table"] for entry in dictionary} >= {"customers", "orders", "events"}
     assert all(entry["columns"] for entry in dictionary)
