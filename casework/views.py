@@ -26,6 +26,7 @@ from requests_app.scope import agent_authority_of, scope_of
 
 from . import complaint_selectors, queue_pages, selectors, services
 from .actions import CaseAction, MessageForm, actions_for
+from .case_panels import case_panels_for
 from .forms import AssignForm, BulkAssignForm, LogRequestForm, QueueFilterForm
 from .queue_html import queue_rows_html
 from .timeline_html import timeline_items_html
@@ -175,6 +176,8 @@ def case_page(
         "message_templates": selectors.message_templates() if user.has_perm(selectors.ACT) else [],
         "can_view_evidence": user.has_perm(EVIDENCE),
         **verification_panel(request, user=user, form=verification_form),
+        # What apps above casework show here (casework.case_panels).
+        "case_panels": case_panels_for(http_request, request),
     }
     return render(http_request, "casework/request_detail.html", context, status=status)
 

@@ -133,6 +133,9 @@ INSTALLED_APPS = [
     # The demo organisation's own CRM: an outside system the portal searches through its connector (issue 12), not a
     # part of the portal; it imports none of the apps above.
     "democrm",
+    # The compiled answers of access and portability requests: one search job per data system on the workers,
+    # the search record, and the encrypted archive (issue 12).
+    "fulfilment",
     "demo",
 ]
 
@@ -278,6 +281,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# The queue tasks go to unless routed: "celery"; the tests' real worker listens on a queue of its own, and the tasks
+# it queues itself (a compilation's search jobs) must go there too.
+CELERY_TASK_DEFAULT_QUEUE = env("DSAR_CELERY_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Queuing an e-mail happens while the person waits for their page, after what they sent is committed; a message
 # that cannot be queued waits for the undelivered-messages sweep (requests_app.correspondence). So with the broker
@@ -361,6 +367,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-dpo-metrics": {
         "task": "casework.tasks.refresh_metrics",
         "schedule": 15 * 60,
+    },
+    # A search job whose message was lost, or whose worker was killed, is queued again; a compilation whose searches
+    # are all finished is assembled (fulfilment.services.jobs_sweep; the job rows are the source of truth).
+    "sweep-stuck-search-jobs": {
+        "task": "fulfilment.tasks.sweep_search_jobs",
+        "schedule": 5 * 60,
     },
 }
 

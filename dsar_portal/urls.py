@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("datasystems.public_urls")),
     # The register of data systems (issue 12), before casework's staff/ so its own patterns are tried first.
     path("staff/systems/", include("datasystems.urls")),
+    # The compiled answer's actions on a case (issue 12), before casework's staff/ like the register.
+    path("staff/requests/", include("fulfilment.urls")),
     path("staff/", include("casework.urls")),
 ]
 

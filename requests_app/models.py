@@ -443,6 +443,10 @@ class EventKind(models.TextChoices):
     # added an internal note (the note is kept in the case file, casework.CaseNote; never its text here).
     MESSAGE_WRITTEN = "message_written", _("Message to the requester written by staff")
     NOTE_ADDED = "note_added", _("Internal note added (not sent to the person)")
+    # The compiled answer of an access or portability request (the fulfilment app): a compilation's and a data
+    # system search's moves, written by their guarded lifecycles.
+    COMPILATION_STATUS_CHANGED = "compilation_status_changed", _("Answer compilation status changed")
+    SEARCH_STATUS_CHANGED = "search_status_changed", _("Search of a data system status changed")
 
 
 class RequestEvent(models.Model):

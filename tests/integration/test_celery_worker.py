@@ -49,6 +49,8 @@ def real_worker(tmp_path):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "DSAR_EMAIL_DIR": str(mail_dir),
         "DSAR_PRIVATE_UPLOAD_DIR": str(tmp_path / "uploads"),
+        # Tasks the worker queues itself go to its own queue too.
+        "DSAR_CELERY_DEFAULT_QUEUE": queue,
     }
     worker = subprocess.Popen(
         [

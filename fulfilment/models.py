@@ -1,0 +1,160 @@
+"""The compiled answer to an access or portability request: one compilation per attempt, one search job per data
+system, the search record, and the parts each job wrote (issue 12, "Compiling the answer").
+
+The rows here are the source of truth, not the broker: a lost message or a killed worker leaves a job queued or
+running in the database, where the periodic sweep (``services.jobs_sweep``) finds it again.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class CompilationStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    RUNNING = "running", _("Searching")
+    ASSEMBLED = "assembled", _("Answer assembled")
+    FAILED = "failed", _("Failed")
+
+
+LIVE_COMPILATION_STATUSES = (CompilationStatus.PLANNED, CompilationStatus.RUNNING)
+
+
+class Compilation(models.Model):
+    """One attempt at compiling the answer to a request. At most one is live (planned or running) per request."""
+
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="compilations"
+    )
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=20, choices=CompilationStatus.choices, default=CompilationStatus.PLANNED)
+    # GDPR Art. 20: a portability answer holds only provided and observed data, from systems where it applies.
+    portability = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    assembled_at = models.DateTimeField(null=True, blank=True)
+    # The encrypted archive in the file store (namespace "archives"); the manifest outlives it.
+    archive_name = models.CharField(max_length=200, blank=True)
+    archive_bytes = models.BigIntegerField(null=True, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    # [{"path": ..., "sha256": ..., "bytes": ...}] for every file of the archive, the manifest included last.
+    manifest = models.JSONField(default=list, blank=True)
+    failure = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "attempt"], name="fulfilment_one_compilation_per_attempt"),
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status__in=["planned", "running"]),
+                name="fulfilment_one_live_compilation_per_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"compilation {self.pk} of request {self.request_id} (attempt {self.attempt})"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Searching")
+    # The system's connector is a person (manual) or a later answer (http): the job waits for that task.
+    WAITING = "waiting", _("Waiting for a task outside the portal's workers")
+    DONE = "done", _("Searched")
+    FAILED = "failed", _("Failed")
+    NOT_SEARCHED = "not_searched", _("Not searched")
+
+
+FINISHED_JOB_STATUSES = (JobStatus.DONE, JobStatus.NOT_SEARCHED)
+
+
+class SearchJob(models.Model):
+    """The search of one data system for one compilation."""
+
+    compilation = models.ForeignKey(Compilation, on_delete=models.CASCADE, related_name="jobs")
+    # The request again, so the guarded lifecycle locks the request first (requests_app.locks' order).
+    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="+")
+    system = models.ForeignKey("datasystems.DataSystem", on_delete=models.PROTECT, related_name="+")
+    connector = models.CharField(max_length=40)
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # Written for staff by the connector (ConnectorError messages hold no personal data and no secret).
+    last_error = models.CharField(max_length=500, blank=True)
+    rows_found = models.BigIntegerField(default=0)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    # Which run may finish the job: a run that finds another token here (it was swept and started again) discards
+    # what it wrote, so a slow worker and its replacement never both count.
+    run_token = models.CharField(max_length=32, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["compilation", "system"], name="fulfilment_one_job_per_system"),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"], name="fulfilment_job_status_idx")]
+
+    def __str__(self) -> str:
+        return f"search job {self.pk} ({self.connector}, {self.status})"
+
+
+class SearchPart(models.Model):
+    """One table a job found: a CSV and a JSON file in the encrypted file store (namespace "searchparts")."""
+
+    job = models.ForeignKey(SearchJob, on_delete=models.CASCADE, related_name="parts")
+    position = models.PositiveSmallIntegerField()
+    table = models.CharField(max_length=100)
+    description = models.CharField(max_length=500, blank=True)
+    columns = models.JSONField(default=list)
+    provided_or_observed = models.BooleanField(default=True)
+    rows = models.BigIntegerField(default=0)
+    csv_name = models.CharField(max_length=200)
+    csv_sha256 = models.CharField(max_length=64)
+    csv_bytes = models.BigIntegerField()
+    json_name = models.CharField(max_length=200)
+    json_sha256 = models.CharField(max_length=64)
+    json_bytes = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["job", "position"]
+
+    def __str__(self) -> str:
+        return f"part {self.position} of search job {self.job_id}"
+
+
+class SearchRecord(models.Model):
+    """How one system was searched, or why it was not (UK GDPR Art. 15(1A): a reasonable and proportionate search).
+
+    Append-only: a retried search adds a record. Holds the *names* of the identifiers used, never their values.
+    """
+
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="search_records"
+    )
+    compilation = models.ForeignKey(Compilation, on_delete=models.CASCADE, related_name="search_records")
+    job = models.ForeignKey(SearchJob, null=True, blank=True, on_delete=models.SET_NULL, related_name="records")
+    system = models.ForeignKey(
+        "datasystems.DataSystem", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    system_name = models.CharField(max_length=150)
+    searched = models.BooleanField()
+    reason = models.CharField(max_length=500, blank=True)
+    identifiers_used = models.JSONField(default=list)
+    # [{"table": ..., "rows": ...}]
+    found = models.JSONField(default=list)
+    at = models.DateTimeField(auto_now_add=True)
+    worker = models.CharField(max_length=200, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"search record {self.pk} of request {self.request_id}"
+
+    @property
+    def rows_found(self) -> int:
+        return sum(int(item.get("rows", 0)) for item in self.found)

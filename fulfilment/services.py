@@ -1,0 +1,783 @@
+"""Compiling the answer to an access or portability request (issue 12): planning one search job per data system,
+running a job through the system's connector into encrypted parts, assembling the archive once, and the sweep that
+finds jobs a lost message or a killed worker left behind.
+
+The rules (LAW.md §6(a), (f), (g)):
+
+- GDPR Art. 15(1), (3): the person gets a copy of their personal data, from every system that holds it, with the
+  supplementary information of Art. 15(1)(a)-(h) and 15(2) for those systems.
+- UK GDPR Art. 15(1A): the search need only be reasonable and proportionate; every system's search, or the reason it
+  was not searched, is kept as a ``SearchRecord`` (identifier names, never values).
+- GDPR Art. 20(1): a portability answer covers only systems where the processing rests on consent or a contract and
+  is automated, and only data the person provided, observed data included (EDPB WP242 rev.01 s.2).
+- GDPR Art. 32: every part and the archive are encrypted at rest in the portal's file store.
+
+Jobs take IDs only; the job rows are the source of truth. A job runs at most once to completion: a run is identified
+by a token, and a run that finds another token (it was swept and restarted) throws its files away.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+from zipstream import ZIP_DEFLATED, ZipStream
+
+from datasystems.connectors.base import (
+    ConnectorError,
+    ConnectorTemporaryError,
+    Identifiers,
+    TableResult,
+    connector_for,
+)
+from datasystems.models import DataSystem, LawfulBasis
+from datasystems.selectors import active_systems, supplementary_information
+from dsar_portal import filestore
+from identity.models import VerificationStatus
+from organisation.selectors import organisation_get
+from requests_app.audit import event_record
+from requests_app.lifecycle import Lifecycle
+from requests_app.locks import request_lock
+from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
+
+from .models import (
+    FINISHED_JOB_STATUSES,
+    LIVE_COMPILATION_STATUSES,
+    Compilation,
+    CompilationStatus,
+    JobStatus,
+    SearchJob,
+    SearchPart,
+    SearchRecord,
+)
+
+logger = logging.getLogger(__name__)
+
+PARTS = filestore.FileStore("searchparts")
+ARCHIVES = filestore.FileStore("archives")
+
+# The connector kinds the workers search by themselves. The others (a person's task, a later HTTP answer) are
+# waited for: the job says so in the search record, and the answer is not assembled without them.
+AUTOMATED_CONNECTORS = frozenset({"demo_app", "sql"})
+
+COMPILATION_LIFECYCLE = Lifecycle(
+    name="compilation",
+    model=Compilation,
+    transitions={
+        CompilationStatus.PLANNED: frozenset({CompilationStatus.RUNNING, CompilationStatus.ASSEMBLED}),
+        CompilationStatus.RUNNING: frozenset({CompilationStatus.ASSEMBLED, CompilationStatus.FAILED}),
+        CompilationStatus.ASSEMBLED: frozenset(),
+        CompilationStatus.FAILED: frozenset(),
+    },
+    event_kind=EventKind.COMPILATION_STATUS_CHANGED,
+)
+
+JOB_LIFECYCLE = Lifecycle(
+    name="search job",
+    model=SearchJob,
+    transitions={
+        JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.WAITING, JobStatus.NOT_SEARCHED}),
+        # Back to queued: a transient error, retried with backoff.
+        JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.QUEUED}),
+        # A person's task or a later answer finishes the search.
+        JobStatus.WAITING: frozenset({JobStatus.DONE, JobStatus.NOT_SEARCHED}),
+        # Staff retry a failed search from the case page.
+        JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
+        JobStatus.DONE: frozenset(),
+        JobStatus.NOT_SEARCHED: frozenset(),
+    },
+    event_kind=EventKind.SEARCH_STATUS_CHANGED,
+)
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def max_attempts() -> int:
+    """How many times a job meets a transient error before it fails and waits for staff."""
+    return _setting("FULFILMENT_MAX_ATTEMPTS", 5)
+
+
+def queued_timeout() -> timedelta:
+    """A job queued this long without starting lost its message: the sweep queues it again."""
+    return timedelta(seconds=_setting("FULFILMENT_QUEUED_TIMEOUT_SECONDS", 10 * 60))
+
+
+def running_timeout() -> timedelta:
+    """A job running this long lost its worker: the sweep starts it again (shorter than the broker's visibility
+    timeout, so the broker does not hand the same message out while it still runs)."""
+    return timedelta(seconds=_setting("FULFILMENT_RUNNING_TIMEOUT_SECONDS", 30 * 60))
+
+
+# --- Planning ----------------------------------------------------------------------------------------------------
+
+
+def identifiers_of(request: DataSubjectRequest) -> Identifiers:
+    """The identifiers the request holds for the person, verified before the request went into progress: the
+    account e-mail they gave, else the address they confirmed (their own, or for an agent, the subject's), the
+    customer number and the phone. Never logged (``Identifiers.__repr__`` names only which are present)."""
+    given = request.identifiers or {}
+    own_email = request.requester_email if request.requester_role == RequesterRole.DATA_SUBJECT else ""
+    email = str(given.get("account_email") or own_email or request.subject_email or "")
+    return Identifiers.of(
+        email=email,
+        phone=str(given.get("phone") or ""),
+        customer_id=str(given.get("customer_number") or ""),
+    )
+
+
+def portability_applies(system: DataSystem) -> bool:
+    """GDPR Art. 20(1): processing based on consent (Art. 6(1)(a), 9(2)(a)) or a contract (Art. 6(1)(b)), carried
+    out by automated means, of data the person provided (observed data included; EDPB WP242 rev.01 s.2)."""
+    if not (system.holds_provided_data or system.holds_observed_data):
+        return False
+    bases = {purpose.lawful_basis for purpose in system.purposes.all()}
+    return bool(bases & {LawfulBasis.CONSENT, LawfulBasis.CONTRACT})
+
+
+def _verified(request: DataSubjectRequest) -> bool:
+    """Identity is settled: the request core moves a request into progress only once it is (requests_app.services
+    request_identity_verified, or the verification policy at e-mail level); a failed or timed-out check never
+    yields an answer (GDPR Art. 12(6))."""
+    if request.email_confirmed_at is None:
+        return False
+    verification = getattr(request, "identity_verification", None)
+    return verification is None or verification.status not in (VerificationStatus.FAILED, VerificationStatus.TIMED_OUT)
+
+
+def _enqueue_job(job_id: int) -> None:
+    from . import tasks
+
+    tasks.run_search_job.delay(job_id)
+
+
+def _enqueue_assembly(compilation_id: int) -> None:
+    from . import tasks
+
+    tasks.assemble_compilation.delay(compilation_id)
+
+
+def compilation_plan(*, request_id: int, reopened: bool = False) -> Compilation | None:
+    """Plan the answer of a verified access or portability request in progress: one job per active data system
+    (portability: only where Art. 20 applies), enqueued when this commits. Idempotent: a request with a live
+    compilation keeps it; one already answered is planned again only when it was reopened (``reopened``: an answer
+    found incomplete after a complaint). Returns the live compilation, or None when there is nothing to plan."""
+    with transaction.atomic():
+        request = request_lock(request_id)
+        if request.status != Status.IN_PROGRESS or request.right not in (Right.ACCESS, Right.PORTABILITY):
+            return None
+        if not _verified(request):
+            return None
+        existing = Compilation.objects.filter(request=request).order_by("-attempt")
+        live = existing.filter(status__in=LIVE_COMPILATION_STATUSES).first()
+        if live is not None:
+            return live
+        latest = existing.first()
+        if latest is not None and latest.status == CompilationStatus.ASSEMBLED and not reopened:
+            return None
+        portability = request.right == Right.PORTABILITY
+        compilation = Compilation.objects.create(
+            request=request, attempt=(latest.attempt + 1) if latest else 1, portability=portability
+        )
+        event_record(
+            request_id=request.pk,
+            kind=EventKind.COMPILATION_STATUS_CHANGED,
+            actor_kind="system",
+            to_status=CompilationStatus.PLANNED,
+            reason=f"Compilation {compilation.attempt} planned",
+        )
+        now = timezone.now()
+        for system in active_systems().prefetch_related("purposes"):
+            if portability and not portability_applies(system):
+                SearchRecord.objects.create(
+                    request=request,
+                    compilation=compilation,
+                    system=system,
+                    system_name=system.name,
+                    searched=False,
+                    reason="Not searched: the right to data portability does not apply to this system (Art. 20(1): "
+                    "neither consent nor a contract, or no data the person provided or observed).",
+                )
+                continue
+            job = SearchJob.objects.create(
+                compilation=compilation,
+                request=request,
+                system=system,
+                connector=system.connector,
+                enqueued_at=now,
+            )
+            if system.connector in AUTOMATED_CONNECTORS:
+                transaction.on_commit(lambda job_id=job.pk: _enqueue_job(job_id))
+            else:
+                reason = f"Not searched yet: waiting for the {system.connector} connector task."
+                JOB_LIFECYCLE.move(job, JobStatus.WAITING, actor_kind="system", reason=reason)
+                SearchRecord.objects.create(
+                    request=request,
+                    compilation=compilation,
+                    job=job,
+                    system=system,
+                    system_name=system.name,
+                    searched=False,
+                    reason=reason,
+                )
+        # Nothing to search at all (an empty register): the answer says so.
+        transaction.on_commit(lambda: compilation_check(compilation_id=compilation.pk))
+    return compilation
+
+
+# --- Running a job -----------------------------------------------------------------------------------------------
+
+
+class _ChunkReader(io.RawIOBase):
+    """A binary reader over an iterator of byte chunks, hashing and counting what passes (for ``FileStore.save``)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buffer:
+            try:
+                chunk = next(self._chunks)
+            except StopIteration:
+                return 0
+            self.sha256.update(chunk)
+            self.size += len(chunk)
+            self._buffer = chunk
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    return str(value)
+
+
+BATCH_ROWS = 1000
+
+
+def _json_chunks(columns: Sequence[str], rows: Iterable[Sequence], counter: list[int]) -> Iterator[bytes]:
+    """A JSON array of objects, one object per line (so it can be read back line by line), streamed."""
+    yield b"[\n"
+    dumps = json.JSONEncoder(default=_json_value, ensure_ascii=False).encode
+    batch: list[str] = []
+    count = 0
+    for row in rows:
+        batch.append(("" if count == 0 else ",\n") + dumps(dict(zip(columns, row, strict=False))))
+        count += 1
+        if len(batch) >= BATCH_ROWS:
+            yield "".join(batch).encode()
+            batch = []
+    if batch:
+        yield "".join(batch).encode()
+    counter[0] = count
+    yield b"\n]\n"
+
+
+def _json_lines(name: str) -> Iterator[dict]:
+    """The objects of a part's JSON file, read back one line at a time."""
+    with PARTS.open(name) as reader:
+        text = io.TextIOWrapper(reader, encoding="utf-8", newline="\n")
+        for line in text:
+            line = line.rstrip("\n").rstrip(",")
+            if line.startswith("{"):
+                yield json.loads(line)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _csv_chunks(columns: Sequence[str], json_name: str) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    count = 0
+    for item in _json_lines(json_name):
+        writer.writerow([_csv_cell(item.get(column)) for column in columns])
+        count += 1
+        if count % BATCH_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+@dataclass
+class _WrittenPart:
+    table: TableResult
+    rows: int
+    json_name: str
+    json_sha256: str
+    json_bytes: int
+    csv_name: str
+    csv_sha256: str
+    csv_bytes: int
+
+
+def _write_part(table: TableResult, written: list[str]) -> _WrittenPart:
+    """The table's rows into an encrypted JSON file (one pass over the connector's stream), then its CSV from that
+    file (read back row by row): never all rows in memory."""
+    counter = [0]
+    json_reader = _ChunkReader(_json_chunks(table.columns, table.rows, counter))
+    stored_json = PARTS.save(json_reader, suffix=".json")
+    written.append(stored_json.name)
+    csv_reader = _ChunkReader(_csv_chunks(table.columns, stored_json.name))
+    stored_csv = PARTS.save(csv_reader, suffix=".csv")
+    written.append(stored_csv.name)
+    return _WrittenPart(
+        table=table,
+        rows=counter[0],
+        json_name=stored_json.name,
+        json_sha256=json_reader.sha256.hexdigest(),
+        json_bytes=json_reader.size,
+        csv_name=stored_csv.name,
+        csv_sha256=csv_reader.sha256.hexdigest(),
+        csv_bytes=csv_reader.size,
+    )
+
+
+def _discard(names: Iterable[str]) -> None:
+    for name in names:
+        PARTS.delete(name)
+
+
+def _job_start(job_id: int, worker: str) -> tuple[SearchJob, str] | None:
+    """Take the job for this run; None when it is not ours to run (finished, waiting, or running elsewhere)."""
+    with transaction.atomic():
+        job = SearchJob.objects.select_related("compilation").get(pk=job_id)
+        request_lock(job.request_id)
+        job = SearchJob.objects.select_for_update(of=("self",)).select_related("compilation").get(pk=job_id)
+        now = timezone.now()
+        if job.status == JobStatus.RUNNING:
+            # Redelivered (acks_late) or swept: take it over only once the first run is presumed lost.
+            if job.started_at and now - job.started_at < running_timeout():
+                return None
+        elif job.status != JobStatus.QUEUED:
+            return None
+        token = secrets.token_hex(16)
+        changes = {"started_at": now, "worker": worker[:200], "run_token": token, "attempts": job.attempts + 1}
+        if job.status == JobStatus.QUEUED:
+            JOB_LIFECYCLE.move(job, JobStatus.RUNNING, actor_kind="system", changes=changes)
+        else:
+            for name, value in changes.items():
+                setattr(job, name, value)
+            job.save(update_fields=[*changes, "updated_at"])
+        if job.compilation.status == CompilationStatus.PLANNED:
+            COMPILATION_LIFECYCLE.move(job.compilation, CompilationStatus.RUNNING, actor_kind="system")
+        return job, token
+
+
+def _locked_run(job_id: int, token: str) -> SearchJob | None:
+    """Inside a transaction: the job locked (request first), if this run still owns it."""
+    job = SearchJob.objects.get(pk=job_id)
+    request_lock(job.request_id)
+    job = SearchJob.objects.select_for_update(of=("self",)).select_related("system").get(pk=job_id)
+    if job.status != JobStatus.RUNNING or job.run_token != token:
+        return None
+    return job
+
+
+def job_run(*, job_id: int, worker: str = "") -> str:
+    """Run one search job: the connector searched with the request's identifiers, each table written as encrypted
+    parts, the search recorded (UK GDPR Art. 15(1A)). Idempotent: a job not queued (or not presumed lost) is left
+    alone. Returns the job's status after the run. Raises ConnectorTemporaryError (after putting the job back in
+    the queue) for the task's retry with backoff, until ``max_attempts`` makes it fail."""
+    started = _job_start(job_id, worker)
+    if started is None:
+        return SearchJob.objects.values_list("status", flat=True).get(pk=job_id)
+    job, token = started
+    system = job.system
+    written: list[str] = []
+    try:
+        identifiers = identifiers_of(DataSubjectRequest.objects.get(pk=job.request_id))
+        outcome = connector_for(system.connector, system.connector_config).search(identifiers)
+        tables = [
+            table
+            for table in outcome.tables
+            if not job.compilation.portability or table.provided_or_observed  # Art. 20(1): provided or observed only
+        ]
+        parts = [_write_part(table, written) for table in tables] if outcome.searched else []
+    except ConnectorTemporaryError as error:
+        _discard(written)
+        failed = _job_error(job_id, token, str(error), temporary=True)
+        if not failed:
+            raise
+        return JobStatus.FAILED
+    except ConnectorError as error:
+        _discard(written)
+        _job_error(job_id, token, str(error), temporary=False)
+        return JobStatus.FAILED
+    except Exception:
+        _discard(written)
+        logger.exception("search job %s stopped on an unexpected error", job_id)
+        _job_error(job_id, token, "The search stopped on an unexpected error (see the worker's log).", temporary=False)
+        return JobStatus.FAILED
+    with transaction.atomic():
+        locked = _locked_run(job_id, token)
+        if locked is None:
+            # Swept and started again meanwhile: the other run's result counts, never both.
+            transaction.on_commit(lambda: _discard(written))
+            return SearchJob.objects.values_list("status", flat=True).get(pk=job_id)
+        SearchPart.objects.bulk_create(
+            SearchPart(
+                job=locked,
+                position=position,
+                table=part.table.name[:100],
+                description=part.table.description[:500],
+                columns=list(part.table.columns),
+                provided_or_observed=part.table.provided_or_observed,
+                rows=part.rows,
+                csv_name=part.csv_name,
+                csv_sha256=part.csv_sha256,
+                csv_bytes=part.csv_bytes,
+                json_name=part.json_name,
+                json_sha256=part.json_sha256,
+                json_bytes=part.json_bytes,
+            )
+            for position, part in enumerate(parts)
+        )
+        rows = sum(part.rows for part in parts)
+        SearchRecord.objects.create(
+            request_id=locked.request_id,
+            compilation_id=locked.compilation_id,
+            job=locked,
+            system=system,
+            system_name=system.name,
+            searched=outcome.searched,
+            reason=outcome.not_searched_reason[:500],
+            identifiers_used=list(outcome.identifiers_used),
+            found=[{"table": part.table.name, "rows": part.rows} for part in parts if part.rows],
+            worker=worker[:200],
+        )
+        status = JobStatus.DONE if outcome.searched else JobStatus.NOT_SEARCHED
+        JOB_LIFECYCLE.move(
+            locked,
+            status,
+            actor_kind="system",
+            reason=system.name,
+            changes={"rows_found": rows, "finished_at": timezone.now(), "last_error": ""},
+        )
+        compilation_id = locked.compilation_id
+        transaction.on_commit(lambda: compilation_check(compilation_id=compilation_id))
+    return status
+
+
+def _job_error(job_id: int, token: str, message: str, *, temporary: bool) -> bool:
+    """Record a failed run: a transient error puts the job back in the queue until ``max_attempts``; a permanent one
+    fails it for staff to see and retry. Returns True when the job failed."""
+    message = message[:500]
+    with transaction.atomic():
+        job = _locked_run(job_id, token)
+        if job is None:
+            return True
+        if temporary and job.attempts < max_attempts():
+            JOB_LIFECYCLE.move(
+                job,
+                JobStatus.QUEUED,
+                actor_kind="system",
+                reason=f"{job.system.name}: will retry ({message})",
+                changes={"last_error": message, "enqueued_at": timezone.now()},
+            )
+            return False
+        JOB_LIFECYCLE.move(
+            job,
+            JobStatus.FAILED,
+            actor_kind="system",
+            reason=f"{job.system.name}: {message}",
+            changes={"last_error": message, "finished_at": timezone.now()},
+        )
+        SearchRecord.objects.create(
+            request_id=job.request_id,
+            compilation_id=job.compilation_id,
+            job=job,
+            system=job.system,
+            system_name=job.system.name,
+            searched=False,
+            reason=f"The search failed: {message}",
+            worker=job.worker,
+        )
+        return True
+
+
+def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> bool:
+    """Staff retry a failed search (a case handler's decision, written to the request's trail with who did it).
+    False when it was queued already (a second click); raises IllegalTransition when it is no longer failed."""
+    with transaction.atomic():
+        move = JOB_LIFECYCLE.move(
+            job,
+            JobStatus.QUEUED,
+            actor=actor,
+            actor_kind="staff",
+            reason=f"{job.system.name}: search retried",
+            changes={"enqueued_at": timezone.now(), "attempts": 0},
+        )
+        if move.changed:
+            transaction.on_commit(lambda: _enqueue_job(job.pk))
+    return move.changed
+
+
+# --- Assembly ----------------------------------------------------------------------------------------------------
+
+
+def compilation_check(*, compilation_id: int) -> bool:
+    """Enqueue the assembly once every job of a live compilation is finished; True if it was enqueued."""
+    compilation = Compilation.objects.filter(pk=compilation_id, status__in=LIVE_COMPILATION_STATUSES).first()
+    if compilation is None:
+        return False
+    if compilation.jobs.exclude(status__in=FINISHED_JOB_STATUSES).exists():
+        return False
+    transaction.on_commit(lambda: _enqueue_assembly(compilation_id))
+    return True
+
+
+def _slug(value: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")[:60] or "system"
+
+
+class _Hashed:
+    """An archive entry's bytes, hashed and counted as the ZIP reads them; checked against ``expected`` at the end."""
+
+    def __init__(self, path: str, chunks: Callable[[], Iterable[bytes]], expected: str = "") -> None:
+        self.path = path
+        self._chunks = chunks
+        self.expected = expected
+        self.sha256 = ""
+        self.size = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in self._chunks():
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+        self.sha256, self.size = digest.hexdigest(), size
+        if self.expected and self.expected != self.sha256:
+            raise filestore.FileDecryptionError(f"Part {self.path} does not match the hash recorded when written.")
+
+
+def _part_chunks(name: str) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        with PARTS.open(name) as reader:
+            while chunk := reader.read(filestore.CHUNK_SIZE):
+                yield chunk
+
+    return chunks
+
+
+def _bytes(data: bytes) -> Callable[[], Iterator[bytes]]:
+    return lambda: iter((data,))
+
+
+def _system_json(system_name: str, record: SearchRecord | None, parts: list[SearchPart]) -> Callable:
+    """One JSON document per system, its tables' rows copied from the parts as they are read (never whole)."""
+
+    def chunks() -> Iterator[bytes]:
+        head = {
+            "system": system_name,
+            "searched_at": record.at.isoformat() if record else None,
+            "identifiers_used": record.identifiers_used if record else [],
+        }
+        yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "tables": {'
+        for index, part in enumerate(parts):
+            yield (", " if index else "").encode() + json.dumps(part.table).encode() + b": "
+            yield from _part_chunks(part.json_name)()
+        yield b"}}\n"
+
+    return chunks
+
+
+def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
+    request = compilation.request
+    jobs = list(compilation.jobs.select_related("system").prefetch_related("parts").order_by("system__name"))
+    records = list(compilation.search_records.order_by("at", "pk"))
+    last_record = {record.job_id: record for record in records if record.job_id}
+    entries: list[_Hashed] = []
+    systems_found = []
+    dictionary = []
+    report_systems = []
+    for job in jobs:
+        parts = [part for part in job.parts.all() if part.rows]
+        folder = f"systems/{_slug(job.system.name)}"
+        for part in parts:
+            part.archive_path = f"{folder}/{_slug(part.table)}.csv"
+        report_systems.append(
+            {
+                "name": job.system.name,
+                "record": last_record.get(job.pk),
+                "parts": parts,
+                "folder": folder,
+                "status": job.get_status_display(),
+            }
+        )
+        if not parts:
+            continue
+        systems_found.append(job.system)
+        entries.append(_Hashed(f"{folder}.json", _system_json(job.system.name, last_record.get(job.pk), parts)))
+        for part in parts:
+            path = part.archive_path
+            entries.append(_Hashed(path, _part_chunks(part.csv_name), expected=part.csv_sha256))
+            dictionary.append(
+                {
+                    "system": job.system.name,
+                    "table": part.table,
+                    "description": part.description,
+                    "columns": part.columns,
+                    "rows": part.rows,
+                    "provided_or_observed": part.provided_or_observed,
+                    "csv": path,
+                    "json": f"{folder}.json",
+                }
+            )
+    organisation = organisation_get()
+    context = {
+        "request": request,
+        "compilation": compilation,
+        "organisation": organisation,
+        "systems": report_systems,
+        "not_searched": [record for record in records if record.job_id is None],
+        "disclosures": supplementary_information(systems_found),
+        "dictionary": dictionary,
+        "generated_at": timezone.now(),
+    }
+    report = render_to_string("fulfilment/archive_report.html", context).encode()
+    search_record = [
+        {
+            "system": record.system_name,
+            "searched": record.searched,
+            "reason": record.reason,
+            "identifiers_used": record.identifiers_used,
+            "found": record.found,
+            "at": record.at.isoformat(),
+            "by": "worker" if record.by_id is None else "staff",
+        }
+        for record in records
+    ]
+    entries[:0] = [
+        _Hashed("report.html", _bytes(report)),
+        _Hashed("data-dictionary.json", _bytes(json.dumps(dictionary, indent=2, ensure_ascii=False).encode())),
+        _Hashed("search-record.json", _bytes(json.dumps(search_record, indent=2, ensure_ascii=False).encode())),
+    ]
+    return entries, {"reference": request.reference, "attempt": compilation.attempt}
+
+
+def compilation_assemble(*, compilation_id: int) -> Compilation:
+    """Assemble the answer once (the compilation's row locked, after the request's): a streamed ZIP, encrypted at
+    rest, with the report (Art. 15(1)(a)-(h), 15(2) for the systems where data was found), JSON per system, CSV per
+    table, the data dictionary, the search record, and a manifest of SHA-256 hashes, also kept in the database. A
+    second attempt, or one before every job is finished, is a no-op."""
+    with filestore.atomic():
+        compilation = Compilation.objects.get(pk=compilation_id)
+        request_lock(compilation.request_id)
+        compilation = (
+            Compilation.objects.select_for_update(of=("self",)).select_related("request").get(pk=compilation_id)
+        )
+        if compilation.status not in LIVE_COMPILATION_STATUSES:
+            return compilation
+        if compilation.jobs.exclude(status__in=FINISHED_JOB_STATUSES).exists():
+            return compilation
+        entries, about = _archive_entries(compilation)
+        archive = ZipStream(compress_type=ZIP_DEFLATED, compress_level=1)
+        for entry in entries:
+            archive.add(entry, entry.path)
+        manifest_rows: list[dict] = []
+
+        def manifest() -> Iterator[bytes]:
+            manifest_rows.extend({"path": e.path, "sha256": e.sha256, "bytes": e.size} for e in entries)
+            yield json.dumps({**about, "algorithm": "SHA-256", "files": manifest_rows}, indent=2).encode()
+
+        manifest_entry = _Hashed("manifest.json", manifest)
+        archive.add(manifest_entry, "manifest.json")
+        reader = _ChunkReader(archive)
+        stored = ARCHIVES.save(reader, suffix=".zip")
+        COMPILATION_LIFECYCLE.move(
+            compilation,
+            CompilationStatus.ASSEMBLED,
+            actor_kind="system",
+            reason=f"Archive of compilation {compilation.attempt} assembled",
+            changes={
+                "assembled_at": timezone.now(),
+                "archive_name": stored.name,
+                "archive_bytes": stored.size,
+                "archive_sha256": reader.sha256.hexdigest(),
+                "manifest": [
+                    *manifest_rows,
+                    {"path": "manifest.json", "sha256": manifest_entry.sha256, "bytes": manifest_entry.size},
+                ],
+            },
+        )
+    return compilation
+
+
+# --- The sweep ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    requeued: int
+    assemblies: int
+    planned: int = 0
+
+
+SWEEP_PLAN_BATCH = 200
+
+
+def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
+    """Queue again the jobs a lost message or a killed worker left queued or running past their timeout, plan the
+    requests in progress whose planning never reached the broker, and assemble the compilations whose jobs are all
+    finished (the rows are the truth, not the broker)."""
+    now = now or timezone.now()
+    stuck = list(
+        SearchJob.objects.filter(status=JobStatus.QUEUED, enqueued_at__lt=now - queued_timeout()).values_list(
+            "pk", flat=True
+        )
+    ) + list(
+        SearchJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=now - running_timeout()).values_list(
+            "pk", flat=True
+        )
+    )
+    SearchJob.objects.filter(pk__in=stuck, status=JobStatus.QUEUED).update(enqueued_at=now)
+    for job_id in stuck:
+        transaction.on_commit(lambda job_id=job_id: _enqueue_job(job_id))
+    # A request whose planning message never reached the broker (it was away after the move committed).
+    unplanned = DataSubjectRequest.objects.filter(
+        status=Status.IN_PROGRESS, right__in=(Right.ACCESS, Right.PORTABILITY), compilations__isnull=True
+    ).values_list("pk", flat=True)[:SWEEP_PLAN_BATCH]
+    planned = sum(compilation_plan(request_id=request_id) is not None for request_id in unplanned)
+    assemblies = 0
+    for compilation_id in Compilation.objects.filter(status__in=LIVE_COMPILATION_STATUSES).values_list("pk", flat=True):
+        assemblies += compilation_check(compilation_id=compilation_id)
+    return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned)

@@ -1,0 +1,53 @@
+"""The compiled answer on the case page: progress, failed searches with a retry button, and the search record."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casework import selectors as casework_selectors
+from casework.views import staff_area
+from requests_app.lifecycle import IllegalTransition
+from requests_app.models import Right
+
+from . import selectors, services
+from .models import SearchJob
+
+
+def case_panel(http_request: HttpRequest, request) -> dict | None:
+    """The fulfilment panel of a case page (``request`` is already scoped to the user); None when nothing was
+    compiled for it."""
+    if request.right not in (Right.ACCESS, Right.PORTABILITY):
+        return None
+    compilation = selectors.compilation_latest(request_id=request.pk)
+    if compilation is None:
+        return None
+    return {
+        "progress": selectors.progress_of(compilation),
+        "records": selectors.search_records_of(compilation),
+        "can_retry": http_request.user.has_perm(casework_selectors.ACT),
+        "reference": request.reference,
+    }
+
+
+@require_POST
+@staff_area
+def job_retry(http_request: HttpRequest, reference: str, job_id: int) -> HttpResponse:
+    """Retry a failed search (permission to act on the request; written to its trail by the job's lifecycle)."""
+    user = http_request.user
+    if not user.has_perm(casework_selectors.ACT):
+        raise PermissionDenied
+    request = get_object_or_404(casework_selectors.requests_visible_to(user), reference=reference)
+    job = get_object_or_404(SearchJob.objects.select_related("system"), pk=job_id, request=request)
+    try:
+        changed = services.job_retry(job=job, actor=user)
+    except IllegalTransition:
+        messages.error(http_request, _("This search is no longer failed: it was retried already or finished."))
+    else:
+        if not changed:
+            messages.info(http_request, _("This search was queued again already."))
+            return redirect("casework:request_detail", reference=request.reference)
+        messages.success(http_request, _("The search of %(system)s was queued again.") % {"system": job.system.name})
+    return redirect("casework:request_detail", reference=request.reference)
