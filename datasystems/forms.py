@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from casework.forms import _style
 
 from .models import DataSystem, LawfulBasis, Purpose, Recipient, SystemRecipient, Transfer
+from .services import SYSTEM_FIELDS
 
 # The connector kinds of issue 12; settings.DSAR_CONNECTORS, where set, is the list (its keys).
 CONNECTOR_KINDS = ("demo_app", "sql", "http", "manual")
@@ -83,27 +84,7 @@ class DataSystemForm(forms.ModelForm):
 
     class Meta:
         model = DataSystem
-        fields = [
-            "name",
-            "description",
-            "owner",
-            "data_subjects",
-            "personal_data_categories",
-            "special_category",
-            "art9_condition",
-            "source",
-            "retention",
-            "holds_provided_data",
-            "holds_observed_data",
-            "automated_decisions",
-            "automated_logic",
-            "search_procedure",
-            "erasure_method",
-            "restriction_method",
-            "connector",
-            "connector_config",
-            "active",
-        ]
+        fields = list(SYSTEM_FIELDS)  # what services.system_save writes, in the order the form shows
         widgets = {
             field: forms.Textarea(attrs={"rows": 3})
             for field in (

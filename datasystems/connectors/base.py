@@ -135,6 +135,20 @@ class SearchOutcome:
     searched: bool = True
     not_searched_reason: str = ""
 
+    @classmethod
+    def no_identifier_known(cls, searched_by: Sequence[str]) -> SearchOutcome:
+        """Not searched: the portal holds none of the identifiers this system is searched by (the reason goes in the
+        search record, UK GDPR Art. 15(1A): a search that could not be made is recorded, with why)."""
+        return cls(
+            identifiers_used=[],
+            tables=[],
+            searched=False,
+            not_searched_reason=(
+                "None of the identifiers this system is searched by (" + ", ".join(searched_by) + ") is known for "
+                "the person."
+            ),
+        )
+
 
 @runtime_checkable
 class Connector(Protocol):

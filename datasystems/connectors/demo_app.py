@@ -157,16 +157,7 @@ class DemoAppConnector:
         person = next(table for table in tables if table.match)
         used = [key for key in person.match if identifiers.get(key)]
         if not used:
-            return SearchOutcome(
-                identifiers_used=[],
-                tables=[],
-                searched=False,
-                not_searched_reason=(
-                    "None of the identifiers this system is searched by ("
-                    + ", ".join(person.match)
-                    + ") is known for the person."
-                ),
-            )
+            return SearchOutcome.no_identifier_known(person.match)
         found = Q()
         for key in used:
             found |= Q(**{person.match[key]: identifiers.get(key)})

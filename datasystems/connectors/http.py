@@ -199,15 +199,7 @@ class HttpConnector:
         configured = self.identities()
         used = [name for name in configured if identifiers.get(name)]
         if not used:
-            return SearchOutcome(
-                identifiers_used=[],
-                tables=[],
-                searched=False,
-                not_searched_reason=(
-                    "None of the identifiers this system is searched by (" + ", ".join(configured) + ") is known "
-                    "for the person."
-                ),
-            )
+            return SearchOutcome.no_identifier_known(configured)
         request_id = self._request_id(context)
         body = json.dumps(
             {

@@ -270,15 +270,7 @@ class SqlConnector:
         configured = list(dict.fromkeys(match.identifier for entry in entries.values() for match in entry.match))
         used = [identifier for identifier in configured if identifiers.get(identifier)]
         if not used:
-            return SearchOutcome(
-                identifiers_used=[],
-                tables=[],
-                searched=False,
-                not_searched_reason=(
-                    "None of the identifiers this system is searched by (" + ", ".join(configured) + ") is known "
-                    "for the person."
-                ),
-            )
+            return SearchOutcome.no_identifier_known(configured)
         tables = self._reflect()
         results = []
         for entry in entries.values():
