@@ -158,3 +158,63 @@ class SearchRecord(models.Model):
     @property
     def rows_found(self) -> int:
         return sum(int(item.get("rows", 0)) for item in self.found)
+
+
+class ReleaseStatus(models.TextChoices):
+    IN_REVIEW = "in_review", _("In review")
+    # GDPR Art. 15(3), 12(6): an answer going to an agent is approved by a second person before release.
+    AWAITING_SECOND_APPROVAL = "awaiting_second_approval", _("Awaiting a second approval")
+    # Approved: the released archive (redactions applied) is being built by a worker.
+    PREPARING = "preparing", _("Preparing the released archive")
+    AVAILABLE = "available", _("Available to download")
+    # The download window ended: the archive is deleted, its manifest kept.
+    EXPIRED = "expired", _("Expired")
+
+
+class ReleaseRecipient(models.TextChoices):
+    # The authority decision on an agent's request says who receives the answer (identity/agents).
+    SUBJECT = "subject", _("The data subject")
+    AGENT = "agent", _("The agent acting for them")
+
+
+class Release(models.Model):
+    """One copy of the answer handed to the person: reviewed (and redacted) from an assembled compilation, approved,
+    built into its own encrypted archive, downloadable for a window, then deleted keeping its manifest.
+
+    ``copy_number`` 1 is the first copy, which is free; a further copy follows the fee rules (GDPR Art. 15(3)).
+    Its status moves only through ``fulfilment.services`` (a guarded lifecycle recorded in the request's trail).
+    """
+
+    compilation = models.ForeignKey(Compilation, on_delete=models.CASCADE, related_name="releases")
+    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="releases")
+    copy_number = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=30, choices=ReleaseStatus.choices, default=ReleaseStatus.IN_REVIEW)
+    recipient = models.CharField(max_length=10, choices=ReleaseRecipient.choices, default=ReleaseRecipient.SUBJECT)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    second_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    second_approved_at = models.DateTimeField(null=True, blank=True)
+    # The released archive in the file store (namespace "releases"), built with the review's redactions applied.
+    archive_name = models.CharField(max_length=200, blank=True)
+    archive_bytes = models.BigIntegerField(null=True, blank=True)
+    archive_sha256 = models.CharField(max_length=64, blank=True)
+    # [{"path": ..., "sha256": ..., "bytes": ...}]: kept after the archive is deleted.
+    manifest = models.JSONField(default=list, blank=True)
+    available_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    archive_deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["compilation", "copy_number"], name="fulfilment_one_release_per_copy"),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="fulfilment_release_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"release {self.pk} (copy {self.copy_number}) of request {self.request_id}"

@@ -447,6 +447,7 @@ class EventKind(models.TextChoices):
     # system search's moves, written by their guarded lifecycles.
     COMPILATION_STATUS_CHANGED = "compilation_status_changed", _("Answer compilation status changed")
     SEARCH_STATUS_CHANGED = "search_status_changed", _("Search of a data system status changed")
+    RELEASE_STATUS_CHANGED = "release_status_changed", _("Release of the answer status changed")
 
 
 class RequestEvent(models.Model):
