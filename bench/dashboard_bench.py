@@ -223,6 +223,12 @@ def seed(*, requests: int, open_requests: int, timeline: int) -> dict:
             """,
             params,
         )
+        # The request's own copy of its assignee, as casework.services.request_assign keeps it.
+        cur.execute(
+            "UPDATE requests_app_datasubjectrequest SET assignee_id = "
+            "(%(staff)s::int[])[1 + id %% cardinality(%(staff)s::int[])] WHERE id %% 5 <> 0",
+            params,
+        )
         log(f"  assignments at {time.perf_counter() - started:.1f} s")
         # Three events per request: submitted and e-mail confirmed (the requester), then one by staff.
         cur.execute(

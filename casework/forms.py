@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,7 @@ from requests_app.workflow import OPEN_STATUSES
 
 from .queue_pages import extension_notice_due_q
 from .roles import ALL_ROLES
-from .selectors import assignable_staff, unassigned
+from .selectors import assignable_staff, assignable_staff_choices, unassigned
 from .widgets import StaffCheckboxInput, StaffNumberInput, StaffSelect, StaffTextInput
 
 UNASSIGNED = "none"
@@ -85,7 +86,7 @@ class QueueFilterForm(forms.Form):
             ("", _("Anyone or no one")),
             (MINE, _("Me")),
             (UNASSIGNED, _("No one yet")),
-            *[(str(user.pk), user.get_username()) for user in assignable_staff()],
+            *[(str(pk), username) for pk, username in assignable_staff_choices()],
         ]
         _style(self)
 
@@ -106,9 +107,9 @@ class QueueFilterForm(forms.Form):
         if data["assignee"] == UNASSIGNED:
             requests = requests.filter(unassigned())
         elif data["assignee"] == MINE:
-            requests = requests.filter(assignment__assignee=user)
+            requests = requests.filter(assignee=user)
         elif data["assignee"]:
-            requests = requests.filter(assignment__assignee_id=int(data["assignee"]))
+            requests = requests.filter(assignee_id=int(data["assignee"]))
         if data["due_within"] is not None:
             requests = requests.filter(due_on__lte=today + timedelta(days=data["due_within"]))
         if data["overdue"]:
@@ -131,13 +132,21 @@ class QueueFilterForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None, empty_label=None, widget=StaffSelect)
+    """Who to give requests to: one of the staff who may work the queue (the cached list of the queue and case
+    pages; the choice is checked against the database when the form is sent)."""
+
+    assignee = forms.TypedChoiceField(label=_("Assign to"), coerce=int, widget=StaffSelect)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = assignable_staff()
-        self.fields["assignee"].label_from_instance = lambda user: user.get_username()
+        self.fields["assignee"].choices = [(str(pk), username) for pk, username in assignable_staff_choices()]
         _style(self)
+
+    def clean_assignee(self):
+        assignee = assignable_staff().filter(pk=self.cleaned_data["assignee"]).first()
+        if assignee is None:
+            raise ValidationError(_("Choose someone who may work on requests."), code="invalid_choice")
+        return assignee
 
 
 class BulkAssignForm(AssignForm):

@@ -48,7 +48,7 @@ def queue_rows_html(rows: list, *, can_assign: bool) -> SafeString:
             if can_assign
             else ""
         )
-        assignment = getattr(row, "assignment", None)  # None when no one is assigned, as the template had it
+        assignee = row.assignee  # None when no one is assigned
         badges = "".join(
             f'<span class="flag badge {css}">{words}</span>' for name, css, words in flags if getattr(row, name, False)
         )
@@ -59,7 +59,7 @@ def queue_rows_html(rows: list, *, can_assign: bool) -> SafeString:
             f"<td>{escaped(row.jurisdiction)}</td>"
             f"<td>{row.due_on.day} {months[row.due_on.month]} {row.due_on.year:04d}<br>"
             f'<span class="due {escaped(row.due.css_class)}">{escaped(row.due.words)}</span></td>'
-            f"<td>{escaped(assignment.assignee.get_username()) if assignment else nobody}</td><td>{badges}</td></tr>\n"
+            f"<td>{escaped(assignee.get_username()) if assignee else nobody}</td><td>{badges}</td></tr>\n"
         )
     return SafeString("".join(html))
 

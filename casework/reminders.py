@@ -59,7 +59,7 @@ def dpo_users() -> list:
 
 
 # What a scan reads of each request to know who answers for it: the assignee and whether they are still active.
-OWNER_FIELDS = ("assignment__assignee_id", "assignment__assignee__is_active")
+OWNER_FIELDS = ("assignee_id", "assignee__is_active")
 
 
 def _owner_ids(assignee_id: int | None, assignee_active: bool | None, dpo_ids: list[int]) -> list[int]:
@@ -336,7 +336,7 @@ def digest_requests(*, recipient, day: date) -> list[DataSubjectRequest]:
     """An assignee's open requests due within ``DSAR_STAFF_DIGEST_DAYS`` of ``day`` or overdue, soonest first."""
     return list(
         DataSubjectRequest.objects.filter(
-            assignment__assignee=recipient,
+            assignee=recipient,
             status__in=CLOCK_RUNNING,
             due_on__lte=day + timedelta(days=settings.DSAR_STAFF_DIGEST_DAYS),
         ).order_by("due_on", "pk")
@@ -350,9 +350,7 @@ def digests_send(*, today: date) -> int:
         get_user_model()
         .objects.filter(
             is_active=True,
-            pk__in=DataSubjectRequest.objects.filter(status__in=CLOCK_RUNNING, due_on__lte=horizon).values(
-                "assignment__assignee"
-            ),
+            pk__in=DataSubjectRequest.objects.filter(status__in=CLOCK_RUNNING, due_on__lte=horizon).values("assignee"),
         )
         .order_by("pk")
     )

@@ -46,6 +46,8 @@ def request_assign(*, request: DataSubjectRequest, assignee: AbstractBaseUser, a
             request=locked,
             defaults={"assignee": assignee, "assigned_by": actor, "assigned_at": timezone.now()},
         )
+        # The request's own copy, read by the queue's filters (requests_app.models.DataSubjectRequest.assignee).
+        DataSubjectRequest.objects.filter(pk=locked.pk).update(assignee=assignee)
         event_record(
             request_id=locked.pk,
             kind=EventKind.ASSIGNED,

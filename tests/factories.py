@@ -60,6 +60,17 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
             totp_authenticator_add(user=obj, secret=pyotp.random_base32())
 
 
+def assignment_make(request, assignee, *, assigned_by=None):
+    """An assignment as casework.services.request_assign leaves it, without its audit event: the Assignment row and
+    the request's own copy of its assignee."""
+    from casework.models import Assignment
+
+    DataSubjectRequest.objects.filter(pk=request.pk).update(assignee=assignee)
+    return Assignment.objects.create(
+        request=request, assignee=assignee, assigned_by=assigned_by, assigned_at=timezone.now()
+    )
+
+
 def give_second_factor(client) -> None:
     """A signed-in test client whose user has just given a second factor (as at sign-in), so step-up passes."""
     session = client.session

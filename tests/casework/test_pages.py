@@ -242,6 +242,7 @@ def test_the_queue_flags_cost_one_query_for_the_page_whatever_it_shows(client, d
         request = in_progress_request(email=f"f{n}@example.com")
         MessageFactory(request=request, delivery_failed_at=timezone.now())
         SubjectConfirmationFactory(request=request)
+    client.get(QUEUE)  # as before the first count: the agents the factories made changed the staff list cached
     with CaptureQueriesContext(connection) as twelve:
         response = client.get(QUEUE)
     assert len(response.context["rows"]) == 12

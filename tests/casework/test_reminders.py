@@ -10,12 +10,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from casework import reminders, roles, tasks
-from casework.models import Assignment, ReminderKind, StaffReminder
+from casework.models import ReminderKind, StaffReminder
 from complaints.models import Channel, Complaint, ComplaintStatus
 from requests_app import deadlines
 from requests_app.clock import calendar_for
 from requests_app.models import DataSubjectRequest, EventKind, RequestEvent
-from tests.factories import StaffUserFactory, SubjectConfirmationFactory, in_progress_request
+from tests.factories import StaffUserFactory, SubjectConfirmationFactory, assignment_make, in_progress_request
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +43,7 @@ def _request_due(*, due_in: int, target_in: int | None = None, assignee=None) ->
         extension_months=1,
     )
     if assignee is not None:
-        Assignment.objects.create(request=request, assignee=assignee, assigned_at=timezone.now())
+        assignment_make(request, assignee)
     request.refresh_from_db()
     return request
 
@@ -134,7 +134,7 @@ def test_overdue_requests_are_escalated_to_every_dpo_and_not_to_the_assignee(
 
 def _request_last_day_to_extend_in(days: int, assignee) -> DataSubjectRequest:
     request = in_progress_request(email="river.person@example.com")
-    Assignment.objects.create(request=request, assignee=assignee, assigned_at=timezone.now())
+    assignment_make(request, assignee)
     cal = calendar_for(request.jurisdiction, request.second_jurisdiction)
     start = TODAY - timedelta(days=40)
     while True:

@@ -183,11 +183,11 @@ def test_the_timeline_renders_as_the_template_did_for_every_kind_of_entry(
 @pytest.mark.parametrize(("can_assign", "language"), [(True, "en"), (False, "fr"), (True, "de")])
 def test_the_queue_rows_render_as_the_template_did(dpo, can_assign, language):
     from casework import selectors
-    from casework.models import Assignment
     from casework.queue_html import queue_rows_html
+    from tests.factories import assignment_make
 
     assigned, alone = in_progress_request(), in_progress_request()
-    Assignment.objects.create(request=assigned, assignee=dpo, assigned_by=dpo, assigned_at=timezone.now())
+    assignment_make(assigned, dpo, assigned_by=dpo)
     rows = list(selectors.queue_requests(dpo).filter(pk__in=[assigned.pk, alone.pk]))
     today = timezone.localdate()
     for number, row in enumerate(rows):

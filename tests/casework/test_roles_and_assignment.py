@@ -85,3 +85,46 @@ def test_bulk_assign_gives_every_chosen_request_to_one_person(dpo, handler):
     requests = [in_progress_request(email=f"p{n}@example.com") for n in range(3)]
     assert services.requests_assign(requests=requests, assignee=handler, actor=dpo) == 3
     assert Assignment.objects.filter(assignee=handler).count() == 3
+
+
+def test_reassigning_moves_the_request_between_the_queues_assignee_filters(dpo, handler, other_handler):
+    """The queue's "assigned to" and "no one yet" filters read the request's own assignee, which every assignment
+    keeps (a colleague who took it over sees it; the first assignee no longer does)."""
+    from casework.forms import UNASSIGNED, QueueFilterForm
+
+    request = in_progress_request()
+    today = request.received_on
+
+    def filtered(assignee: str) -> set:
+        form = QueueFilterForm({"assignee": assignee})
+        return set(form.apply(selectors.queue_requests(dpo), user=dpo, today=today))
+
+    assert filtered(UNASSIGNED) == {request}
+    services.request_assign(request=request, assignee=handler, actor=dpo)
+    assert filtered(str(handler.pk)) == {request} and filtered(UNASSIGNED) == set()
+    services.request_assign(request=request, assignee=other_handler, actor=dpo)
+    assert filtered(str(handler.pk)) == set() and filtered(str(other_handler.pk)) == {request}
+    assert set(selectors.requests_visible_to(handler)) == set()
+
+
+def test_the_cached_list_of_assignable_staff_follows_role_changes_at_once(dpo, handler, staff_roles):
+    """The assignee selects read a cached list of staff (selectors.assignable_staff_choices); a colleague given the
+    case handler role is offered at once, and one whose role is taken away no longer is."""
+    from casework.forms import AssignForm
+
+    def offered() -> set[str]:
+        return {label for _value, label in AssignForm().fields["assignee"].choices}
+
+    assert "handler-a" in offered()
+    newcomer = StaffUserFactory(username="newcomer")
+    assert "newcomer" not in offered()
+    newcomer.groups.add(Group.objects.get(name=roles.CASE_HANDLER))
+    assert "newcomer" in offered()
+    handler.groups.clear()
+    assert "handler-a" not in offered()
+    newcomer.is_active = False
+    newcomer.save()
+    assert "newcomer" not in offered()
+    # Sent with someone no longer offered (a page opened before the change): a message, not a 500.
+    form = AssignForm({"assignee": str(newcomer.pk)})
+    assert not form.is_valid() and "assignee" in form.errors

@@ -203,3 +203,12 @@ def test_the_queues_partial_index_covers_exactly_the_open_statuses():
     from requests_app.workflow import OPEN_STATUSES
 
     assert set(OPEN_STATUS_VALUES) == set(OPEN_STATUSES)
+
+
+def test_the_extension_notice_index_covers_exactly_the_extendable_statuses():
+    """The "extension notice due" filter's partial index (requests_app.models.EXTENDABLE_STATUS_VALUES) must state
+    the statuses in which an extension may be notified (GDPR Art. 12(3)), or PostgreSQL would not use it."""
+    from requests_app.models import EXTENDABLE_STATUS_VALUES
+    from requests_app.workflow import EXTENDABLE_STATUSES
+
+    assert set(EXTENDABLE_STATUS_VALUES) == set(EXTENDABLE_STATUSES)
