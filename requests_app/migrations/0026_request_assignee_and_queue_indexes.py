@@ -6,32 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('requests_app', '0025_event_kind_release_status_changed'),
+        ("requests_app", "0025_event_kind_release_status_changed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='datasubjectrequest',
-            name='assignee',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="datasubjectrequest",
+            name="assignee",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(condition=models.Q(('status__in', ['awaiting_clarification', 'awaiting_email_confirmation', 'awaiting_fee', 'awaiting_identity_verification', 'in_progress'])), fields=['assignee', 'due_on', 'id'], name='request_open_assignee_due_idx'),
+            model_name="datasubjectrequest",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "awaiting_clarification",
+                            "awaiting_email_confirmation",
+                            "awaiting_fee",
+                            "awaiting_identity_verification",
+                            "in_progress",
+                        ],
+                    )
+                ),
+                fields=["assignee", "due_on", "id"],
+                name="request_open_assignee_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(condition=models.Q(('assignee__isnull', True), ('status__in', ['awaiting_clarification', 'awaiting_email_confirmation', 'awaiting_fee', 'awaiting_identity_verification', 'in_progress'])), fields=['due_on', 'id'], name='request_open_unassigned_idx'),
+            model_name="datasubjectrequest",
+            index=models.Index(
+                condition=models.Q(
+                    ("assignee__isnull", True),
+                    (
+                        "status__in",
+                        [
+                            "awaiting_clarification",
+                            "awaiting_email_confirmation",
+                            "awaiting_fee",
+                            "awaiting_identity_verification",
+                            "in_progress",
+                        ],
+                    ),
+                ),
+                fields=["due_on", "id"],
+                name="request_open_unassigned_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(condition=models.Q(('status__in', ['awaiting_clarification', 'awaiting_email_confirmation', 'awaiting_fee', 'awaiting_identity_verification', 'in_progress'])), fields=['email_hash', 'due_on', 'id'], name='request_open_email_due_idx'),
+            model_name="datasubjectrequest",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "awaiting_clarification",
+                            "awaiting_email_confirmation",
+                            "awaiting_fee",
+                            "awaiting_identity_verification",
+                            "in_progress",
+                        ],
+                    )
+                ),
+                fields=["email_hash", "due_on", "id"],
+                name="request_open_email_due_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='datasubjectrequest',
-            index=models.Index(condition=models.Q(('clock_paused_on__isnull', True), ('extension_months', 0), ('status__in', ['awaiting_clarification', 'awaiting_identity_verification', 'in_progress'])), fields=['due_on', 'id'], name='request_extension_notice_idx'),
+            model_name="datasubjectrequest",
+            index=models.Index(
+                condition=models.Q(
+                    ("clock_paused_on__isnull", True),
+                    ("extension_months", 0),
+                    ("status__in", ["awaiting_clarification", "awaiting_identity_verification", "in_progress"]),
+                ),
+                fields=["due_on", "id"],
+                name="request_extension_notice_idx",
+            ),
         ),
     ]
