@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -227,7 +227,8 @@ def case_timeline(request: DataSubjectRequest, *, everything: bool = True) -> Ti
     A note's own "note added" event is left out (the note stands in its place); a document is its name, kind and
     time, never its content, which is opened only through the evidence view (with its permission and step-up).
     """
-    events = request.events.select_related("actor").exclude(kind=EventKind.NOTE_ADDED)
+    # Who acted, by name only: a whole user row per event was a fifth of a long case page's time.
+    events = request.events.annotate(actor_username=F("actor__username")).exclude(kind=EventKind.NOTE_ADDED)
     messages = request.messages.all()
     notes = CaseNote.objects.filter(request=request).select_related("author")
     documents = request.documents.all()

@@ -71,7 +71,11 @@ def _months() -> dict[int, str]:
 def _event(event, words: dict, can_see_personal_data: bool) -> str:
     # Plain strings with the same escaping as ``format_html`` (``escaped``): most entries are events.
     status = f": {escaped(event.get_to_status_display())}" if event.to_status else ""
-    who = escaped(event.actor.get_username() if event.actor else event.actor_kind)
+    if event.actor_id is None:
+        who = escaped(event.actor_kind)
+    else:
+        # The name case_timeline read with the event, else the user's.
+        who = escaped(getattr(event, "actor_username", None) or event.actor.get_username())
     html = f'<p class="mb-0"><strong>{escaped(event.get_kind_display())}</strong>{status} · {who}</p>\n'
     if can_see_personal_data and event.reason:
         html += f'<p class="mb-0">{escaped(event.reason)}</p>\n'
