@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.cache import cache
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -253,12 +253,20 @@ def case_timeline(request: DataSubjectRequest, *, everything: bool = True) -> Ti
     timeline = Timeline(ordered[-TIMELINE_SHOWN:] if not everything else ordered)
     timeline.total = len(ordered)
     if not everything and len(ordered) > TIMELINE_SHOWN:
-        timeline.total = (
-            request.events.exclude(kind=EventKind.NOTE_ADDED).count()
-            + request.messages.count()
-            + CaseNote.objects.filter(request=request).count()
-            + request.documents.count()
+        # The four counts in one query.
+        counted = {
+            "events": request.events.exclude(kind=EventKind.NOTE_ADDED),
+            "messages": request.messages.all(),
+            "notes": CaseNote.objects.filter(request=request),
+            "documents": request.documents.all(),
+        }
+        totals = DataSubjectRequest.objects.filter(pk=request.pk).values_list(
+            *(
+                Subquery(rows.order_by().values("request_id").annotate(n=Count("pk")).values("n")[:1])
+                for rows in counted.values()
+            )
         )
+        timeline.total = sum(count or 0 for count in totals.get())
     return timeline
 
 
