@@ -315,16 +315,16 @@ def accel_folder() -> Path:
 
 def accel_prepare(release: Release) -> str:
     """Decrypt the archive into a short-lived file of the private folder the front server serves from (outside any
-    web root, readable by the portal's user only), for an X-Accel-Redirect; returns its random name. The sweep deletes
-    it after ``DSAR_DOWNLOAD_ACCEL_TTL_MINUTES``."""
+    web root; mode 0640, so the front server reads it through a group it shares with the portal, and nobody else),
+    for an X-Accel-Redirect; returns its random name. The sweep deletes it after ``DSAR_DOWNLOAD_ACCEL_TTL_MINUTES``."""
     folder = accel_folder()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.mkdir(mode=0o750, parents=True, exist_ok=True)
     name = f"{secrets.token_urlsafe(24)}.zip"
     temp = folder / f".part-{name}"
     try:
         with (
             RELEASES.open(release.archive_name) as reader,
-            open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out,
+            open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640), "wb") as out,
         ):
             shutil.copyfileobj(reader, out, filestore.CHUNK_SIZE)
         os.replace(temp, folder / name)
@@ -387,7 +387,20 @@ def releases_expire(*, now: datetime | None = None) -> int:
 
 
 def expiry_sweep(*, now: datetime | None = None) -> dict[str, int]:
-    return {"releases_expired": releases_expire(now=now), "accel_files_removed": accel_sweep()}
+    """The periodic job: expired releases, X-Accel files handed over, and release files no row names (a crash
+    between writing one and committing its row; a day's grace, longer than any build)."""
+    now = now or timezone.now()
+    orphans = RELEASES.sweep(
+        older_than=now - timedelta(days=1),
+        referenced=lambda names: set(
+            Release.objects.filter(archive_name__in=names).values_list("archive_name", flat=True)
+        ),
+    )
+    return {
+        "releases_expired": releases_expire(now=now),
+        "accel_files_removed": accel_sweep(),
+        "orphan_release_files_removed": orphans,
+    }
 
 
 # --- Further copies (GDPR Art. 15(3)) -------------------------------------------------------------------------------

@@ -207,7 +207,8 @@ def test_the_x_accel_path_sends_the_header_and_no_body(client, completed_request
     assert response["X-Accel-Redirect"].startswith("/protected-downloads/")
     handed = (tmp_path / "accel" / name).read_bytes()
     assert hashlib.sha256(handed).hexdigest() == release.archive_sha256
-    assert oct((tmp_path / "accel" / name).stat().st_mode & 0o777) == "0o600"
+    # Readable by the portal and the front server sharing its group, not by others.
+    assert (tmp_path / "accel" / name).stat().st_mode & 0o007 == 0
     assert Download.objects.get().method == DownloadMethod.ACCEL
     # The sweep removes it after a few minutes, not before.
     assert delivery.accel_sweep() == 0
@@ -421,3 +422,17 @@ def test_the_case_page_lists_downloads(client, completed_request, mailoutbox):
     body = case.content.decode()
     assert 'class="download"' in body
     assert "Answer downloaded" in body
+
+
+def test_the_periodic_job_removes_release_files_no_release_names_after_a_day(completed_request):
+    import io
+
+    release = available_release(completed_request)
+    orphan = RELEASES.save(io.BytesIO(b"left by a crash"), suffix=".zip")
+    old = time.time() - 2 * 24 * 3600
+    for name in (orphan.name, release.archive_name):
+        os.utime(RELEASES.folder / name, (old, old))
+    result = delivery.expiry_sweep()
+    assert result["orphan_release_files_removed"] == 1
+    assert not RELEASES.exists(orphan.name)
+    assert RELEASES.exists(release.archive_name)
