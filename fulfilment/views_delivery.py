@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from casework import selectors as casework_selectors
-from casework.views import staff_area
+from casework.views import case_page, staff_area
 from dsar_portal import ratelimit
 from dsar_portal.filestore import FileDecryptionError
 from dsar_portal.onetime import CodeCheck
@@ -195,10 +195,13 @@ def case_panel(http_request: HttpRequest, request) -> dict | None:
     if request.right not in (Right.ACCESS, Right.PORTABILITY):
         return None
     releases = list(Release.objects.filter(request=request).order_by("copy_number", "pk"))
-    further = list(FurtherCopy.objects.filter(request=request).order_by("asked_at", "pk"))
-    if not releases and not further:
+    if not releases:
+        # One query for a case with no answer released (a further copy needs a release to copy).
         return None
+    further = list(FurtherCopy.objects.filter(request=request).order_by("asked_at", "pk"))
     downloads = list(Download.objects.filter(request=request).order_by("at", "pk"))
+    # A decision whose form had errors comes back bound, with what was typed (see _staff_decision).
+    bound = getattr(http_request, BOUND_FORMS, {})
     return {
         "releases": [
             (release, [download for download in downloads if download.release_id == release.pk]) for release in releases
@@ -206,34 +209,41 @@ def case_panel(http_request: HttpRequest, request) -> dict | None:
         "further_copies": further,
         "can_act": http_request.user.has_perm(casework_selectors.ACT),
         "reference": request.reference,
-        "fee_form": FurtherCopyFeeForm(),
-        "paid_form": FurtherCopyPaidForm(initial={"paid_on": timezone.localdate()}),
-        "free_form": FurtherCopyFreeForm(),
-        "decline_form": FurtherCopyDeclineForm(),
+        "fee_form": bound.get("fee_form") or FurtherCopyFeeForm(),
+        "paid_form": bound.get("paid_form") or FurtherCopyPaidForm(initial={"paid_on": timezone.localdate()}),
+        "free_form": bound.get("free_form") or FurtherCopyFreeForm(),
+        "decline_form": bound.get("decline_form") or FurtherCopyDeclineForm(),
         "fee_allowed": request.right == Right.ACCESS,
     }
 
 
-def _staff_further_copy(http_request: HttpRequest, reference: str, further_id: int) -> FurtherCopy:
+def _staff_further_copy(http_request: HttpRequest, reference: str, further_id: int):
+    """(the request, scoped to the user; its further copy), or 403/404."""
     user = http_request.user
     if not user.has_perm(casework_selectors.ACT):
         raise PermissionDenied
     request = get_object_or_404(casework_selectors.requests_visible_to(user), reference=reference)
-    return get_object_or_404(FurtherCopy.objects.select_related("request", "source"), pk=further_id, request=request)
+    further = get_object_or_404(FurtherCopy.objects.select_related("request", "source"), pk=further_id, request=request)
+    return request, further
 
 
-def _form_errors(http_request: HttpRequest, form) -> None:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(http_request, f"{label}: {error}" if label else error)
+BOUND_FORMS = "_delivery_bound_forms"
+FORM_NAMES = {
+    FurtherCopyFeeForm: "fee_form",
+    FurtherCopyPaidForm: "paid_form",
+    FurtherCopyFreeForm: "free_form",
+    FurtherCopyDeclineForm: "decline_form",
+}
 
 
 def _staff_decision(http_request: HttpRequest, reference: str, further_id: int, form_class, act) -> HttpResponse:
-    further = _staff_further_copy(http_request, reference, further_id)
+    request, further = _staff_further_copy(http_request, reference, further_id)
     form = form_class(http_request.POST)
     if not form.is_valid():
-        _form_errors(http_request, form)
+        # The case page again, this form bound with its errors and what was typed.
+        setattr(http_request, BOUND_FORMS, {FORM_NAMES[form_class]: form})
+        messages.error(http_request, _("Please correct the form under “Delivery of the answer”."))
+        return case_page(http_request, request, status=400)
     else:
         try:
             text = act(further, form.cleaned_data, http_request.user)
@@ -241,7 +251,7 @@ def _staff_decision(http_request: HttpRequest, reference: str, further_id: int, 
             messages.error(http_request, str(error))
         else:
             messages.success(http_request, text)
-    return redirect(reverse("casework:request_detail", args=[further.request.reference]) + "#delivery-heading")
+    return redirect(reverse("casework:request_detail", args=[request.reference]) + "#delivery-heading")
 
 
 @require_POST

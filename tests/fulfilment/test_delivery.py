@@ -436,3 +436,21 @@ def test_the_periodic_job_removes_release_files_no_release_names_after_a_day(com
     assert result["orphan_release_files_removed"] == 1
     assert not RELEASES.exists(orphan.name)
     assert RELEASES.exists(release.archive_name)
+
+
+def test_a_fee_form_with_errors_comes_back_with_what_was_typed(completed_request):
+    source = available_release(completed_request)
+    further = delivery.further_copy_ask(request=completed_request, source=source, asked_by=ReleaseRecipient.SUBJECT)
+    roles.roles_ensure()
+    dpo = StaffUserFactory(username="dpo-fee-form")
+    dpo.groups.add(Group.objects.get(name=roles.DPO))
+    staff = client_for(dpo)
+    response = staff.post(
+        reverse("fulfilment:further_copy_fee", args=[completed_request.reference, further.pk]),
+        {"fee-amount": "", "fee-reasons": "Staff time to copy the archive"},
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Staff time to copy the archive" in body
+    further.refresh_from_db()
+    assert further.status == FurtherCopyStatus.ASKED
