@@ -496,7 +496,10 @@ def further_copy_fee_paid(*, further: FurtherCopy, actor: AbstractBaseUser, paid
         FurtherCopy.objects.filter(pk=further.pk).update(fee_paid_on=paid_on, payment_reference=reference.strip()[:100])
         further.refresh_from_db()
         return _further_copy_issue(
-            further, actor=actor, reason=f"Fee of {further.fee_amount} {further.fee_currency} paid on {paid_on}"
+            further,
+            actor=actor,
+            reason=f"Fee of {further.fee_amount} {further.fee_currency} paid on {paid_on.isoformat()}; "
+            f"reference {further.payment_reference}",
         )
 
 

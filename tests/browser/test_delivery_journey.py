@@ -5,6 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from fulfilment import delivery
 from fulfilment.models import Download, ReleaseRecipient
 from requests_app import services as request_services
 from requests_app.correspondence import status_link_mint
@@ -13,6 +14,7 @@ from tests.factories import StaffUserFactory, in_progress_request
 from tests.fulfilment.delivery_support import ARCHIVE_FILES, available_release, zip_contents
 
 from .support import assert_accessible, confirmation_code, emails_to, screenshot
+from .test_staff_accessibility import signed_in_dpo  # noqa: F401 - the fixture
 
 EMAIL = "alan.t@example.net"
 
@@ -60,3 +62,32 @@ def test_a_person_enters_a_fresh_code_and_downloads_their_answer(page: Page, mai
     recorded = Download.objects.get()
     assert (recorded.release_id, recorded.by, recorded.bytes) == (release.pk, "subject", release.archive_bytes)
     assert RequestEvent.objects.filter(request=request, kind=EventKind.ANSWER_DOWNLOADED).count() == 1
+
+
+def test_staff_see_the_downloads_and_decide_on_a_further_copy(signed_in_dpo: Page):  # noqa: F811
+    request = in_progress_request(email="grace@example.org", name="Grace Hopper")
+    request_services.request_complete(request=request, actor=StaffUserFactory(), outcome=Outcome.FULFILLED)
+    source = available_release(request)
+    delivery.download_record(release=source, user_agent="test browser")
+    further = delivery.further_copy_ask(request=request, source=source, asked_by=ReleaseRecipient.SUBJECT)
+
+    page = signed_in_dpo
+    page.goto(f"/staff/requests/{request.reference}/")
+    panel = page.locator("section[aria-labelledby=delivery-heading]")
+    expect(panel).to_contain_text("Copy 1: Available to download")
+    expect(panel.locator(".download")).to_have_count(1)
+    expect(panel).to_contain_text("Further copies asked for")
+    assert_accessible(page, "case page with a further copy asked for")
+
+    # A fee without an amount comes back with its error and the reasons typed.
+    fee = panel.locator("form", has=page.get_by_role("button", name="Send the fee to the person"))
+    fee.get_by_label("Reasons, sent to the person").fill("Staff time to copy the archive")
+    fee.get_by_role("button", name="Send the fee to the person").click()
+    expect(page.get_by_label("Reasons, sent to the person")).to_have_value("Staff time to copy the archive")
+    assert_accessible(page, "case page with a fee form error")
+
+    page.get_by_role("button", name="Issue the further copy free").click()
+    expect(page.get_by_role("status")).to_contain_text("The further copy was issued free of charge")
+    expect(panel).to_contain_text("Copy 2: Available to download")
+    further.refresh_from_db()
+    assert further.status == "issued"

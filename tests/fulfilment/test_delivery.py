@@ -380,6 +380,10 @@ def test_a_further_copy_may_carry_a_fee_told_first_and_is_issued_when_paid(compl
     )
     further.refresh_from_db()
     assert further.status == FurtherCopyStatus.ISSUED and further.payment_reference == "PAY-1"
+    receipt = RequestEvent.objects.get(
+        request=completed_request, kind=EventKind.FURTHER_COPY_STATUS_CHANGED, to_status=FurtherCopyStatus.ISSUED
+    )
+    assert "10.00 GBP" in receipt.reason and "PAY-1" in receipt.reason
     # The source archive was deleted on expiry: the copy waits for the review work's builder.
     assert release.status == ReleaseStatus.PREPARING and release.copy_number == 2
     assert release.manifest == source.manifest
