@@ -23,6 +23,7 @@ from requests_app.forms import FORMS
 from requests_app.models import Right
 
 from . import selectors, services
+from .dashboard import dashboard_notes
 from .forms import (
     CodeForm,
     NewPasswordForm,
@@ -267,12 +268,16 @@ def sign_out(http_request: HttpRequest) -> HttpResponse:
 
 @agent_required
 def dashboard(http_request: HttpRequest, agent: Agent) -> HttpResponse:
+    requests = list(selectors.agent_requests(agent=agent))
+    notes = dashboard_notes(requests)
+    for request in requests:
+        request.dashboard_notes = notes.get(request.pk, [])
     return render(
         http_request,
         "agents/dashboard.html",
         {
             "agent": agent,
-            "requests": selectors.agent_requests(agent=agent),
+            "requests": requests,
             "rights": Right,
             "recovery_codes_left": selectors.recovery_codes_left(agent=agent),
         },

@@ -374,6 +374,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_search_jobs",
         "schedule": 5 * 60,
     },
+    # A released answer past its download window: its archive deleted, its manifest kept, the release expired; and
+    # the short-lived files handed to the front server (X-Accel-Redirect) removed (fulfilment.delivery).
+    "expire-released-answers": {
+        "task": "fulfilment.tasks.expire_releases",
+        "schedule": 5 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -630,11 +636,29 @@ DSAR_RATE_LIMITS = {
     # Complaints from the public form (UK DPA 2018 s.164A), each e-mailing the address typed in.
     "complaint_per_client": (env_int("DSAR_RATE_COMPLAINT_PER_CLIENT", 5), 3600),
     "complaint_per_email": (env_int("DSAR_RATE_COMPLAINT_PER_EMAIL", 5), 86400),
+    # Download codes for a released answer (fulfilment.delivery): each sends an e-mail, each try guesses a code.
+    "download_code_per_client": (env_int("DSAR_RATE_DOWNLOAD_CODE_PER_CLIENT", 10), 3600),
+    "download_code_per_request": (env_int("DSAR_RATE_DOWNLOAD_CODE_PER_REQUEST", 5), 3600),
+    "download_try_per_client": (env_int("DSAR_RATE_DOWNLOAD_TRY_PER_CLIENT", 20), 900),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
 DSAR_EMAIL_CODE_MAX_ATTEMPTS = env_int("DSAR_EMAIL_CODE_MAX_ATTEMPTS", 5)
 DSAR_EMAIL_CODE_RESEND_SECONDS = env_int("DSAR_EMAIL_CODE_RESEND_SECONDS", 60)
+# Secure delivery of a released answer (fulfilment.delivery): the download window of a copy (issue 12: 14 days), the
+# fresh code sent before a download (valid 15 minutes, 5 tries, a new one at most every 60 seconds), and how long a
+# browser may download after entering it before a new code is needed.
+DSAR_RELEASE_AVAILABLE_DAYS = env_int("DSAR_RELEASE_AVAILABLE_DAYS", 14)
+DSAR_DOWNLOAD_CODE_TTL_MINUTES = env_int("DSAR_DOWNLOAD_CODE_TTL_MINUTES", 15)
+DSAR_DOWNLOAD_CODE_MAX_ATTEMPTS = env_int("DSAR_DOWNLOAD_CODE_MAX_ATTEMPTS", 5)
+DSAR_DOWNLOAD_CODE_RESEND_SECONDS = env_int("DSAR_DOWNLOAD_CODE_RESEND_SECONDS", 60)
+DSAR_DOWNLOAD_WINDOW_MINUTES = env_int("DSAR_DOWNLOAD_WINDOW_MINUTES", 10)
+# Hand the download to the front server (nginx X-Accel-Redirect) instead of streaming it from the portal: the URL
+# prefix of nginx's `internal` location (empty: stream), and the private folder (outside any web root) that location
+# serves, where each download is decrypted to a short-lived file deleted after DSAR_DOWNLOAD_ACCEL_TTL_MINUTES.
+DSAR_DOWNLOAD_ACCEL_REDIRECT = env("DSAR_DOWNLOAD_ACCEL_REDIRECT", "")
+DSAR_DOWNLOAD_ACCEL_DIR = Path(env("DSAR_DOWNLOAD_ACCEL_DIR") or DATA_DIR / "accel-downloads")
+DSAR_DOWNLOAD_ACCEL_TTL_MINUTES = env_int("DSAR_DOWNLOAD_ACCEL_TTL_MINUTES", 5)
 # Public base URL used in e-mails (the links a requester clicks).
 DSAR_PUBLIC_URL = env("DSAR_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # The public complaint form (UK DPA 2018 s.164A(2)), named in UK refusal and completion notices; empty: not named.

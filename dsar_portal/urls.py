@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("agents.urls")),
     path("", include("complaints.urls")),
     path("", include("requests_app.urls")),
+    # The released answer on the status page: the download code, the download, a further copy (issue 12).
+    path("", include("fulfilment.public_urls")),
     path("", include("datasystems.public_urls")),
     # The register of data systems (issue 12), before casework's staff/ so its own patterns are tried first.
     path("staff/systems/", include("datasystems.urls")),

@@ -7,13 +7,23 @@ class FulfilmentConfig(AppConfig):
     verbose_name = _("Fulfilment")
 
     def ready(self) -> None:
+        from agents.dashboard import dashboard_notes_register
         from casework.case_panels import CasePanel, case_panel_register
+        from requests_app.models import Status
         from requests_app.signals import request_status_changed
+        from requests_app.status_page import StatusPanel, panel_register
 
-        from . import receivers, views
+        from . import receivers, views, views_delivery
 
         # The request core's one domain event: a verified access or portability request going into progress is
         # planned here (IDs only; the work is a Celery task).
         request_status_changed.connect(receivers.request_status_changed, dispatch_uid="fulfilment_plan_on_progress")
         # Progress, failed searches and the search record on the case page (casework knows no fulfilment).
         case_panel_register(CasePanel("fulfilment/case_panel.html", views.case_panel))
+        # Secure delivery: the released answer, its downloads and further copies on the case page; on the status
+        # page while the request is in progress (an answer released before the request is closed) and once it is
+        # completed; and a note on the agent's dashboard when the answer goes to the agent.
+        case_panel_register(CasePanel("fulfilment/delivery_case_panel.html", views_delivery.case_panel))
+        for status in (Status.IN_PROGRESS, Status.COMPLETED):
+            panel_register(status, StatusPanel("fulfilment/delivery_status_panel.html", views_delivery.status_panel))
+        dashboard_notes_register(views_delivery.agent_dashboard_notes)

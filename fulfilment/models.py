@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dsar_portal.onetime import OneTimeCode
+
 
 class CompilationStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
@@ -218,3 +220,92 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"release {self.pk} (copy {self.copy_number}) of request {self.request_id}"
+
+
+# --- Secure delivery (issue 12, "Secure delivery") -----------------------------------------------------------------
+
+
+class DownloadCode(OneTimeCode):
+    """A fresh one-time code e-mailed to the release's recipient before they may download it (GDPR Art. 32: the
+    archive is personal data; Art. 12(6): it goes only to the person entitled to it).
+
+    Made empty by the page (``code_hash`` blank) and filled by the task that e-mails it, so the code itself never
+    travels through the broker and exists only in the e-mail.
+    """
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="download_codes")
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta(OneTimeCode.Meta):
+        indexes = [models.Index(fields=["release", "created_at"], name="fulfilment_dlcode_release_idx")]
+
+    def __str__(self) -> str:
+        return f"download code {self.pk} of release {self.release_id}"
+
+
+class DownloadMethod(models.TextChoices):
+    STREAM = "stream", _("Streamed by the portal")
+    ACCEL = "accel", _("Handed to the front server (X-Accel-Redirect)")
+
+
+class Download(models.Model):
+    """One download of a release: when, by whom (the subject or their agent), how many bytes. Nothing personal
+    about the browser is kept: only a keyed hash of its user agent, to tell two devices apart."""
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="downloads")
+    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+    by = models.CharField(max_length=10, choices=ReleaseRecipient.choices)
+    bytes = models.BigIntegerField()
+    method = models.CharField(max_length=10, choices=DownloadMethod.choices, default=DownloadMethod.STREAM)
+    user_agent_hash = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"download {self.pk} of release {self.release_id}"
+
+
+class FurtherCopyStatus(models.TextChoices):
+    ASKED = "asked", _("Asked for")
+    # GDPR Art. 15(3): a reasonable fee based on administrative costs, told to the person before it is charged.
+    FEE_REQUESTED = "fee_requested", _("Fee requested")
+    ISSUED = "issued", _("Issued")
+    DECLINED = "declined", _("Closed without a copy")
+
+
+class FurtherCopy(models.Model):
+    """The person asked for a further copy of an answer already released (GDPR Art. 15(3)). Staff issue it free or
+    ask for a reasonable fee first; once issued, a new ``Release`` (``copy_number`` + 1) of the same reviewed
+    content. Its status moves only through ``fulfilment.delivery`` (a guarded lifecycle)."""
+
+    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="further_copies")
+    status = models.CharField(max_length=20, choices=FurtherCopyStatus.choices, default=FurtherCopyStatus.ASKED)
+    asked_at = models.DateTimeField()
+    asked_by = models.CharField(max_length=10, choices=ReleaseRecipient.choices)
+    fee_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    fee_requested_at = models.DateTimeField(null=True, blank=True)
+    fee_paid_on = models.DateField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=100, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    release = models.OneToOneField(Release, null=True, blank=True, on_delete=models.SET_NULL, related_name="issued_for")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["asked_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(status__in=["asked", "fee_requested"]),
+                name="fulfilment_one_open_further_copy",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"further copy {self.pk} of request {self.request_id} ({self.status})"

@@ -55,3 +55,22 @@ def sweep_search_jobs() -> dict:
         result.assemblies,
     )
     return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
+
+
+# --- Secure delivery (fulfilment.delivery) -----------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=3)
+def send_download_code(code_id: int) -> bool:
+    """Make and e-mail a download code (the code exists only in the e-mail; this message carries the row's id)."""
+    from . import delivery
+
+    return delivery.download_code_send(code_id=code_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def expire_releases() -> dict:
+    """Released answers past their window: archives deleted, manifests kept; stale X-Accel files removed."""
+    from . import delivery
+
+    return delivery.expiry_sweep()

@@ -1,10 +1,29 @@
 from django.urls import path
 
-from . import views
+from . import views, views_delivery
 
 app_name = "fulfilment"
 
 # Mounted under staff/requests/ (dsar_portal.urls), beside the case page.
 urlpatterns = [
     path("<str:reference>/searches/<int:job_id>/retry/", views.job_retry, name="job_retry"),
+    # A further copy of a released answer (GDPR Art. 15(3)): a fee asked for, its payment, issued free, or closed.
+    path(
+        "<str:reference>/further-copies/<int:further_id>/fee/", views_delivery.further_copy_fee, name="further_copy_fee"
+    ),
+    path(
+        "<str:reference>/further-copies/<int:further_id>/paid/",
+        views_delivery.further_copy_paid,
+        name="further_copy_paid",
+    ),
+    path(
+        "<str:reference>/further-copies/<int:further_id>/free/",
+        views_delivery.further_copy_free,
+        name="further_copy_free",
+    ),
+    path(
+        "<str:reference>/further-copies/<int:further_id>/decline/",
+        views_delivery.further_copy_decline,
+        name="further_copy_decline",
+    ),
 ]

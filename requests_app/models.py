@@ -486,6 +486,11 @@ class EventKind(models.TextChoices):
     COMPILATION_STATUS_CHANGED = "compilation_status_changed", _("Answer compilation status changed")
     SEARCH_STATUS_CHANGED = "search_status_changed", _("Search of a data system status changed")
     RELEASE_STATUS_CHANGED = "release_status_changed", _("Release of the answer status changed")
+    # Secure delivery (fulfilment.delivery): a download code e-mailed, a download, a further copy's moves.
+    DOWNLOAD_CODE_SENT = "download_code_sent", _("Download code sent")
+    DOWNLOAD_CODE_FAILED = "download_code_failed", _("Wrong download code entered")
+    ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
+    FURTHER_COPY_STATUS_CHANGED = "further_copy_changed", _("Further copy of the answer status changed")
 
 
 class RequestEvent(models.Model):
@@ -599,6 +604,9 @@ class MessageKind(models.TextChoices):
     FEE_REQUESTED = "fee_requested", _("A fee for your request")
     # Written by staff on the case page, from a template the DPO edits (casework.MessageTemplate).
     STAFF_MESSAGE = "staff_message", _("A message about your request")
+    # Secure delivery (fulfilment.delivery): the answer ready to download, and a further copy's fee.
+    ANSWER_READY = "answer_ready", _("Your answer is ready to download")
+    FURTHER_COPY_FEE = "further_copy_fee", _("A fee for a further copy")
 
 
 class Message(models.Model):

@@ -57,7 +57,14 @@ def test_the_walk_covers_every_fulfilment_page():
         if getattr(include, "namespace", None) == "fulfilment"
         for pattern in include.url_patterns
     ]
-    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {"job_retry"}
+    # The further-copy decisions are walked in tests/fulfilment/test_delivery_permission_walk.py.
+    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {
+        "job_retry",
+        "further_copy_fee",
+        "further_copy_paid",
+        "further_copy_free",
+        "further_copy_decline",
+    }
 
 
 def test_the_case_page_shows_progress_the_failed_searches_and_the_search_record(client, failed_cases, handler):
