@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("fulfilment", "0002_release"),
-        ("requests_app", "0026_event_kinds_of_delivery"),
+        ("requests_app", "0027_event_kinds_of_delivery"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

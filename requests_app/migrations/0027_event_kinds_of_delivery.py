@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("requests_app", "0025_event_kind_release_status_changed"),
+        ("requests_app", "0026_request_assignee_and_queue_indexes"),
     ]
 
     operations = [
