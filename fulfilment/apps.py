@@ -8,12 +8,23 @@ class FulfilmentConfig(AppConfig):
 
     def ready(self) -> None:
         from casework.case_panels import CasePanel, case_panel_register
+        from casework.queue_flags import QueueFlag, queue_flag_register
         from requests_app.signals import request_status_changed
 
-        from . import receivers, views
+        from . import receivers, selectors, views
 
         # The request core's one domain event: a verified access or portability request going into progress is
         # planned here (IDs only; the work is a Celery task).
         request_status_changed.connect(receivers.request_status_changed, dispatch_uid="fulfilment_plan_on_progress")
         # Progress, failed searches and the search record on the case page (casework knows no fulfilment).
         case_panel_register(CasePanel("fulfilment/case_panel.html", views.case_panel))
+        # The queue's "needs a human now" flag and filter for a failed search (issue 11; casework knows no jobs).
+        queue_flag_register(
+            QueueFlag(
+                name="fulfilment_task_failed",
+                words=_("A fulfilment task failed"),
+                filter_label=_("With a failed fulfilment task"),
+                css_class="text-bg-danger",
+                exists=selectors.failed_job_exists,
+            )
+        )
