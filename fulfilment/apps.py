@@ -11,13 +11,15 @@ class FulfilmentConfig(AppConfig):
         from casework.queue_flags import QueueFlag, queue_flag_register
         from requests_app.signals import request_status_changed
 
-        from . import receivers, selectors, views
+        from . import receivers, selectors, views, views_transmission
 
         # The request core's one domain event: a verified access or portability request going into progress is
         # planned here (IDs only; the work is a Celery task).
         request_status_changed.connect(receivers.request_status_changed, dispatch_uid="fulfilment_plan_on_progress")
         # Progress, failed searches and the search record on the case page (casework knows no fulfilment).
         case_panel_register(CasePanel("fulfilment/case_panel.html", views.case_panel))
+        # GDPR Art. 20(2): the feasibility decision and the sending, on a portability request asking for it.
+        case_panel_register(CasePanel("fulfilment/transmission_panel.html", views_transmission.transmission_panel))
         # The queue's "needs a human now" flag and filter for a failed search (issue 11; casework knows no jobs).
         queue_flag_register(
             QueueFlag(

@@ -55,6 +55,7 @@ from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
 
+from . import transmission
 from .models import (
     FINISHED_JOB_STATUSES,
     LIVE_COMPILATION_STATUSES,
@@ -747,6 +748,10 @@ def compilation_assemble(*, compilation_id: int) -> Compilation:
                 ],
             },
         )
+    if compilation.portability and compilation.status == CompilationStatus.ASSEMBLED:
+        # GDPR Art. 20(2): to the receiving controller, when a case handler decided that is feasible (until the
+        # review-and-release work gates it with transmission.portability_transmit_after_release).
+        transmission.transmission_after_assembly(compilation_id)
     return compilation
 
 

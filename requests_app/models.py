@@ -448,6 +448,8 @@ class EventKind(models.TextChoices):
     COMPILATION_STATUS_CHANGED = "compilation_status_changed", _("Answer compilation status changed")
     SEARCH_STATUS_CHANGED = "search_status_changed", _("Search of a data system status changed")
     RELEASE_STATUS_CHANGED = "release_status_changed", _("Release of the answer status changed")
+    # GDPR Art. 20(2): the feasibility decision and every attempt to send the answer to another controller.
+    TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
 
 
 class RequestEvent(models.Model):
