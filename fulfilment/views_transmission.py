@@ -124,7 +124,7 @@ def endpoint_manager(view: Callable) -> Callable:
 @endpoint_manager
 def endpoint_list(http_request: HttpRequest) -> HttpResponse:
     endpoints = ReceivingEndpoint.objects.select_related("verified_by")
-    return render(http_request, "fulfilment/transmission_endpoints.html", {"endpoints": endpoints})
+    return render(http_request, "fulfilment/transmission_endpoints.html", {"endpoints": endpoints, "nav": "endpoints"})
 
 
 @require_http_methods(["GET", "POST"])
@@ -139,12 +139,16 @@ def endpoint_new(http_request: HttpRequest) -> HttpResponse:
         # Shown once, on this page (not after a redirect, which would keep it in the session's messages).
         return _secret_page(http_request, endpoint, endpoint.secret)
     status = 400 if http_request.method == "POST" else 200
-    return render(http_request, "fulfilment/transmission_endpoint_form.html", {"form": form}, status=status)
+    return render(
+        http_request, "fulfilment/transmission_endpoint_form.html", {"form": form, "nav": "endpoints"}, status=status
+    )
 
 
 def _secret_page(http_request: HttpRequest, endpoint: ReceivingEndpoint, secret: str) -> HttpResponse:
     response = render(
-        http_request, "fulfilment/transmission_endpoint_secret.html", {"endpoint": endpoint, "secret": secret}
+        http_request,
+        "fulfilment/transmission_endpoint_secret.html",
+        {"endpoint": endpoint, "secret": secret, "nav": "endpoints"},
     )
     response["Cache-Control"] = "no-store"
     return response
@@ -176,7 +180,7 @@ def endpoint_detail(http_request: HttpRequest, public_id) -> HttpResponse:
     return render(
         http_request,
         "fulfilment/transmission_endpoint_form.html",
-        {"form": form, "endpoint": endpoint},
+        {"form": form, "endpoint": endpoint, "nav": "endpoints"},
         status=status,
     )
 

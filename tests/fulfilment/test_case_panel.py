@@ -57,7 +57,12 @@ def test_the_walk_covers_every_fulfilment_page():
         if getattr(include, "namespace", None) == "fulfilment"
         for pattern in include.url_patterns
     ]
-    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {"job_retry"}
+    # The transmission decision and retry are walked in test_transmission_pages.
+    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {
+        "job_retry",
+        "transmission_decide",
+        "transmission_retry",
+    }
 
 
 def test_the_case_page_shows_progress_the_failed_searches_and_the_search_record(client, failed_cases, handler):
