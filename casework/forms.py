@@ -14,6 +14,7 @@ from requests_app.models import Channel, DataSubjectRequest, RequesterRole, Righ
 from requests_app.references import normalise_reference
 from requests_app.workflow import OPEN_STATUSES
 
+from .queue_flags import queue_flags
 from .queue_pages import extension_notice_due_q
 from .roles import ALL_ROLES
 from .selectors import assignable_staff, assignable_staff_choices, unassigned
@@ -88,6 +89,11 @@ class QueueFilterForm(forms.Form):
             (UNASSIGNED, _("No one yet")),
             *[(str(pk), username) for pk, username in assignable_staff_choices()],
         ]
+        # The flags of the apps above casework, each a checkbox narrowing the queue to the requests it flags.
+        for flag in queue_flags():
+            self.fields[flag.name] = forms.BooleanField(
+                label=flag.filter_label, required=False, widget=StaffCheckboxInput
+            )
         _style(self)
 
     def apply(self, requests: QuerySet[DataSubjectRequest], *, user, today) -> QuerySet[DataSubjectRequest]:
@@ -128,6 +134,9 @@ class QueueFilterForm(forms.Form):
         if data["extension_notice_due"]:
             # GDPR Art. 12(3): an extension must be notified within the first month (queue_pages).
             requests = requests.filter(extension_notice_due_q(today=today))
+        for flag in queue_flags():
+            if data.get(flag.name):
+                requests = requests.filter(flag.exists())
         return requests
 
 

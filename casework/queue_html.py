@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from requests_app.models import Right, Status
 
+from .queue_flags import queue_flags
 from .widgets import escaped
 
 # The flags of the "Needs a human" column: the row's attribute, the badge's colour, its words (translated per page).
@@ -31,6 +32,8 @@ def queue_rows_html(rows: list, *, can_assign: bool) -> SafeString:
     to its case page, right, status, jurisdiction, legal due date with the time left, assignee and flags."""
     nobody = escaped(_("No one yet"))
     flags = [(name, css, escaped(_(words))) for name, css, words in FLAGS]
+    # The flags of the apps above casework (``queue_flags``), after casework's own.
+    flags += [(flag.name, flag.css_class, escaped(str(flag.words))) for flag in queue_flags()]
     detail_url = reverse("casework:request_detail", args=["REFERENCE"])
     # As ``get_right_display`` and ``get_status_display`` (the label, or the value when it has none) and the date
     # filter's "j M Y" (the month's abbreviation in the page's language), each worked out once a page.

@@ -24,6 +24,7 @@ from requests_app.selectors import requests_from_same_person
 from requests_app.workflow import OPEN_STATUSES
 
 from .models import CaseNote, MessageTemplate, MessageTemplateTranslation, StaffRoleChange
+from .queue_flags import queue_flags
 
 STAFF_AREA = "casework.view_staff_area"
 ALL_REQUESTS = "casework.view_all_requests"
@@ -129,9 +130,11 @@ def queue_requests(user: AbstractBaseUser) -> QuerySet[DataSubjectRequest]:
 def queue_flags_attach(rows: list[DataSubjectRequest]) -> list[DataSubjectRequest]:
     """Set on each of a queue page's ``rows`` what needs a human now, in one query whatever the page shows:
     ``evidence_to_review``, ``delivery_failed``, ``agent_unanswered``, and the times of the requester's last
-    answer to a clarification and of the last staff event (``requester_replied``)."""
+    answer to a clarification and of the last staff event (``requester_replied``), and every flag registered by an
+    app above casework (``queue_flags``, such as "a fulfilment task failed")."""
     if not rows:
         return rows
+    names = (*QUEUE_FLAGS, *(flag.name for flag in queue_flags()))
     last_answer = RequestEvent.objects.filter(request=OuterRef("pk"), kind=EventKind.CLARIFICATION_ANSWERED).order_by(
         "-created_at", "-pk"
     )
@@ -151,12 +154,14 @@ def queue_flags_attach(rows: list[DataSubjectRequest]) -> list[DataSubjectReques
             ),
             last_answer_at=Subquery(last_answer.values("created_at")[:1]),
             last_staff_event_at=Subquery(last_staff_event.values("created_at")[:1]),
+            # The flags of the apps above casework (a failed fulfilment task), in the same query.
+            **{flag.name: flag.exists() for flag in queue_flags()},
         )
-        .values("pk", *QUEUE_FLAGS)
+        .values("pk", *names)
         .order_by()
     }
     for row in rows:
-        for name in QUEUE_FLAGS:
+        for name in names:
             setattr(row, name, flags.get(row.pk, {}).get(name))
     return rows
 

@@ -197,6 +197,8 @@ SYSTEMS = [
         "connector_config": {
             "instructions": "Search VoiceLine by phone number and chat e-mail; export as MP3 and text."
         },
+        # Its system owner answers the manual search task of each access request (issue 12: `make run` shows one).
+        "owned": True,
         "purposes": [
             ("Training our staff and checking the quality of our service", LawfulBasis.LEGITIMATE_INTERESTS, ""),
             ("Settling disagreements about what was said", LawfulBasis.LEGITIMATE_INTERESTS, ""),
@@ -346,7 +348,8 @@ def demo_register_load(*, dpo) -> None:
 
 
 def _system_owner():
-    """The CRM's owner: a system owner (they read their systems in the staff area), without a password to sign in."""
+    """The owner of the CRM and of the call recordings (whose manual search tasks they answer): a system owner (they
+    read their systems in the staff area), without a password to sign in."""
     user, created = get_user_model().objects.get_or_create(
         username=SYSTEM_OWNER_USERNAME,
         defaults={"first_name": "Chris", "last_name": "Moreau", "email": "chris.owner@demo.example", "is_staff": True},

@@ -9,11 +9,12 @@ class FulfilmentConfig(AppConfig):
     def ready(self) -> None:
         from agents.dashboard import dashboard_notes_register
         from casework.case_panels import CasePanel, case_panel_register
+        from casework.queue_flags import QueueFlag, queue_flag_register
         from requests_app.models import Status
         from requests_app.signals import request_status_changed
         from requests_app.status_page import StatusPanel, panel_register
 
-        from . import receivers, views, views_delivery
+        from . import receivers, selectors, views, views_delivery, views_transmission
 
         # The request core's one domain event: a verified access or portability request going into progress is
         # planned here (IDs only; the work is a Celery task).
@@ -27,3 +28,15 @@ class FulfilmentConfig(AppConfig):
         for status in (Status.IN_PROGRESS, Status.COMPLETED):
             panel_register(status, StatusPanel("fulfilment/delivery_status_panel.html", views_delivery.status_panel))
         dashboard_notes_register(views_delivery.agent_dashboard_notes)
+        # GDPR Art. 20(2): the feasibility decision and the sending, on a portability request asking for it.
+        case_panel_register(CasePanel("fulfilment/transmission_panel.html", views_transmission.transmission_panel))
+        # The queue's "needs a human now" flag and filter for a failed search (issue 11; casework knows no jobs).
+        queue_flag_register(
+            QueueFlag(
+                name="fulfilment_task_failed",
+                words=_("A fulfilment task failed"),
+                filter_label=_("With a failed fulfilment task"),
+                css_class="text-bg-danger",
+                exists=selectors.failed_job_exists,
+            )
+        )

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from .models import FINISHED_JOB_STATUSES, Compilation, JobStatus, SearchJob, SearchRecord
 
 
@@ -34,3 +36,9 @@ def progress_of(compilation: Compilation) -> Progress:
 
 def search_records_of(compilation: Compilation) -> list[SearchRecord]:
     return list(compilation.search_records.select_related("by").order_by("at", "pk"))
+
+
+def failed_job_exists() -> Exists:
+    """A search job of the request failed and waits for staff to retry it (the queue's flag and filter; an
+    ``Exists`` over the outer query's request ``pk``, read through the job's request index)."""
+    return Exists(SearchJob.objects.filter(request=OuterRef("pk"), status=JobStatus.FAILED))

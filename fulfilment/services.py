@@ -55,6 +55,7 @@ from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
 
+from . import transmission
 from .models import (
     FINISHED_JOB_STATUSES,
     LIVE_COMPILATION_STATUSES,
@@ -65,6 +66,7 @@ from .models import (
     SearchPart,
     SearchRecord,
 )
+from .report_pdf import REPORT_PDF_PATH, report_pdf_render, report_pdf_wanted
 
 logger = logging.getLogger(__name__)
 
@@ -620,6 +622,11 @@ def _system_json(system_name: str, record: SearchRecord | None, parts: list[Sear
     return chunks
 
 
+def _report_pdf_entry(context: dict) -> _Hashed:
+    """``report.pdf``: the report as a PDF, rendered as the ZIP reads it (the person asked for one; report_pdf)."""
+    return _Hashed(REPORT_PDF_PATH, lambda: iter((report_pdf_render(context),)))
+
+
 def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
     request = compilation.request
     jobs = list(compilation.jobs.select_related("system").prefetch_related("parts").order_by("system__name"))
@@ -674,6 +681,8 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
         "generated_at": timezone.now(),
     }
     report = render_to_string("fulfilment/archive_report.html", context).encode()
+    if report_pdf_wanted(request, portability=compilation.portability):
+        entries.append(_report_pdf_entry(context))
     search_record = [
         {
             "system": record.system_name,
@@ -739,6 +748,10 @@ def compilation_assemble(*, compilation_id: int) -> Compilation:
                 ],
             },
         )
+    if compilation.portability and compilation.status == CompilationStatus.ASSEMBLED:
+        # GDPR Art. 20(2): to the receiving controller, when a case handler decided that is feasible (until the
+        # review-and-release work gates it with transmission.portability_transmit_after_release).
+        transmission.transmission_after_assembly(compilation_id)
     return compilation
 
 

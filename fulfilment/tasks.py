@@ -7,7 +7,7 @@ from celery import shared_task
 
 from datasystems.connectors.base import ConnectorTemporaryError
 
-from . import services
+from . import services, transmission
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +48,13 @@ def assemble_compilation(compilation_id: int) -> str:
 @shared_task(acks_late=True)
 def sweep_search_jobs() -> dict:
     result = services.jobs_sweep()
+    transmissions = transmission.transmissions_sweep()
     logger.info(
-        "search job sweep: %s queued again, %s planned, %s assemblies",
+        "search job sweep: %s queued again, %s planned, %s assemblies, %s transmissions",
         result.requeued,
         result.planned,
         result.assemblies,
+        transmissions,
     )
     return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
 
@@ -74,3 +76,22 @@ def expire_releases() -> dict:
     from . import delivery
 
     return delivery.expiry_sweep()
+
+
+# GDPR Art. 20(2): sending a portability answer to another controller. Late acknowledgement (a killed worker's
+# message comes back; the transmission's status makes it harmless), transient failures retried with backoff from
+# 30 s to 10 min; the row counts the attempts and fails it for staff after transmission.max_attempts().
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(transmission.TransmissionTemporaryError,),
+    retry_backoff=30,
+    retry_backoff_max=10 * 60,
+    max_retries=8,
+)
+def transmit_portability_answer(self, transmission_id: int) -> str:
+    worker = self.request.hostname or socket.gethostname()
+    status = transmission.transmission_send(transmission_id=transmission_id, worker=worker)
+    logger.info("transmission %s: %s", transmission_id, status)
+    return status

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_delivery
+from . import views, views_delivery, views_transmission
 
 app_name = "fulfilment"
 
@@ -26,4 +26,7 @@ urlpatterns = [
         views_delivery.further_copy_decline,
         name="further_copy_decline",
     ),
+    # GDPR Art. 20(2): the feasibility decision on direct transmission, and sending again after a failure.
+    path("<str:reference>/transmission/", views_transmission.transmission_decide, name="transmission_decide"),
+    path("<str:reference>/transmission/retry/", views_transmission.transmission_retry, name="transmission_retry"),
 ]

@@ -175,6 +175,12 @@ class AccessForm(RequestForm):
         widget=forms.RadioSelect,
         initial="report",
     )
+    # Independent of the format: the report (HTML in every answer) also as a PDF, for printing or keeping.
+    access_report_pdf = forms.BooleanField(
+        label=_("I would like the report as a PDF too"),
+        required=False,
+        help_text=_("The report is always in the answer as a web page; tick this to get a PDF copy of it as well."),
+    )
 
     def clean(self):
         data = super().clean()

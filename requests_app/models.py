@@ -491,6 +491,8 @@ class EventKind(models.TextChoices):
     DOWNLOAD_CODE_FAILED = "download_code_failed", _("Wrong download code entered")
     ANSWER_DOWNLOADED = "answer_downloaded", _("Answer downloaded")
     FURTHER_COPY_STATUS_CHANGED = "further_copy_changed", _("Further copy of the answer status changed")
+    # GDPR Art. 20(2): the feasibility decision and every attempt to send the answer to another controller.
+    TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
 
 
 class RequestEvent(models.Model):

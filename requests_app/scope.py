@@ -76,7 +76,9 @@ class AccessScope(RequestScope):
 
     ``everything`` is False when the person asked for part of it only, described in ``subset``; ``date_from`` and
     ``date_to`` bound the period they ask about, when they gave one. ``format`` says whether machine-readable files
-    come with the readable report (Art. 15(3): "in a commonly used electronic form").
+    come with the readable report (Art. 15(3): "in a commonly used electronic form"). ``report_pdf``: the person
+    also asked for the report as a PDF (whatever the format; requests filed before the question was asked read as
+    False).
     """
 
     right: ClassVar[str] = Right.ACCESS
@@ -85,6 +87,7 @@ class AccessScope(RequestScope):
     date_from: date | None = None
     date_to: date | None = None
     format: AccessFormat = AccessFormat.REPORT
+    report_pdf: bool = False
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "AccessScope":
@@ -95,6 +98,7 @@ class AccessScope(RequestScope):
             date_from=_date(details, "date_from"),
             date_to=_date(details, "date_to"),
             format=_choice(details, "access_format", AccessFormat, AccessFormat.REPORT),
+            report_pdf=details.get("access_report_pdf") is True,
         )
 
     def as_details(self) -> dict[str, Any]:
@@ -104,6 +108,7 @@ class AccessScope(RequestScope):
             "date_from": self.date_from.isoformat() if self.date_from else None,
             "date_to": self.date_to.isoformat() if self.date_to else None,
             "access_format": str(self.format),
+            "access_report_pdf": self.report_pdf,
             **super().as_details(),
         }
 

@@ -64,6 +64,9 @@ def test_the_walk_covers_every_fulfilment_page():
         "further_copy_paid",
         "further_copy_free",
         "further_copy_decline",
+        # The transmission decision and retry are walked in test_transmission_pages.
+        "transmission_decide",
+        "transmission_retry",
     }
 
 

@@ -56,6 +56,8 @@ VALID = {
 # What is stored is what was typed, except the checkbox, which the form turns into a boolean.
 EXPECTED_DETAILS = {
     **VALID,
+    # The report as a PDF too: unticked, stored as no.
+    "access": {**VALID["access"], "access_report_pdf": False},
     "rectification": {**VALID["rectification"], "rectification_restrict": False, "rectification_recipients": False},
     # Several cases of Art. 18(1) may apply, so the answer is stored as a list.
     "restriction": {**VALID["restriction"], "restriction_ground": ["accuracy_contested"]},

@@ -6,6 +6,7 @@ requests are only created once.
 
 import io
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pyotp
@@ -24,9 +25,12 @@ from PIL import Image, ImageDraw
 from agents import services as agent_services
 from casework import roles
 from casework.roles import roles_ensure
-from demo.register import demo_register_load
+from demo.register import SYSTEM_OWNER_USERNAME, demo_register_load
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.staff_auth import totp_authenticator_add
+from fulfilment.models import JobStatus
+from fulfilment.selectors import compilation_latest
+from fulfilment.services import compilation_plan
 from identity import services as identity_services
 from identity.services import demo_customer_save
 from organisation.selectors import organisation_get
@@ -40,6 +44,7 @@ from requests_app.models import (
     Outcome,
     RefusalGround,
     Right,
+    Status,
 )
 from requests_app.scope import (
     AccessScope,
@@ -59,6 +64,14 @@ from requests_app.scope import (
 )
 
 DPO_USERNAME = "dpo"
+
+
+@dataclass(frozen=True)
+class CompilationExample:
+    request: DataSubjectRequest
+    waiting: list[str]  # the systems whose manual search waits for the demo's system owner
+
+
 DEMO_EMAIL_DOMAIN = "demo.example"
 # Try them: file an access request as alan@demo.example with customer number C-1001
 # and identity is confirmed from our records without any document.
@@ -116,13 +129,15 @@ class Command(BaseCommand):
         password = self._dpo_password()
         dpo = self._dpo(password)
         totp_secret = self._dpo_second_factor(dpo)
-        if not DataSubjectRequest.objects.exists():
-            self._requests(dpo)
         # The demo organisation's own CRM, which the register's connectors search (issue 12): its data is generated
         # once; it is an outside system, so it is reached by its command, never imported.
         call_command("democrm_generate", "--if-empty", "--people", "100", "--rows-per-person", "30", stdout=self.stdout)
-        # The register of data systems and the privacy notice published from it (issue 12).
+        # The register of data systems and the privacy notice published from it (issue 12), before the requests, so
+        # the access request going into progress below is compiled from the whole register.
         demo_register_load(dpo=dpo)
+        if not DataSubjectRequest.objects.exists():
+            self._requests(dpo)
+        compiling = self._compilation_example()
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         login_url = f"http://127.0.0.1:8000{reverse('account_login')}"
         totp_uri = pyotp.TOTP(totp_secret).provisioning_uri(name=DPO_USERNAME, issuer_name=settings.MFA_TOTP_ISSUER)
@@ -136,6 +151,33 @@ class Command(BaseCommand):
             f"privacy notice: http://127.0.0.1:8000{reverse('privacy_notice:latest')}"
         )
         self.stdout.write(f"  E-mails the portal sends are written to: {getattr(settings, 'EMAIL_FILE_PATH', 'SMTP')}")
+        if compiling is not None:
+            owner_tasks = ", ".join(compiling.waiting) or "none"
+            self.stdout.write(
+                f"  A compiled answer arriving (issue 12): http://127.0.0.1:8000"
+                f"{reverse('casework:request_detail', args=[compiling.request.reference])}  (the case page shows the "
+                f"worker's progress, systems searched of total and rows so far; the answer is assembled once the "
+                f"system owner {SYSTEM_OWNER_USERNAME} answers their waiting manual search tasks: {owner_tasks})"
+            )
+
+    def _compilation_example(self) -> "CompilationExample | None":
+        """Alan Turing's access request, verified from our records and in progress, planned against the register:
+        the real worker (``make run``: honcho's worker on the folder broker) searches the demo CRM's systems, and the
+        manual systems wait for their owners' tasks (GDPR Art. 15; issue 12, "make run shows a compiled answer
+        arriving"). Idempotent: ``compilation_plan`` keeps a live or assembled compilation."""
+        request = self._shown_request("alan@demo.example", Right.ACCESS)
+        if request is None or request.status != Status.IN_PROGRESS:
+            return None
+        compilation = compilation_plan(request_id=request.pk) or compilation_latest(request_id=request.pk)
+        if compilation is None:
+            return None
+        waiting = [
+            job.system.name
+            for job in compilation.jobs.select_related("system__owner").filter(
+                status=JobStatus.WAITING, system__owner__username=SYSTEM_OWNER_USERNAME
+            )
+        ]
+        return CompilationExample(request=request, waiting=waiting)
 
     def _customers(self) -> None:
         """Customer records the demo records matcher checks requesters against."""
