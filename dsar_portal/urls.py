@@ -24,6 +24,10 @@ urlpatterns = [
     path("staff/systems/", include("datasystems.urls")),
     # The compiled answer's actions on a case (issue 12), before casework's staff/ like the register.
     path("staff/requests/", include("fulfilment.urls")),
+    # The system owners' manual search tasks (issue 12), before casework's staff/ like the register.
+    path("staff/tasks/", include("fulfilment.task_urls")),
+    # An HTTP system's signed answer to a search, posted later (fulfilment.callbacks).
+    path("api/connectors/", include("fulfilment.callback_urls")),
     path("staff/", include("casework.urls")),
 ]
 

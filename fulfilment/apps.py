@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -8,6 +9,7 @@ class FulfilmentConfig(AppConfig):
 
     def ready(self) -> None:
         from casework.case_panels import CasePanel, case_panel_register
+        from casework.roles import roles_ensure_after_migrate
         from requests_app.signals import request_status_changed
 
         from . import receivers, views
@@ -17,3 +19,5 @@ class FulfilmentConfig(AppConfig):
         request_status_changed.connect(receivers.request_status_changed, dispatch_uid="fulfilment_plan_on_progress")
         # Progress, failed searches and the search record on the case page (casework knows no fulfilment).
         case_panel_register(CasePanel("fulfilment/case_panel.html", views.case_panel))
+        # A system owner's role holds this app's permission to work search tasks: set the roles again once it exists.
+        post_migrate.connect(roles_ensure_after_migrate, sender=self, dispatch_uid="fulfilment_roles_ensure")
