@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import logging
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -39,7 +40,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from casework import selectors as casework_selectors
-from datasystems.connectors.base import TableResult
+from datasystems.connectors.base import ConnectorError, TableResult
+from datasystems.connectors.http import tables_from_answer
 from datasystems.selectors import MANAGE
 from requests_app import deadlines
 from requests_app.audit import SYSTEM, event_record, events_record
@@ -197,20 +199,24 @@ def task_opened(*, job: SearchJob, user: AbstractBaseUser) -> None:
 
 
 @dataclass
-class CsvTable:
-    """One uploaded CSV file, checked: its table name (from the file name), its columns and how many rows."""
+class UploadedTable:
+    """One table the owner uploaded, checked: its name, its columns, how many rows, and its rows read again when
+    they are written (a CSV file is streamed, never held whole). ``provided_or_observed`` is None for a CSV file (the
+    owner says so on the form) and the table's own flag in a JSON file."""
 
     name: str
     columns: list[str]
     rows: int
-    upload: UploadedFile
+    row_iterator: Callable[[], Iterable[Sequence]]
+    provided_or_observed: bool | None = None
 
-    def row_iterator(self) -> Iterator[list[str]]:
-        reader = csv.reader(_lines(self.upload))
-        next(reader, None)  # the header
-        for row in reader:
-            if row:
-                yield row
+
+def _csv_rows(upload: UploadedFile) -> Iterator[list[str]]:
+    reader = csv.reader(_lines(upload))
+    next(reader, None)  # the header
+    for row in reader:
+        if row:
+            yield row
 
 
 def _lines(upload: UploadedFile) -> Iterator[str]:
@@ -234,18 +240,12 @@ def table_name_of(file_name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:MAX_NAME] or "table"
 
 
-def csv_check(upload: UploadedFile, *, max_bytes: int) -> CsvTable:
+def csv_check(upload: UploadedFile, *, max_bytes: int) -> UploadedTable:
     """Check one uploaded CSV: a .csv name, within the size limit, UTF-8 text, a header row of distinct non-empty
     column names, every row as long as the header. Raises TaskError saying what to fix (never a cell's value)."""
     name = upload.name or "file.csv"
     shown = name[:80]
-    if not name.lower().endswith(".csv"):
-        raise TaskError(_("%(file)s: only CSV files (ending .csv) can be uploaded.") % {"file": shown})
-    if upload.size is None or upload.size > max_bytes:
-        raise TaskError(
-            _("%(file)s is larger than %(mb)s MB: split it into smaller files.")
-            % {"file": shown, "mb": max_bytes // (1024 * 1024)}
-        )
+    _size_check(upload, shown, max_bytes)
     try:
         reader = csv.reader(_lines(upload))
         header = next(reader, None)
@@ -272,17 +272,65 @@ def csv_check(upload: UploadedFile, *, max_bytes: int) -> CsvTable:
         raise TaskError(_("%(file)s is not UTF-8 text: save it as “CSV UTF-8” and upload it again.") % {"file": shown})
     except csv.Error:
         raise TaskError(_("%(file)s is not a well-formed CSV file (check its quotes).") % {"file": shown})
-    return CsvTable(name=table_name_of(name), columns=columns, rows=rows, upload=upload)
+    return UploadedTable(name=table_name_of(name), columns=columns, rows=rows, row_iterator=lambda: _csv_rows(upload))
 
 
-def csv_tables_check(uploads: Sequence[UploadedFile], *, max_bytes: int) -> tuple[list[CsvTable], list[str]]:
+def _size_check(upload: UploadedFile, shown: str, max_bytes: int) -> None:
+    if upload.size is None or upload.size > max_bytes:
+        raise TaskError(
+            _("%(file)s is larger than %(mb)s MB: split it into smaller files.")
+            % {"file": shown, "mb": max_bytes // (1024 * 1024)}
+        )
+
+
+def json_check(upload: UploadedFile, *, max_bytes: int) -> list[UploadedTable]:
+    """A JSON file in the HTTP connector's answer format (``{"tables": [{"name", "columns", "rows",
+    "provided_or_observed"}]}``), checked by the same strict reader (``datasystems.connectors.http``)."""
+    shown = (upload.name or "file.json")[:80]
+    _size_check(upload, shown, max_bytes)
+    upload.seek(0)
+    try:
+        payload = json.loads(b"".join(upload.chunks()).decode("utf-8-sig"))
+        tables = tables_from_answer(payload)
+    except UnicodeDecodeError:
+        raise TaskError(_("%(file)s is not UTF-8 text.") % {"file": shown})
+    except ValueError:
+        raise TaskError(_("%(file)s is not valid JSON.") % {"file": shown})
+    except ConnectorError as error:
+        raise TaskError(f"{shown}: {error}")
+    return [
+        UploadedTable(
+            name=table_name_of(table.name),
+            columns=list(table.columns),
+            rows=table.row_count or 0,
+            row_iterator=lambda rows=table.rows: rows,
+            provided_or_observed=table.provided_or_observed,
+        )
+        for table in tables
+    ]
+
+
+def upload_check(upload: UploadedFile, *, max_bytes: int) -> list[UploadedTable]:
+    """One uploaded file's tables: a CSV file is one table, a JSON file one or more."""
+    name = (upload.name or "").lower()
+    if name.endswith(".csv"):
+        return [csv_check(upload, max_bytes=max_bytes)]
+    if name.endswith(".json"):
+        return json_check(upload, max_bytes=max_bytes)
+    raise TaskError(
+        _("%(file)s: only CSV files (ending .csv), or JSON files (ending .json), can be uploaded.")
+        % {"file": (upload.name or "")[:80]}
+    )
+
+
+def uploads_check(uploads: Sequence[UploadedFile], *, max_bytes: int) -> tuple[list[UploadedTable], list[str]]:
     """Every file checked; the tables, and one error per file that failed (all of them, so all can be fixed)."""
     if len(uploads) > MAX_FILES:
         return [], [_("Upload at most %(max)d files at once.") % {"max": MAX_FILES}]
     tables, errors = [], []
     for upload in uploads:
         try:
-            tables.append(csv_check(upload, max_bytes=max_bytes))
+            tables += upload_check(upload, max_bytes=max_bytes)
         except TaskError as error:
             errors.append(str(error))
     names = [table.name for table in tables]
@@ -312,7 +360,7 @@ def task_upload(
     *,
     job: SearchJob,
     actor: AbstractBaseUser,
-    tables: Sequence[CsvTable],
+    tables: Sequence[UploadedTable],
     identifiers_used: list[str],
     provided_or_observed: bool,
     note: str = "",
@@ -323,22 +371,21 @@ def task_upload(
     _check_actor(job, actor)
     if not tables:
         raise TaskError(_("Choose at least one CSV file, or record that the system holds nothing."))
-    portability = job.compilation.portability
-    if portability and not provided_or_observed:
-        # GDPR Art. 20(1): a portability answer holds only data the person provided or that was observed.
-        results = []
-    else:
-        results = [
+    results = []
+    for table in tables:
+        provided = provided_or_observed if table.provided_or_observed is None else table.provided_or_observed
+        if job.compilation.portability and not provided:
+            continue  # GDPR Art. 20(1): a portability answer holds only data the person provided or that was observed
+        results.append(
             TableResult(
                 name=table.name,
                 columns=table.columns,
                 rows=table.row_iterator(),
                 row_count=table.rows,
-                provided_or_observed=provided_or_observed,
+                provided_or_observed=provided,
                 description=_("Uploaded by the system owner"),
             )
-            for table in tables
-        ]
+        )
     written: list[str] = []
     try:
         parts = services.write_parts(results, written)

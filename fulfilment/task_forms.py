@@ -21,7 +21,7 @@ class MultipleFileField(forms.FileField):
     """Several files in one field (Django's documented pattern)."""
 
     def __init__(self, *args, **kwargs) -> None:
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,text/csv"}))
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".csv,text/csv,.json,application/json"}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
@@ -49,7 +49,10 @@ class _SearchedBy(forms.Form):
 class TaskUploadForm(_SearchedBy):
     files = MultipleFileField(
         label=_("What the system holds: CSV files, one per table"),
-        help_text=_("UTF-8 text, the first line naming the columns, every line with as many values."),
+        help_text=_(
+            "UTF-8 text, the first line naming the columns, every line with as many values. A JSON file in the "
+            "connectors' answer format is accepted too."
+        ),
         required=True,
         error_messages={"required": _("Choose at least one CSV file.")},
     )
@@ -69,7 +72,7 @@ class TaskUploadForm(_SearchedBy):
         cleaned = super().clean()
         uploads = cleaned.get("files") or []
         if uploads:
-            tables, errors = manual_tasks.csv_tables_check(uploads, max_bytes=manual_tasks.max_upload_bytes())
+            tables, errors = manual_tasks.uploads_check(uploads, max_bytes=manual_tasks.max_upload_bytes())
             for error in errors:
                 self.add_error("files", error)
             cleaned["tables"] = tables

@@ -305,3 +305,23 @@ def test_automated_connectors_still_never_wait(register):
     waiting = SearchJob.objects.filter(request=request, status=JobStatus.WAITING)
     assert set(waiting.values_list("connector", flat=True)) == {"manual"}
     assert not SearchJob.objects.filter(request=request, connector__in=AUTOMATED, status=JobStatus.WAITING).exists()
+
+
+def test_a_json_file_in_the_connectors_answer_format_is_accepted_too(client, two_manual_systems, owner):
+    request = alan_request()
+    calls = _task(request, CALLS)
+    answer = {
+        "tables": [
+            {"name": "calls", "columns": ["id", "minutes"], "rows": [[1, 4.5]], "provided_or_observed": True},
+            {"name": "scores", "columns": ["score"], "rows": [[0.7], [0.2]], "provided_or_observed": False},
+        ]
+    }
+    client.force_login(owner)
+    bad = _upload(client, calls, _csv("export.json", json.dumps({"tables": [{"name": "x"}]})))
+    assert bad.status_code == 400 and "needs &#x27;columns&#x27;" in bad.content.decode()
+    response = _upload(client, calls, _csv("export.json", json.dumps(answer)))
+    assert response.status_code == 302
+    parts = {part.table: part for part in SearchPart.objects.filter(job=calls)}
+    assert parts["calls"].rows == 1 and parts["scores"].rows == 2
+    # The file's own flag for each table, not the form's (GDPR Art. 20(1) scope of a later portability answer).
+    assert parts["calls"].provided_or_observed and not parts["scores"].provided_or_observed
