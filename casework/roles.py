@@ -3,7 +3,8 @@
 Issue 11: the DPO may do everything; a case handler works the queue (cases assigned to them or unassigned); an
 auditor reads everything, the audit trail included, but never identity evidence (GDPR Art. 5(1)(c), data
 minimisation: an auditor checks what was done, not who the person is); a system owner reads the register's
-records of the data systems they own (issue 12), and nothing else in the staff area yet.
+records of the data systems they own and works their manual search tasks (issue 12), and nothing else in the staff
+area.
 """
 
 from typing import Any
@@ -49,8 +50,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "datasystems.view_datasystem",
         "datasystems.view_privacynoticeversion",
     ),
-    # The data systems they own, read only (datasystems.selectors.systems_visible_to); no queue, no cases.
-    SYSTEM_OWNER: ("datasystems.view_own_systems",),
+    # The data systems they own, read only (datasystems.selectors.systems_visible_to), and the manual search tasks
+    # of those systems (fulfilment.manual_tasks): they search them and upload what they hold. No queue, no cases.
+    SYSTEM_OWNER: ("datasystems.view_own_systems", "fulfilment.work_search_tasks"),
 }
 
 

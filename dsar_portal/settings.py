@@ -380,6 +380,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.expire_releases",
         "schedule": 5 * 60,
     },
+    # System owners are reminded, once a day, of their manual search tasks due within three days or overdue
+    # (fulfilment.manual_tasks; idempotent, so an hourly run only catches up after downtime).
+    "remind-system-owners-of-search-tasks": {
+        "task": "fulfilment.tasks.remind_system_owners_of_tasks",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -640,6 +646,8 @@ DSAR_RATE_LIMITS = {
     "download_code_per_client": (env_int("DSAR_RATE_DOWNLOAD_CODE_PER_CLIENT", 10), 3600),
     "download_code_per_request": (env_int("DSAR_RATE_DOWNLOAD_CODE_PER_REQUEST", 5), 3600),
     "download_try_per_client": (env_int("DSAR_RATE_DOWNLOAD_TRY_PER_CLIENT", 20), 900),
+    # Signed answers from the HTTP connector's systems (fulfilment.callbacks), each verified and parsed.
+    "connector_callback_per_client": (env_int("DSAR_RATE_CONNECTOR_CALLBACK_PER_CLIENT", 600), 3600),
 }
 # An e-mail confirmation code is valid for this many minutes and this many tries.
 DSAR_EMAIL_CODE_TTL_MINUTES = env_int("DSAR_EMAIL_CODE_TTL_MINUTES", 30)
@@ -726,3 +734,10 @@ DSAR_CONNECTOR_STATEMENT_TIMEOUT = env_int("DSAR_CONNECTOR_STATEMENT_TIMEOUT", 3
 DSAR_CONNECTOR_HTTP_TIMEOUT = env_int("DSAR_CONNECTOR_HTTP_TIMEOUT", 120)
 DSAR_CONNECTOR_HTTP_MAX_BYTES = env_int("DSAR_CONNECTOR_HTTP_MAX_BYTES", 64 * 1024 * 1024)
 DSAR_CONNECTOR_HTTP_ALLOW_INSECURE = env_bool("DSAR_CONNECTOR_HTTP_ALLOW_INSECURE", False)
+# Manual search tasks (fulfilment.manual_tasks): a system owner's task is due this many working days before the
+# request's legal due date; one uploaded CSV file may be this large (bytes; never above DSAR_MAX_DOCUMENT_BYTES, where
+# the upload handler stops writing).
+DSAR_MANUAL_TASK_DAYS = env_int("DSAR_MANUAL_TASK_DAYS", 5)
+DSAR_MANUAL_TASK_MAX_BYTES = min(
+    env_int("DSAR_MANUAL_TASK_MAX_BYTES", DSAR_MAX_DOCUMENT_BYTES), DSAR_MAX_DOCUMENT_BYTES
+)

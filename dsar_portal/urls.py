@@ -28,6 +28,10 @@ urlpatterns = [
     path("staff/requests/", include("fulfilment.urls")),
     # Receiving controllers' endpoints for direct transmission (GDPR Art. 20(2)), the DPO's register.
     path("staff/transmission-endpoints/", include("fulfilment.urls_transmission")),
+    # The system owners' manual search tasks (issue 12), before casework's staff/ like the register.
+    path("staff/tasks/", include("fulfilment.task_urls")),
+    # An HTTP system's signed answer to a search, posted later (fulfilment.callbacks).
+    path("api/connectors/", include("fulfilment.callback_urls")),
     path("staff/", include("casework.urls")),
 ]
 

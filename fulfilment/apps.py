@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,6 +11,7 @@ class FulfilmentConfig(AppConfig):
         from agents.dashboard import dashboard_notes_register
         from casework.case_panels import CasePanel, case_panel_register
         from casework.queue_flags import QueueFlag, queue_flag_register
+        from casework.roles import roles_ensure_after_migrate
         from requests_app.models import Status
         from requests_app.signals import request_status_changed
         from requests_app.status_page import StatusPanel, panel_register
@@ -40,3 +42,5 @@ class FulfilmentConfig(AppConfig):
                 exists=selectors.failed_job_exists,
             )
         )
+        # A system owner's role holds this app's permission to work search tasks: set the roles again once it exists.
+        post_migrate.connect(roles_ensure_after_migrate, sender=self, dispatch_uid="fulfilment_roles_ensure")

@@ -94,13 +94,25 @@ class SearchJob(models.Model):
     # Which run may finish the job: a run that finds another token here (it was swept and started again) discards
     # what it wrote, so a slow worker and its replacement never both count.
     run_token = models.CharField(max_length=32, blank=True)
+    # The job's random public id: in the system owner's task URL and the HTTP connector's callback URL (never the
+    # sequential key). Knowing it opens nothing: a task page checks who is asking, a callback its signature.
+    public_id = models.CharField(max_length=40, blank=True)
+    # The HTTP connector's later answer: the token the system gave when it accepted the search (SearchPending), which
+    # its signed callback must carry back.
+    callback_token = models.CharField(max_length=500, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["compilation", "system"], name="fulfilment_one_job_per_system"),
+            models.UniqueConstraint(
+                fields=["public_id"], condition=~Q(public_id=""), name="fulfilment_job_public_id_unique"
+            ),
         ]
         indexes = [models.Index(fields=["status", "updated_at"], name="fulfilment_job_status_idx")]
+        permissions = [
+            ("work_search_tasks", _("Can search the data systems they own by hand (manual search tasks)")),
+        ]
 
     def __str__(self) -> str:
         return f"search job {self.pk} ({self.connector}, {self.status})"
@@ -163,6 +175,26 @@ class SearchRecord(models.Model):
     @property
     def rows_found(self) -> int:
         return sum(int(item.get("rows", 0)) for item in self.found)
+
+
+class TaskReminder(models.Model):
+    """One day's reminder e-mail to a system owner about their manual search tasks due soon or overdue
+    (``fulfilment.manual_tasks.task_reminders_send``). Unique per person and day: a job run twice sends once."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    # The jobs it was about (ids only).
+    job_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="fulfilment_one_task_reminder_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"task reminder {self.pk} for user {self.recipient_id} on {self.day}"
 
 
 class ReleaseStatus(models.TextChoices):

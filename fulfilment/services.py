@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import inspect
 import io
 import json
 import logging
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from zipstream import ZIP_DEFLATED, ZipStream
 
@@ -42,6 +44,8 @@ from datasystems.connectors.base import (
     ConnectorError,
     ConnectorTemporaryError,
     Identifiers,
+    SearchContext,
+    SearchPending,
     TableResult,
     connector_for,
 )
@@ -73,9 +77,10 @@ logger = logging.getLogger(__name__)
 PARTS = filestore.FileStore("searchparts")
 ARCHIVES = filestore.FileStore("archives")
 
-# The connector kinds the workers search by themselves. The others (a person's task, a later HTTP answer) are
-# waited for: the job says so in the search record, and the answer is not assembled without them.
-AUTOMATED_CONNECTORS = frozenset({"demo_app", "sql"})
+# The connector kinds the workers search by themselves (an HTTP system may answer later: its job then waits for the
+# signed callback, fulfilment.callbacks). The others (a person's task, fulfilment.manual_tasks) are waited for from
+# the start: the job says so in the search record, and the answer is not assembled without them.
+AUTOMATED_CONNECTORS = frozenset({"demo_app", "sql", "http"})
 
 COMPILATION_LIFECYCLE = Lifecycle(
     name="compilation",
@@ -94,8 +99,8 @@ JOB_LIFECYCLE = Lifecycle(
     model=SearchJob,
     transitions={
         JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.WAITING, JobStatus.NOT_SEARCHED}),
-        # Back to queued: a transient error, retried with backoff.
-        JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.QUEUED}),
+        # Back to queued: a transient error, retried with backoff. Waiting: the system will answer by a callback.
+        JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.QUEUED, JobStatus.WAITING}),
         # A person's task or a later answer finishes the search.
         JobStatus.WAITING: frozenset({JobStatus.DONE, JobStatus.NOT_SEARCHED}),
         # Staff retry a failed search from the case page.
@@ -223,6 +228,7 @@ def compilation_plan(*, request_id: int, reopened: bool = False) -> Compilation 
                 system=system,
                 connector=system.connector,
                 enqueued_at=now,
+                public_id=secrets.token_urlsafe(24),
             )
             if system.connector in AUTOMATED_CONNECTORS:
                 transaction.on_commit(lambda job_id=job.pk: _enqueue_job(job_id))
@@ -424,14 +430,22 @@ def job_run(*, job_id: int, worker: str = "") -> str:
     system = job.system
     written: list[str] = []
     try:
-        identifiers = identifiers_of(DataSubjectRequest.objects.get(pk=job.request_id))
-        outcome = connector_for(system.connector, system.connector_config).search(identifiers)
+        request = DataSubjectRequest.objects.get(pk=job.request_id)
+        identifiers = identifiers_of(request)
+        connector = connector_for(system.connector, system.connector_config)
+        if "context" in inspect.signature(connector.search).parameters:
+            # A connector that sends the search elsewhere (http) learns what it may say of it, and where to answer.
+            outcome = connector.search(identifiers, context=search_context(job, request))
+        else:
+            outcome = connector.search(identifiers)
         tables = [
             table
             for table in outcome.tables
             if not job.compilation.portability or table.provided_or_observed  # Art. 20(1): provided or observed only
         ]
         parts = [_write_part(table, written) for table in tables] if outcome.searched else []
+    except SearchPending as pending:
+        return _job_pending(job_id, token, pending)
     except ConnectorTemporaryError as error:
         _discard(written)
         failed = _job_error(job_id, token, str(error), temporary=True)
@@ -453,48 +467,136 @@ def job_run(*, job_id: int, worker: str = "") -> str:
             # Swept and started again meanwhile: the other run's result counts, never both.
             transaction.on_commit(lambda: _discard(written))
             return SearchJob.objects.values_list("status", flat=True).get(pk=job_id)
-        SearchPart.objects.bulk_create(
-            SearchPart(
-                job=locked,
-                position=position,
-                table=part.table.name[:100],
-                description=part.table.description[:500],
-                columns=list(part.table.columns),
-                provided_or_observed=part.table.provided_or_observed,
-                rows=part.rows,
-                csv_name=part.csv_name,
-                csv_sha256=part.csv_sha256,
-                csv_bytes=part.csv_bytes,
-                json_name=part.json_name,
-                json_sha256=part.json_sha256,
-                json_bytes=part.json_bytes,
-            )
-            for position, part in enumerate(parts)
+        status = job_finish(
+            locked,
+            searched=outcome.searched,
+            reason=outcome.not_searched_reason,
+            identifiers_used=list(outcome.identifiers_used),
+            parts=parts,
+            worker=worker,
+            actor_kind="system",
+            move_reason=system.name,
         )
-        rows = sum(part.rows for part in parts)
+    return status
+
+
+def job_finish(
+    locked: SearchJob,
+    *,
+    searched: bool,
+    reason: str,
+    identifiers_used: list[str],
+    parts: list[_WrittenPart],
+    worker: str = "",
+    by: AbstractBaseUser | None = None,
+    actor_kind: str,
+    move_reason: str,
+) -> str:
+    """Inside a transaction, the job locked (request first) and still the caller's to finish: its parts, its search
+    record (UK GDPR Art. 15(1A)), its move to done or not searched, and the assembly check after commit. Shared by
+    the workers, a system owner's task and an HTTP system's callback, so each finishes a search the same way."""
+    system = locked.system
+    SearchPart.objects.bulk_create(
+        SearchPart(
+            job=locked,
+            position=position,
+            table=part.table.name[:100],
+            description=part.table.description[:500],
+            columns=list(part.table.columns),
+            provided_or_observed=part.table.provided_or_observed,
+            rows=part.rows,
+            csv_name=part.csv_name,
+            csv_sha256=part.csv_sha256,
+            csv_bytes=part.csv_bytes,
+            json_name=part.json_name,
+            json_sha256=part.json_sha256,
+            json_bytes=part.json_bytes,
+        )
+        for position, part in enumerate(parts)
+    )
+    rows = sum(part.rows for part in parts)
+    SearchRecord.objects.create(
+        request_id=locked.request_id,
+        compilation_id=locked.compilation_id,
+        job=locked,
+        system=system,
+        system_name=system.name,
+        searched=searched,
+        reason=reason[:500],
+        identifiers_used=identifiers_used,
+        found=[{"table": part.table.name, "rows": part.rows} for part in parts if part.rows],
+        worker=worker[:200],
+        by=by,
+    )
+    status = JobStatus.DONE if searched else JobStatus.NOT_SEARCHED
+    JOB_LIFECYCLE.move(
+        locked,
+        status,
+        actor=by,
+        actor_kind=actor_kind,
+        reason=move_reason,
+        changes={"rows_found": rows, "finished_at": timezone.now(), "last_error": ""},
+    )
+    compilation_id = locked.compilation_id
+    transaction.on_commit(lambda: compilation_check(compilation_id=compilation_id))
+    return status
+
+
+def write_parts(tables: Iterable[TableResult], written: list[str]) -> list[_WrittenPart]:
+    """Each table as encrypted parts (the names written are added to ``written``, to discard on failure)."""
+    return [_write_part(table, written) for table in tables]
+
+
+def discard_parts(names: Iterable[str]) -> None:
+    _discard(names)
+
+
+def callback_url(job: SearchJob) -> str:
+    """Where an HTTP system posts its later answer: the job's random public id, never its key."""
+    path = reverse("fulfilment_callbacks:connector_callback", kwargs={"public_id": job.public_id})
+    return settings.DSAR_PUBLIC_URL + path
+
+
+def search_context(job: SearchJob, request: DataSubjectRequest) -> SearchContext:
+    """What a connector may send about the search: the request type, an opaque id stable for the job (its public
+    id), the case reference (sent only where the system's configuration asks), and the callback URL."""
+    return SearchContext(
+        request_type="portability" if job.compilation.portability else "access",
+        search_id=job.public_id,
+        reference=request.reference,
+        submitted_at=request.received_at,
+        callback_url=callback_url(job) if job.public_id else "",
+    )
+
+
+def _job_pending(job_id: int, token: str, pending: SearchPending) -> str:
+    """The system accepted the search and will answer by a signed callback: the job waits, keeping the system's
+    callback token, and the search record says so (UK GDPR Art. 15(1A))."""
+    with transaction.atomic():
+        locked = _locked_run(job_id, token)
+        if locked is None:
+            return SearchJob.objects.values_list("status", flat=True).get(pk=job_id)
+        reason = f"Not searched yet: {locked.system.name} will answer later by a signed callback."
+        if pending.expected_by is not None:
+            reason += f" Expected by {pending.expected_by.isoformat()}."
+        JOB_LIFECYCLE.move(
+            locked,
+            JobStatus.WAITING,
+            actor_kind="system",
+            reason=reason,
+            changes={"callback_token": pending.token[:500], "last_error": ""},
+        )
         SearchRecord.objects.create(
             request_id=locked.request_id,
             compilation_id=locked.compilation_id,
             job=locked,
-            system=system,
-            system_name=system.name,
-            searched=outcome.searched,
-            reason=outcome.not_searched_reason[:500],
-            identifiers_used=list(outcome.identifiers_used),
-            found=[{"table": part.table.name, "rows": part.rows} for part in parts if part.rows],
-            worker=worker[:200],
+            system=locked.system,
+            system_name=locked.system.name,
+            searched=False,
+            reason=reason[:500],
+            worker=locked.worker,
         )
-        status = JobStatus.DONE if outcome.searched else JobStatus.NOT_SEARCHED
-        JOB_LIFECYCLE.move(
-            locked,
-            status,
-            actor_kind="system",
-            reason=system.name,
-            changes={"rows_found": rows, "finished_at": timezone.now(), "last_error": ""},
-        )
-        compilation_id = locked.compilation_id
-        transaction.on_commit(lambda: compilation_check(compilation_id=compilation_id))
-    return status
+    return JobStatus.WAITING
 
 
 def _job_error(job_id: int, token: str, message: str, *, temporary: bool) -> bool:

@@ -4,10 +4,12 @@ import logging
 import socket
 
 from celery import shared_task
+from django.utils import timezone
 
 from datasystems.connectors.base import ConnectorTemporaryError
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY
 
-from . import services, transmission
+from . import manual_tasks, services, transmission
 
 logger = logging.getLogger(__name__)
 
@@ -95,3 +97,13 @@ def transmit_portability_answer(self, transmission_id: int) -> str:
     status = transmission.transmission_send(transmission_id=transmission_id, worker=worker)
     logger.info("transmission %s: %s", transmission_id, status)
     return status
+
+
+@shared_task(acks_late=True)
+def remind_system_owners_of_tasks() -> int:
+    return manual_tasks.task_reminders_send(today=timezone.localdate())
+
+
+@shared_task(**EMAIL_DELIVERY_RETRY)
+def send_task_reminder(reminder_id: int) -> bool:
+    return manual_tasks.task_reminder_deliver(reminder_id=reminder_id)

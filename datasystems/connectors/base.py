@@ -54,13 +54,15 @@ class SearchContext:
 
     ``search_id`` is opaque and stable for one search (the job's id), so a retried search is recognised by the
     system as the same one; ``reference`` is the portal's case reference, sent only where a system's configuration
-    asks for it (data minimisation, GDPR Art. 5(1)(c)).
+    asks for it (data minimisation, GDPR Art. 5(1)(c)). ``callback_url`` is where a system that answers later posts
+    its signed answer (the job's random public id is in it, never a sequential key).
     """
 
     request_type: str = "access"  # "access" (Art. 15) or "portability" (Art. 20)
     search_id: str = ""
     reference: str = ""
     submitted_at: datetime | None = None
+    callback_url: str = ""
 
 
 def normalise_email(value: str) -> str:

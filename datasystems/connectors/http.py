@@ -12,6 +12,7 @@ The request is signed per Standard Webhooks (headers ``webhook-id``, ``webhook-t
 see ``datasystems.webhooks``) and its body follows the OpenDSR field names where they fit::
 
     {"request_id": "<opaque>", "subject_request_type": "access" | "portability", "submitted_time": "<ISO 8601>",
+     "status_callback_urls": ["https://portal.example.org/api/connectors/<job public id>/callback/"],
      "subject_identities": [{"identity_type": "email", "identity_value": "...", "identity_format": "raw"}]}
 
 ``request_id`` is opaque (the job's search id) unless ``send_reference`` asks for the portal's case reference.
@@ -201,9 +202,12 @@ class HttpConnector:
         if not used:
             return SearchOutcome.no_identifier_known(configured)
         request_id = self._request_id(context)
+        # OpenDSR's status_callback_urls: where a system that answers 202 posts its signed answer later.
+        callbacks = {"status_callback_urls": [context.callback_url]} if context.callback_url else {}
         body = json.dumps(
             {
                 "request_id": request_id,
+                **callbacks,
                 "subject_request_type": context.request_type,
                 "submitted_time": (context.submitted_at or datetime.now(tz=UTC)).isoformat(),
                 "subject_identities": [

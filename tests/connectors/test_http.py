@@ -174,6 +174,15 @@ def test_the_body_uses_opendsr_field_names(system: FakeSystem) -> None:
     }
 
 
+def test_the_callback_url_is_sent_as_opendsr_status_callback_urls(system: FakeSystem) -> None:
+    """A system that answers later (202) is told where to post its signed answer; without one, nothing is sent."""
+    url = "https://portal.example.org/api/connectors/Zx9-random-public-id/callback/"
+    connector(system).search(person(), context=SearchContext(search_id="s-1", callback_url=url))
+    assert system.received[0]["status_callback_urls"] == [url]
+    connector(system).search(person(), context=SearchContext(search_id="s-2"))
+    assert "status_callback_urls" not in system.received[1]
+
+
 def test_the_reference_is_sent_only_when_the_configuration_asks(system: FakeSystem) -> None:
     """By default the request_id is opaque (never the case reference); send_reference sends the reference."""
     context = SearchContext(search_id="", reference="DSAR-2026-0042")
