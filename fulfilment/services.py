@@ -26,6 +26,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -55,6 +56,7 @@ from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
 
+from . import pgexport
 from .models import (
     FINISHED_JOB_STATUSES,
     LIVE_COMPILATION_STATUSES,
@@ -275,7 +277,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        # Positional always ("0.0000001", not str()'s "1E-7"): what a person reads, and what PostgreSQL's COPY path
+        # writes (pgexport).
+        return format(value, "f")
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value)
@@ -347,9 +351,31 @@ class _WrittenPart:
     csv_bytes: int
 
 
+@contextmanager
+def _part_file(suffix: str, written: list[str]) -> Iterator[Any]:
+    with PARTS.writer(suffix=suffix) as writer:
+        yield writer
+    written.append(writer.name)
+
+
 def _write_part(table: TableResult, written: list[str]) -> _WrittenPart:
-    """The table's rows into an encrypted JSON file (one pass over the connector's stream), then its CSV from that
-    file (read back row by row): never all rows in memory."""
+    """The table's rows into an encrypted JSON file and its CSV; never all rows in memory. Where the connector
+    offers its rows as a PostgreSQL query, the database writes both by COPY (``pgexport``, the same bytes);
+    otherwise the JSON is written in one pass over the connector's stream and the CSV from that file, read back row
+    by row. The names of the files written are added to ``written`` as soon as each exists."""
+    if table.postgres is not None:
+        copied = pgexport.copy_part(table.postgres, table.columns, lambda suffix: _part_file(suffix, written))
+        if copied is not None:
+            return _WrittenPart(
+                table=table,
+                rows=copied.rows,
+                json_name=copied.json.name,
+                json_sha256=copied.json.sha256,
+                json_bytes=copied.json.size,
+                csv_name=copied.csv.name,
+                csv_sha256=copied.csv.sha256,
+                csv_bytes=copied.csv.size,
+            )
     counter = [0]
     json_reader = _ChunkReader(_json_chunks(table.columns, table.rows, counter))
     stored_json = PARTS.save(json_reader, suffix=".json")
