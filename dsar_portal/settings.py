@@ -374,6 +374,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_search_jobs",
         "schedule": 5 * 60,
     },
+    # Part and archive files no row names (a run that crashed after writing, a discarded run), after a grace period
+    # (fulfilment.services.orphan_files_sweep).
+    "sweep-orphan-answer-files": {
+        "task": "fulfilment.tasks.sweep_orphan_answer_files",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------

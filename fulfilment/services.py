@@ -63,6 +63,7 @@ from .models import (
     Compilation,
     CompilationStatus,
     JobStatus,
+    Release,
     SearchJob,
     SearchPart,
     SearchRecord,
@@ -807,3 +808,44 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     for compilation_id in Compilation.objects.filter(status__in=LIVE_COMPILATION_STATUSES).values_list("pk", flat=True):
         assemblies += compilation_check(compilation_id=compilation_id)
     return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned)
+
+
+# --- Orphan files ------------------------------------------------------------------------------------------------
+
+# Every column that names a file in the answer's stores. A file none of them names is an orphan: a run that crashed
+# after writing its parts (or a worker killed mid-assembly), a run swept and discarded. A new column that keeps a
+# file in one of these namespaces must be listed here, or the sweep deletes its files.
+FILE_REFERENCES: dict[filestore.FileStore, tuple[tuple[type, str], ...]] = {
+    PARTS: ((SearchPart, "json_name"), (SearchPart, "csv_name")),
+    # A release's archive belongs in its own namespace; listed too, so a release never loses its file here.
+    ARCHIVES: ((Compilation, "archive_name"), (Release, "archive_name")),
+}
+
+
+def orphan_grace() -> timedelta:
+    """How old a file no row names must be before the sweep deletes it: an hour, and never less than twice the
+    time a search job may run (a running job's parts are named by rows only when it finishes)."""
+    return max(timedelta(hours=1), 2 * running_timeout())
+
+
+def orphan_files_sweep(*, now: datetime | None = None) -> int:
+    """Delete part and archive files no row refers to, once older than ``orphan_grace()``; returns how many.
+
+    GDPR Art. 5(1)(e) and 32: a part is a person's data; one that no search part or compilation names is personal
+    data nothing tracks, never delivered and never deleted by retention. Safe to run any number of times.
+    """
+    now = now or timezone.now()
+    removed = 0
+    for store, references in FILE_REFERENCES.items():
+
+        def referenced(names: list[str], references=references) -> set[str]:
+            kept: set[str] = set()
+            for model, column in references:
+                kept.update(model.objects.filter(**{f"{column}__in": names}).values_list(column, flat=True))
+            return kept
+
+        swept = store.sweep(older_than=now - orphan_grace(), referenced=referenced)
+        if swept:
+            logger.info("removed %s orphan files from %s", swept, store.namespace)
+        removed += swept
+    return removed

@@ -55,3 +55,10 @@ def sweep_search_jobs() -> dict:
         result.assemblies,
     )
     return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
+
+
+@shared_task
+def sweep_orphan_answer_files() -> int:
+    removed = services.orphan_files_sweep()
+    logger.info("orphan answer files sweep: %s removed", removed)
+    return removed
