@@ -71,12 +71,9 @@ class CopiedPart:
 
 def _timestamp(ref: str, *, zone: bool) -> str:
     """``datetime.isoformat()``: seconds always, microseconds only when not zero, the offset as +HH:MM (the
-    session's time zone, as the driver returns aware values in it)."""
-    text = (
-        f"to_char({ref}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        f"CASE WHEN date_trunc('second', {ref}) = {ref} THEN '' ELSE to_char({ref}, '.US') END"
-    )
-    return text + (f" || to_char({ref}, 'TZH:TZM')" if zone else "")
+    session's time zone, as the driver returns aware values in it). One ``to_char``; ``.000000`` can only be the
+    microseconds (nothing else in the text has a dot)."""
+    return f"replace(to_char({ref}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US{'TZH:TZM' if zone else ''}'), '.000000', '')"
 
 
 def _renderings(oid: int, ref: str) -> tuple[str, str] | None:
@@ -136,16 +133,30 @@ def _statements(inner: str, columns: Sequence[str], oids: Sequence[int]) -> _Sta
         json_parts += [_literal(key), rendering[0]]
     json_parts.append("'},'")  # the separator after every object; the writer drops the last one
     cells = [rendering[1] for rendering in renderings]
-    line = " || ',' || ".join(cells)
     if len(cells) == 1:
-        line = f"CASE WHEN {line} = '' THEN '\"\"' ELSE {line} END"  # csv writes a lone empty field as ""
+        cells = [f"CASE WHEN {cells[0]} = '' THEN '\"\"' ELSE {cells[0]} END"]  # csv writes a lone empty field as ""
+    csv_parts = [part for cell in cells for part in (cell, "','")]
+    csv_parts[-1] = "E'\\r'"  # the row's CR; COPY adds the LF
     source = f"FROM ({inner}) AS t({', '.join(aliases)})"
     return _Statements(
         json=(
-            f"COPY (SELECT {' || '.join(json_parts)} {source}) TO STDOUT "
+            f"COPY (SELECT {_concat(json_parts)} {source}) TO STDOUT "
             "WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')"
         ),
-        csv=f"COPY (SELECT {line} || E'\\r' {source}) TO STDOUT",
+        csv=f"COPY (SELECT {_concat(csv_parts)} {source}) TO STDOUT",
+    )
+
+
+CONCAT_ARGUMENTS = 90  # a function takes at most 100 arguments (FUNC_MAX_ARGS)
+
+
+def _concat(parts: list[str]) -> str:
+    """concat() of the parts (never NULL), nested past the argument limit: one result built per row, where ``||``
+    builds one per operator."""
+    if len(parts) <= CONCAT_ARGUMENTS:
+        return f"concat({', '.join(parts)})"
+    return _concat(
+        [_concat(parts[start : start + CONCAT_ARGUMENTS]) for start in range(0, len(parts), CONCAT_ARGUMENTS)]
     )
 
 

@@ -364,7 +364,7 @@ def _write_part(table: TableResult, written: list[str]) -> _WrittenPart:
     offers its rows as a PostgreSQL query, the database writes both by COPY (``pgexport``, the same bytes);
     otherwise the JSON is written in one pass over the connector's stream and the CSV from that file, read back row
     by row. The names of the files written are added to ``written`` as soon as each exists."""
-    if table.postgres is not None:
+    if table.postgres is not None and getattr(settings, "DSAR_FULFILMENT_POSTGRES_COPY", True):
         copied = pgexport.copy_part(table.postgres, table.columns, lambda suffix: _part_file(suffix, written))
         if copied is not None:
             return _WrittenPart(

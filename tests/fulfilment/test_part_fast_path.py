@@ -185,6 +185,15 @@ scores = sa.Table(
     sa.Column("score", sa.Float),
 )
 
+WIDE_COLUMNS = [f"field_{index}" for index in range(60)]  # past what one concat() takes (100 arguments)
+wide = sa.Table(
+    "awkward_wide",
+    EXTERNAL,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(100)),
+    *(sa.Column(name, sa.Text) for name in WIDE_COLUMNS),
+)
+
 
 @pytest.fixture
 def external_awkward(monkeypatch):
@@ -216,6 +225,17 @@ def external_awkward(monkeypatch):
         )
         db.execute(awkward.insert(), [{"id": 99, "email": "someone.else@example.org", "note": "not theirs"}])
         db.execute(scores.insert(), [{"id": 1, "email": "person@example.org", "score": 1.0}])
+        db.execute(
+            wide.insert(),
+            [
+                {
+                    "id": row,
+                    "email": "person@example.org",
+                    **{name: AWKWARD[(row + i) % len(AWKWARD)] for i, name in enumerate(WIDE_COLUMNS)},
+                }
+                for row in (1, 2)
+            ],
+        )
     monkeypatch.setenv("AWKWARD_DB_URL", url)
     yield
     EXTERNAL.drop_all(engine)
@@ -232,6 +252,7 @@ SQL_CONFIG = {
             "columns": ["note", "label", "amount", "born", "seen", "seen_tz", "active", "visits", "token", "id"],
         },
         {"name": "scores", "table": "awkward_scores", "match": {"email": "email"}, "columns": ["score", "id"]},
+        {"name": "wide", "table": "awkward_wide", "match": {"email": "email"}, "columns": WIDE_COLUMNS},
     ],
 }
 
@@ -246,6 +267,15 @@ def test_the_sql_connectors_copy_path_writes_the_same_bytes_as_the_row_by_row_pa
     items = json.loads(services.PARTS.read_bytes(fast.json_name))
     assert [item["label"] for item in items] == [text[:50] for text in AWKWARD]
     assert items[1]["amount"] == "0.0000001234"  # positional, never 1.234E-7
+
+
+def test_a_table_wider_than_one_concat_takes_is_written_the_same(external_awkward, copies):
+    _postgres_only()
+    connector = connector_for("sql", SQL_CONFIG)
+    identifiers = Identifiers.of(email="person@example.org")
+    fast, slow = _both_paths(lambda: connector.search(identifiers).tables[2], [], copies)
+    _assert_same(fast, slow)
+    assert fast.rows == 2
 
 
 def test_a_column_type_without_an_exact_rendering_keeps_the_row_by_row_path(external_awkward, copies):
