@@ -109,9 +109,9 @@ def _renderings(oid: int, ref: str) -> tuple[str, str] | None:
 
 
 def _literal(value: str) -> str:
-    """A string constant in standard SQL (the server's standard_conforming_strings is on since PostgreSQL 9.1);
-    only ever a column name from the register's configuration, JSON-encoded."""
-    return "'" + value.replace("'", "''") + "'"
+    """A string constant, escaped whatever the server's standard_conforming_strings (an E'' string); only ever a
+    column name from the register's configuration, JSON-encoded."""
+    return "E'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -369,7 +369,10 @@ def _postgres_source(engine: Engine, statement: sa.Select) -> PostgresSource | N
 @contextmanager
 def _dbapi_connection(engine: Engine) -> Iterator[Any]:
     """A driver connection of the engine (its timeouts and hidden parameters as configured), in a read-only
-    transaction on one snapshot so the JSON and the CSV hold the same rows; rolled back when the block ends."""
+    transaction on one snapshot so the JSON and the CSV hold the same rows; rolled back when the block ends.
+
+    A COPY is one statement, so the system's ``statement_timeout`` bounds a whole table's export here (the default
+    300 s is tens of millions of rows), where the row-by-row path's server-side cursor is bounded per fetch."""
     dbapi = engine.dialect.dbapi
     try:
         with engine.connect() as connection:

@@ -296,3 +296,11 @@ def test_copy_text_is_unescaped_whole_rows_at_a_time():
         value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").encode() + b"\\r\n" for value in raw
     )
     assert pgexport.unescape_copy_text(escaped) == "".join(value + "\r\n" for value in raw).encode()
+
+
+def test_a_column_names_key_reaches_the_sql_as_a_constant_whatever_it_holds():
+    _postgres_only()
+    key = json.dumps("odd \"name\" \\ with 'quotes' and é", ensure_ascii=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {pgexport._literal(key)}")  # noqa: S608 (the function under test)
+        assert cursor.fetchone()[0] == key
