@@ -17,8 +17,9 @@ What it does (see bench/README.md):
    people, and a register of two systems: the shop's CRM (the demo application connector: customers, orders,
    order lines) and web analytics (the SQL connector, reaching the same database by URL: the person and their
    events);
-3. starts one worker process (``celery worker --pool=solo``: one process runs every task), files a verified access
-   request for the person, and waits until the archive is assembled;
+3. files an access request for the person and confirms its e-mail, starts one worker process (``celery worker
+   --pool=solo``: one process runs every task), passes the identity check (the clock starts: the request goes into
+   progress, which plans the compilation) and waits until the archive is assembled;
 4. reads the worker's peak resident memory (``VmHWM``) and each task's run time from its log, checks the parts hold
    every row, and prints, as the last line of its output, one JSON object with the figures;
 5. drops the database and flushes the Redis db (``--keep`` keeps the database).
@@ -309,22 +310,29 @@ def main() -> int:
         seed_s = time.monotonic() - started
         log(f"seeded {args.rows:,} rows for the person ({sizes}) in {seed_s:.1f}s")
 
-        worker = start_worker(env, worker_log)
         from celery import current_app
 
         current_app.conf.task_always_eager = False
         current_app.conf.task_default_queue = QUEUE
         from fulfilment.models import Compilation, CompilationStatus, SearchPart
-        from tests.factories import in_progress_request
+        from requests_app import services as request_services
+        from tests.factories import StaffUserFactory, confirmed_request
 
-        log("filing a verified access request; the worker compiles the answer")
-        started = time.monotonic()
-        request = in_progress_request(
+        # The request filed and its e-mail confirmed before the worker starts (its e-mails are not what is measured,
+        # and a worker sending them while the confirmation still runs here only adds noise); then the clock starts
+        # when the identity check passes and the request goes into progress, which plans the compilation.
+        request = confirmed_request(
             right="access",
             name="Ada Lovelace",
             email=PERSON_EMAIL,
             identifiers={"customer_number": "C-4242", "account_email": PERSON_EMAIL},
         )
+        handler = StaffUserFactory()
+        broker.flushdb()
+        worker = start_worker(env, worker_log)
+        log("the identity check passes; the worker compiles the answer")
+        started = time.monotonic()
+        request_services.request_identity_verified(request=request, actor=handler, evidence_received_on=None)
         deadline = started + args.timeout
         compilation = None
         while time.monotonic() < deadline:
