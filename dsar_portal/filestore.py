@@ -234,29 +234,54 @@ def _legacy_namespace() -> str | None:
     return getattr(settings, "FILESTORE_LEGACY_NAMESPACE", None)
 
 
-def _write_encrypted(source: BinaryIO, *, folder: Path, final: Path, associated: bytes) -> int:
-    """Encrypt ``source`` under the active key into ``final``, atomically (temp file, fsync, rename).
+@contextmanager
+def _encrypting(*, folder: Path, final: Path, associated: bytes) -> Iterator[BinaryIO]:
+    """A stream that encrypts what is written to it under the active key into ``final``, atomically (temp file,
+    fsync, rename when the block ends without an error; nothing is left behind when it raises).
 
-    Returns the plaintext size. ``associated`` is ``namespace/name``.
+    ``associated`` is ``namespace/name``.
     """
     kid, raw_key = next(iter(_keys().items()))
     header = _header(kid)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     temp = folder / f"{_TEMP_PREFIX}{secrets.token_hex(8)}"
-    size = 0
     try:
         destination = _SyncedFile(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
         destination.write(header)
         with _streaming_aead(raw_key).new_encrypting_stream(destination, header + associated) as stream:
-            while chunk := source.read(CHUNK_SIZE):
-                stream.write(chunk)
-                size += len(chunk)
+            yield stream
         os.replace(temp, final)
     except BaseException:
         _remove_quietly([temp])
         raise
     _fsync_dir(folder)
+
+
+def _write_encrypted(source: BinaryIO, *, folder: Path, final: Path, associated: bytes) -> int:
+    """Encrypt ``source`` under the active key into ``final``, atomically (temp file, fsync, rename).
+
+    Returns the plaintext size. ``associated`` is ``namespace/name``.
+    """
+    size = 0
+    with _encrypting(folder=folder, final=final, associated=associated) as stream:
+        while chunk := source.read(CHUNK_SIZE):
+            stream.write(chunk)
+            size += len(chunk)
     return size
+
+
+class _CountingWriter:
+    """What ``FileStore.writer`` hands out: writes go to the encrypting stream and are counted."""
+
+    def __init__(self, stream: BinaryIO, name: str) -> None:
+        self._stream = stream
+        self.name = name
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self._stream.write(data)
+        self.size += len(data)
+        return len(data)
 
 
 # --------------------------------------------------------------------------
@@ -368,6 +393,19 @@ class FileStore:
         _track(final)
         size = _write_encrypted(source, folder=self.folder, final=final, associated=self._associated(name))
         return StoredFile(name=name, size=size)
+
+    @contextmanager
+    def writer(self, *, suffix: str = ".bin") -> Iterator[_CountingWriter]:
+        """A new file with a random name, written by whoever holds it (``write(bytes)``), for producers that push
+        (a database's COPY) rather than being read from. The file exists under its ``name`` once the block ends
+        without an error; ``size`` is the plaintext written. Inside ``atomic()`` it is removed on a rollback.
+        """
+        name = f"{secrets.token_hex(16)}{suffix}"
+        self._check_name(name)
+        final = self.folder / name
+        _track(final)
+        with _encrypting(folder=self.folder, final=final, associated=self._associated(name)) as stream:
+            yield _CountingWriter(stream, name)
 
     def delete(self, name: str) -> bool:
         """Delete a stored file (in either layout); True if there was one."""

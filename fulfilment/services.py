@@ -27,6 +27,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -59,13 +60,14 @@ from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
 
-from . import transmission
+from . import pgexport, transmission
 from .models import (
     FINISHED_JOB_STATUSES,
     LIVE_COMPILATION_STATUSES,
     Compilation,
     CompilationStatus,
     JobStatus,
+    Release,
     SearchJob,
     SearchPart,
     SearchRecord,
@@ -283,7 +285,9 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        # Positional always ("0.0000001", not str()'s "1E-7"): what a person reads, and what PostgreSQL's COPY path
+        # writes (pgexport).
+        return format(value, "f")
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).hex()
     return str(value)
@@ -355,9 +359,31 @@ class _WrittenPart:
     csv_bytes: int
 
 
+@contextmanager
+def _part_file(suffix: str, written: list[str]) -> Iterator[Any]:
+    with PARTS.writer(suffix=suffix) as writer:
+        yield writer
+    written.append(writer.name)
+
+
 def _write_part(table: TableResult, written: list[str]) -> _WrittenPart:
-    """The table's rows into an encrypted JSON file (one pass over the connector's stream), then its CSV from that
-    file (read back row by row): never all rows in memory."""
+    """The table's rows into an encrypted JSON file and its CSV; never all rows in memory. Where the connector
+    offers its rows as a PostgreSQL query, the database writes both by COPY (``pgexport``, the same bytes);
+    otherwise the JSON is written in one pass over the connector's stream and the CSV from that file, read back row
+    by row. The names of the files written are added to ``written`` as soon as each exists."""
+    if table.postgres is not None and getattr(settings, "DSAR_FULFILMENT_POSTGRES_COPY", True):
+        copied = pgexport.copy_part(table.postgres, table.columns, lambda suffix: _part_file(suffix, written))
+        if copied is not None:
+            return _WrittenPart(
+                table=table,
+                rows=copied.rows,
+                json_name=copied.json.name,
+                json_sha256=copied.json.sha256,
+                json_bytes=copied.json.size,
+                csv_name=copied.csv.name,
+                csv_sha256=copied.csv.sha256,
+                csv_bytes=copied.csv.size,
+            )
     counter = [0]
     json_reader = _ChunkReader(_json_chunks(table.columns, table.rows, counter))
     stored_json = PARTS.save(json_reader, suffix=".json")
@@ -896,3 +922,44 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     for compilation_id in Compilation.objects.filter(status__in=LIVE_COMPILATION_STATUSES).values_list("pk", flat=True):
         assemblies += compilation_check(compilation_id=compilation_id)
     return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned)
+
+
+# --- Orphan files ------------------------------------------------------------------------------------------------
+
+# Every column that names a file in the answer's stores. A file none of them names is an orphan: a run that crashed
+# after writing its parts (or a worker killed mid-assembly), a run swept and discarded. A new column that keeps a
+# file in one of these namespaces must be listed here, or the sweep deletes its files.
+FILE_REFERENCES: dict[filestore.FileStore, tuple[tuple[type, str], ...]] = {
+    PARTS: ((SearchPart, "json_name"), (SearchPart, "csv_name")),
+    # A release's archive belongs in its own namespace; listed too, so a release never loses its file here.
+    ARCHIVES: ((Compilation, "archive_name"), (Release, "archive_name")),
+}
+
+
+def orphan_grace() -> timedelta:
+    """How old a file no row names must be before the sweep deletes it: an hour, and never less than twice the
+    time a search job may run (a running job's parts are named by rows only when it finishes)."""
+    return max(timedelta(hours=1), 2 * running_timeout())
+
+
+def orphan_files_sweep(*, now: datetime | None = None) -> int:
+    """Delete part and archive files no row refers to, once older than ``orphan_grace()``; returns how many.
+
+    GDPR Art. 5(1)(e) and 32: a part is a person's data; one that no search part or compilation names is personal
+    data nothing tracks, never delivered and never deleted by retention. Safe to run any number of times.
+    """
+    now = now or timezone.now()
+    removed = 0
+    for store, references in FILE_REFERENCES.items():
+
+        def referenced(names: list[str], references=references) -> set[str]:
+            kept: set[str] = set()
+            for model, column in references:
+                kept.update(model.objects.filter(**{f"{column}__in": names}).values_list(column, flat=True))
+            return kept
+
+        swept = store.sweep(older_than=now - orphan_grace(), referenced=referenced)
+        if swept:
+            logger.info("removed %s orphan files from %s", swept, store.namespace)
+        removed += swept
+    return removed

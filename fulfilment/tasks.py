@@ -107,3 +107,10 @@ def remind_system_owners_of_tasks() -> int:
 @shared_task(**EMAIL_DELIVERY_RETRY)
 def send_task_reminder(reminder_id: int) -> bool:
     return manual_tasks.task_reminder_deliver(reminder_id=reminder_id)
+
+
+@shared_task
+def sweep_orphan_answer_files() -> int:
+    removed = services.orphan_files_sweep()
+    logger.info("orphan answer files sweep: %s removed", removed)
+    return removed

@@ -12,7 +12,8 @@ search; the search record built from a ``SearchOutcome`` is how the portal shows
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -116,6 +117,23 @@ class Identifiers:
         return f"Identifiers(present={present})"
 
 
+@dataclass(frozen=True)
+class PostgresSource:
+    """The same rows as a table's ``rows``, as a query the part writer can hand to PostgreSQL's COPY, so that the
+    database writes the JSON and CSV and Python stays off the per-row path (issue 12, "Speed and memory").
+
+    ``connection`` opens a DB-API (psycopg2) connection to the database the rows live in, inside a transaction
+    that is rolled back when the block ends (the writer only reads); ``sql`` is the SELECT, with ``%s`` or
+    ``%(name)s`` placeholders, that returns the table's columns in order; ``params`` its values. The values are
+    bound by the driver, never written into the SQL by a connector; table and column names come from the
+    register's configuration. A connector offers this only where the database is PostgreSQL.
+    """
+
+    connection: Callable[[], AbstractContextManager[Any]]
+    sql: str
+    params: Sequence[Any] | Mapping[str, Any]
+
+
 @dataclass
 class TableResult:
     """One table (or collection) found for the person."""
@@ -128,6 +146,9 @@ class TableResult:
     # included; inferred or derived data is False here (it is still in an access answer, Art. 15).
     provided_or_observed: bool = True
     description: str = ""
+    # Optional: the rows as a PostgreSQL query, for the COPY fast path. ``rows`` stays the reference: whoever does
+    # not know this (or whose database is not PostgreSQL) iterates ``rows``, with the same result.
+    postgres: PostgresSource | None = None
 
 
 @dataclass

@@ -22,18 +22,20 @@ but the keys. Rows are streamed from a server-side cursor in chunks, never loade
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, FieldError
-from django.db import DatabaseError, models
+from django.db import DatabaseError, connections, models
 from django.db.models import Q, QuerySet
 
 from .base import (
     ConnectorError,
     ConnectorTemporaryError,
     Identifiers,
+    PostgresSource,
     SearchOutcome,
     TableResult,
     config_list,
@@ -169,13 +171,15 @@ class DemoAppConnector:
                 queryset = table.model.objects.filter(pk__in=people)
             else:
                 queryset = table.model.objects.filter(**{f"{table.via}__in": people})
+            rows = queryset.order_by("pk").values_list(*table.columns)
             results.append(
                 TableResult(
                     name=table.name,
                     columns=list(table.columns),
-                    rows=_stream(queryset.order_by("pk").values_list(*table.columns), chunk_size),
+                    rows=_stream(rows, chunk_size),
                     provided_or_observed=table.provided_or_observed,
                     description=table.description,
+                    postgres=_postgres_source(rows),
                 )
             )
         return SearchOutcome(identifiers_used=used, tables=results)
@@ -194,6 +198,40 @@ def _stream(queryset: QuerySet, chunk_size: int) -> Iterator[Sequence]:
     """Rows as tuples, fetched ``chunk_size`` at a time (a server-side cursor on PostgreSQL); runs when iterated."""
     try:
         yield from queryset.iterator(chunk_size=chunk_size)
+    except DatabaseError as error:
+        raise ConnectorTemporaryError(
+            f"The application's database failed while reading ({type(error).__name__})."
+        ) from None
+
+
+def _postgres_source(queryset: QuerySet) -> PostgresSource | None:
+    """The queryset's SQL for the COPY fast path, where the application's database is PostgreSQL (None on SQLite,
+    the embedded default, which keeps the row-by-row path). The SQL and its parameters are Django's own, compiled
+    as for ``cursor.execute``: values stay parameters."""
+    alias = queryset.db
+    if connections[alias].vendor != "postgresql":
+        return None
+    sql, params = queryset.query.get_compiler(using=alias).as_sql()
+    return PostgresSource(connection=lambda: _django_connection(alias), sql=sql, params=tuple(params))
+
+
+@contextmanager
+def _django_connection(alias: str) -> Iterator[Any]:
+    """The portal's own connection (the demo application's tables live in the portal's database), inside a
+    transaction that ends here, on one snapshot (REPEATABLE READ, unless an outer transaction already chose), so
+    the JSON and the CSV hold the same rows. Database errors are temporary, as for the row-by-row path."""
+    from django.db import transaction
+
+    connection = connections[alias]
+    try:
+        outermost = not connection.in_atomic_block
+        with transaction.atomic(using=alias), connection.wrap_database_errors:
+            connection.ensure_connection()
+            if outermost:
+                with connection.connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield connection.connection
+            transaction.set_rollback(True, using=alias)  # only read: nothing to keep
     except DatabaseError as error:
         raise ConnectorTemporaryError(
             f"The application's database failed while reading ({type(error).__name__})."

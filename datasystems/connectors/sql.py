@@ -30,6 +30,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,7 @@ from .base import (
     ConnectorError,
     ConnectorTemporaryError,
     Identifiers,
+    PostgresSource,
     SearchOutcome,
     TableResult,
     config_list,
@@ -276,12 +278,14 @@ class SqlConnector:
         for entry in entries.values():
             condition = _condition(entry, entries, tables, identifiers)
             table = tables[entry.name]
+            postgres = None
             if condition is None:
                 rows: Iterator[Sequence] = iter(())
             else:
                 order = list(table.primary_key.columns) or [table.c[entry.columns[0]]]
                 statement = sa.select(*(table.c[column] for column in entry.columns)).where(condition).order_by(*order)
                 rows = _stream(self.engine(), statement, yield_per)
+                postgres = _postgres_source(self.engine(), statement)
             results.append(
                 TableResult(
                     name=entry.name,
@@ -289,6 +293,7 @@ class SqlConnector:
                     rows=rows,
                     provided_or_observed=entry.provided_or_observed,
                     description=entry.description,
+                    postgres=postgres,
                 )
             )
         return SearchOutcome(identifiers_used=used, tables=results)
@@ -348,4 +353,38 @@ def _stream(engine: Engine, statement: sa.Select, yield_per: int) -> Iterator[tu
         # carry it (hide_parameters covers SQLAlchemy's part only).
         raise ConnectorTemporaryError(f"The database failed while reading ({type(error).__name__}).") from None
     except sa.exc.DBAPIError as error:
+        raise ConnectorError(f"The database refused the query ({type(error).__name__}).") from None
+
+
+def _postgres_source(engine: Engine, statement: sa.Select) -> PostgresSource | None:
+    """The statement for the COPY fast path, where the database is PostgreSQL reached through psycopg2 (any other
+    database keeps the row-by-row path). Compiled by SQLAlchemy for that dialect: the identifiers stay bound
+    parameters (``%(param_1)s``), handed to the driver with their values, never written into the SQL here."""
+    if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg2":
+        return None
+    compiled = statement.compile(dialect=engine.dialect)
+    return PostgresSource(connection=lambda: _dbapi_connection(engine), sql=str(compiled), params=dict(compiled.params))
+
+
+@contextmanager
+def _dbapi_connection(engine: Engine) -> Iterator[Any]:
+    """A driver connection of the engine (its timeouts and hidden parameters as configured), in a read-only
+    transaction on one snapshot so the JSON and the CSV hold the same rows; rolled back when the block ends.
+
+    A COPY is one statement, so the system's ``statement_timeout`` bounds a whole table's export here (the default
+    300 s is tens of millions of rows), where the row-by-row path's server-side cursor is bounded per fetch."""
+    dbapi = engine.dialect.dbapi
+    try:
+        with engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            with raw.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield raw
+            raw.rollback()
+    except TEMPORARY as error:
+        raise ConnectorTemporaryError(f"The database did not answer ({type(error).__name__}).") from None
+    except (dbapi.OperationalError, dbapi.InterfaceError) as error:
+        # "from None": the driver's message may quote a value the server saw.
+        raise ConnectorTemporaryError(f"The database failed while reading ({type(error).__name__}).") from None
+    except dbapi.Error as error:
         raise ConnectorError(f"The database refused the query ({type(error).__name__}).") from None

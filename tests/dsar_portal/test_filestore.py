@@ -207,3 +207,20 @@ def test_the_sweep_keeps_young_and_wanted_files_and_removes_old_unwanted_ones(ke
     assert removed == 2
     assert sorted(store.names()) == sorted([wanted.name, young.name])
     assert not stale_temp.exists()
+
+
+def test_a_file_written_by_a_producer_that_pushes_comes_back_exactly_and_is_only_there_when_complete(keys):
+    store = FileStore("pushed")
+    data = os.urandom(3 * filestore.SEGMENT_SIZE + 17)
+    with store.writer(suffix=".csv") as writer:
+        for start in range(0, len(data), 100_000):
+            writer.write(data[start : start + 100_000])
+        assert not store.exists(writer.name)  # only a temporary file while it is written
+    assert writer.name.endswith(".csv") and writer.size == len(data)
+    assert store.read_bytes(writer.name) == data
+    with pytest.raises(RuntimeError), store.writer() as failed:
+        failed.write(b"half a part")
+        raise RuntimeError("the producer failed")
+    assert not store.exists(failed.name)
+    assert list(store.names()) == [writer.name]
+    assert not [entry for entry in os.scandir(store.folder) if entry.name.startswith(".")]  # no temporary file left
