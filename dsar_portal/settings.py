@@ -603,6 +603,9 @@ DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 30)
 # default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
 DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)
 DSAR_UNCONFIRMED_RETENTION_DAYS = env_int("DSAR_UNCONFIRMED_RETENTION_DAYS", 90)
+# How long a released answer can be downloaded, from the moment its archive is ready (issue 12, secure delivery);
+# then the archive is deleted and its manifest kept (GDPR Art. 5(1)(e), 32).
+DSAR_DOWNLOAD_DAYS = env_int("DSAR_DOWNLOAD_DAYS", 14)
 # Who else handles the portal's own personal data, named in its privacy notice (/privacy/, GDPR Art. 13(1)(e)-(f)):
 # the company that delivers its e-mail, the one that hosts it, and any transfer outside the UK/EEA with its safeguard.
 # Empty: the notice names the kind of recipient without a name, and says nothing of transfers.

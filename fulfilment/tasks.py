@@ -7,7 +7,7 @@ from celery import shared_task
 
 from datasystems.connectors.base import ConnectorTemporaryError
 
-from . import services
+from . import releases, services
 
 logger = logging.getLogger(__name__)
 
@@ -55,3 +55,11 @@ def sweep_search_jobs() -> dict:
         result.assemblies,
     )
     return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_release(release_id: int) -> str:
+    """Build an approved release's archive (the release row decides: a second delivery finds it available)."""
+    release = releases.release_build(release_id=release_id)
+    logger.info("release %s: %s", release_id, release.status)
+    return release.status

@@ -448,6 +448,8 @@ class EventKind(models.TextChoices):
     COMPILATION_STATUS_CHANGED = "compilation_status_changed", _("Answer compilation status changed")
     SEARCH_STATUS_CHANGED = "search_status_changed", _("Search of a data system status changed")
     RELEASE_STATUS_CHANGED = "release_status_changed", _("Release of the answer status changed")
+    # An item of the answer withheld or a field redacted before release, or such a decision undone (fulfilment.review).
+    RELEASE_REVIEWED = "release_reviewed", _("Answer reviewed before release")
 
 
 class RequestEvent(models.Model):

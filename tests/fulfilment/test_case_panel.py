@@ -57,7 +57,15 @@ def test_the_walk_covers_every_fulfilment_page():
         if getattr(include, "namespace", None) == "fulfilment"
         for pattern in include.url_patterns
     ]
-    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {"job_retry"}
+    assert {pattern.name for pattern in patterns if isinstance(pattern, URLPattern)} == {
+        "job_retry",
+        # Review before release: walked in tests/casework/test_permission_walk.py.
+        "review",
+        "redaction_add",
+        "redaction_undo",
+        "release_approve",
+        "release_send_back",
+    }
 
 
 def test_the_case_page_shows_progress_the_failed_searches_and_the_search_record(client, failed_cases, handler):
