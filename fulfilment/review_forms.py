@@ -12,7 +12,7 @@ class RedactionForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What to withhold or redact"),
         choices=RedactionKind.choices,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
         error_messages={"required": _("Choose what to withhold or redact.")},
     )
     row = forms.IntegerField(

@@ -1,5 +1,6 @@
 """Reads of the compiled answer, for the case page."""
 
+from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 
@@ -105,7 +106,9 @@ def review_rows(part: SearchPart, decisions: list[Redaction], *, page: int) -> R
     columns = {d.column: d.ground for d in mine if d.kind == "column"}
     cells = {(d.row, d.column): d.ground for d in mine if d.kind == "cell"}
     rows = []
-    for number, item in enumerate(islice(_json_lines(part.json_name), first - 1, first - 1 + REVIEW_PAGE_SIZE), first):
+    with closing(_json_lines(part.json_name)) as items:
+        page_items = list(islice(items, first - 1, first - 1 + REVIEW_PAGE_SIZE))
+    for number, item in enumerate(page_items, first):
         whole = table or rows_withheld.get(number, "")
         cells_out = []
         for column in part.columns:

@@ -59,7 +59,7 @@ def _page(http_request: HttpRequest, request, release, *, form: RedactionForm | 
     wanted = http_request.POST.get("part") if form is not None else http_request.GET.get("part")
     if wanted:
         part = next((candidate for candidate in parts if str(candidate.pk) == wanted), None)
-        if part is None:
+        if part is None and form is None:
             raise Http404
     try:
         page = int(http_request.GET.get("page", "1"))
@@ -111,13 +111,20 @@ def review_page(http_request: HttpRequest, reference: str) -> HttpResponse:
 def redaction_add(http_request: HttpRequest, reference: str) -> HttpResponse:
     """Withhold or redact part of a table, with a ground and a reason; the page again with what to fix if not."""
     request, release = _scoped(http_request, reference)
-    part = get_object_or_404(
-        SearchPart.objects.select_related("job__system"),
-        pk=http_request.POST.get("part") or 0,
-        job__compilation_id=release.compilation_id,
+    wanted = http_request.POST.get("part", "")
+    part = (
+        SearchPart.objects.select_related("job__system")
+        .filter(pk=int(wanted), job__compilation_id=release.compilation_id)
+        .first()
+        if wanted.isdigit()
+        else None
     )
-    form = RedactionForm(http_request.POST, columns=part.columns, grounds=review.grounds_for(request.jurisdiction))
-    if form.is_valid():
+    grounds = review.grounds_for(request.jurisdiction)
+    form = RedactionForm(http_request.POST, columns=part.columns if part else [], grounds=grounds)
+    if part is None:
+        form.is_valid()
+        form.add_error(None, _("Choose a table of the answer under review."))
+    elif form.is_valid():
         data = form.cleaned_data
         try:
             review.redaction_add(
@@ -158,9 +165,21 @@ def redaction_undo(http_request: HttpRequest, reference: str, redaction_id: int)
     return redirect(_review_url(request.reference, redaction.part))
 
 
+def _visible_first(view):
+    """404 for a request the user may not see before anything else (the step-up), so the walk finds nothing there."""
+
+    @wraps(view)
+    def wrapped(http_request: HttpRequest, reference: str, *args, **kwargs) -> HttpResponse:
+        _scoped(http_request, reference)
+        return view(http_request, reference, *args, **kwargs)
+
+    return wrapped
+
+
 @require_POST
 @staff_area
 @_may_act
+@_visible_first
 # Step-up (issue 11: releasing data asks for a factor again if none was given in the last few minutes; GDPR
 # Art. 32(1)(b)). A POST sent without a fresh factor is kept by allauth and sent again once the factor is given.
 @reauthentication_required(enabled=step_up_needed)
