@@ -9,12 +9,17 @@ an edited table, so neither a table nor the archive is ever whole in memory or o
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
 from dsar_portal import filestore
 from requests_app.locks import request_lock
 
 from . import services
 from .models import Release, ReleaseStatus
-from .review import ReleasePlan, release_make_available
+from .review import ReleasePlan, release_build_enqueue, release_make_available
 
 RELEASES = filestore.FileStore("releases")
 
@@ -36,3 +41,18 @@ def release_build(*, release_id: int) -> Release:
             release=release, stored_name=stored.name, size=stored.size, sha256=stored.sha256, manifest=stored.manifest
         )
     return release
+
+
+def releases_sweep(*, now: datetime | None = None) -> int:
+    """Queue again the build of releases approved but still preparing after ``services.running_timeout()`` (a lost
+    message or a killed worker); the build is idempotent, so a slow first run and its replacement give one archive.
+    Returns how many were queued."""
+    now = now or timezone.now()
+    stuck = list(
+        Release.objects.filter(
+            status=ReleaseStatus.PREPARING, updated_at__lt=now - services.running_timeout()
+        ).values_list("pk", flat=True)
+    )
+    for release_id in stuck:
+        transaction.on_commit(lambda release_id=release_id: release_build_enqueue(release_id))
+    return len(stuck)

@@ -249,7 +249,7 @@ def redaction_undo(*, redaction: Redaction, actor: AbstractBaseUser) -> bool:
 # --- Approval --------------------------------------------------------------------------------------------------------
 
 
-def _enqueue_build(release_id: int) -> None:
+def release_build_enqueue(release_id: int) -> None:
     from . import tasks
 
     tasks.build_release.delay(release_id)
@@ -309,7 +309,7 @@ def release_approve(*, release: Release, actor: AbstractBaseUser) -> str:
         else:
             raise ReviewError(_("This release was approved already."))
         release_id = locked.pk
-        transaction.on_commit(lambda: _enqueue_build(release_id))
+        transaction.on_commit(lambda: release_build_enqueue(release_id))
     _copy_status(release, locked)
     return locked.status
 

@@ -48,13 +48,20 @@ def assemble_compilation(compilation_id: int) -> str:
 @shared_task(acks_late=True)
 def sweep_search_jobs() -> dict:
     result = services.jobs_sweep()
+    # Approved releases whose build message was lost are built again (idempotent).
+    rebuilds = releases.releases_sweep()
     logger.info(
         "search job sweep: %s queued again, %s planned, %s assemblies",
         result.requeued,
         result.planned,
         result.assemblies,
     )
-    return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
+    return {
+        "requeued": result.requeued,
+        "planned": result.planned,
+        "assemblies": result.assemblies,
+        "release_builds": rebuilds,
+    }
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

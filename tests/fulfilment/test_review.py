@@ -9,10 +9,12 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from agents.models import AuthorityType
 from casework import roles
@@ -334,3 +336,22 @@ def test_the_case_page_shows_the_release_state_with_links_for_those_who_may_act(
     client.force_login(handler)
     page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
     assert "available to download until" in page
+
+
+def test_approval_queues_the_build_once_on_commit_with_the_release_id(automated_register, handler):
+    request = alan_request()
+    release = _release(request)
+    with mock.patch.object(review, "release_build_enqueue") as enqueue:
+        review.release_approve(release=release, actor=handler)
+        enqueue.assert_called_once_with(release.pk)
+        with pytest.raises(review.ReviewError):
+            review.release_approve(release=release, actor=handler)
+        enqueue.assert_called_once_with(release.pk)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.PREPARING and not release.archive_name
+    # Its message was lost: the sweep queues the build again once it is overdue, and the worker builds it once.
+    assert releases.releases_sweep() == 0
+    later = timezone.now() + services.running_timeout() + timedelta(minutes=1)
+    assert releases.releases_sweep(now=later) == 1
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.AVAILABLE and list(releases.RELEASES.names()) == [release.archive_name]
