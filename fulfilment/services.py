@@ -677,6 +677,9 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
             }
         )
         if not parts:
+            if withheld_tables:
+                # Data was found, and withheld: the person still gets the Art. 15(1)(a)-(h) information about it.
+                systems_found.append(job.system)
             continue
         systems_found.append(job.system)
         entries.append(

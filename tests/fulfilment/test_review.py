@@ -268,6 +268,8 @@ def test_the_released_archive_lacks_what_was_withheld_and_says_so_with_the_groun
     assert "1 field redacted: GDPR Art. 15(4)" in report  # the customers' e-mail column (CRM)
     assert "1 field redacted: DPA 2018 Sch. 2 para 16: information about other people" in report
     assert "found data about you in this system, but withheld all of it" in report
+    # What the law says we must tell about the analytics system is still there (Art. 15(1)(a)-(h)).
+    assert report.count("<h3>Website analytics</h3>") == 2
     assert "How to complain" in report and "Information Commissioner" in report
     # A fresh manifest whose hashes match every file, kept on the release too.
     manifest = json.loads(archive.read("manifest.json"))
