@@ -621,6 +621,9 @@ DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 30)
 # default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
 DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)
 DSAR_UNCONFIRMED_RETENTION_DAYS = env_int("DSAR_UNCONFIRMED_RETENTION_DAYS", 90)
+# How long a released answer can be downloaded, from the moment its archive is ready (issue 12, secure delivery);
+# then the archive is deleted and its manifest kept (GDPR Art. 5(1)(e), 32).
+DSAR_DOWNLOAD_DAYS = env_int("DSAR_DOWNLOAD_DAYS", 14)
 # Who else handles the portal's own personal data, named in its privacy notice (/privacy/, GDPR Art. 13(1)(e)-(f)):
 # the company that delivers its e-mail, the one that hosts it, and any transfer outside the UK/EEA with its safeguard.
 # Empty: the notice names the kind of recipient without a name, and says nothing of transfers.
@@ -662,7 +665,6 @@ DSAR_EMAIL_CODE_RESEND_SECONDS = env_int("DSAR_EMAIL_CODE_RESEND_SECONDS", 60)
 # Secure delivery of a released answer (fulfilment.delivery): the download window of a copy (issue 12: 14 days), the
 # fresh code sent before a download (valid 15 minutes, 5 tries, a new one at most every 60 seconds), and how long a
 # browser may download after entering it before a new code is needed.
-DSAR_RELEASE_AVAILABLE_DAYS = env_int("DSAR_RELEASE_AVAILABLE_DAYS", 14)
 DSAR_DOWNLOAD_CODE_TTL_MINUTES = env_int("DSAR_DOWNLOAD_CODE_TTL_MINUTES", 15)
 DSAR_DOWNLOAD_CODE_MAX_ATTEMPTS = env_int("DSAR_DOWNLOAD_CODE_MAX_ATTEMPTS", 5)
 DSAR_DOWNLOAD_CODE_RESEND_SECONDS = env_int("DSAR_DOWNLOAD_CODE_RESEND_SECONDS", 60)

@@ -30,6 +30,11 @@ class FulfilmentConfig(AppConfig):
         for status in (Status.IN_PROGRESS, Status.COMPLETED):
             panel_register(status, StatusPanel("fulfilment/delivery_status_panel.html", views_delivery.status_panel))
         dashboard_notes_register(views_delivery.agent_dashboard_notes)
+        # A further copy whose first copy's archive has expired is built again by the review's release builder.
+        from .delivery import release_builder_register
+        from .review import release_build_enqueue
+
+        release_builder_register(release_build_enqueue)
         # GDPR Art. 20(2): the feasibility decision and the sending, on a portability request asking for it.
         case_panel_register(CasePanel("fulfilment/transmission_panel.html", views_transmission.transmission_panel))
         # The queue's "needs a human now" flag and filter for a failed search (issue 11; casework knows no jobs).

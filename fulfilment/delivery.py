@@ -95,8 +95,8 @@ def _minutes(name: str, default: int) -> timedelta:
 
 
 def available_days() -> int:
-    """The download window of a copy (issue 12: 14 days by default, ``DSAR_RELEASE_AVAILABLE_DAYS``)."""
-    return int(getattr(settings, "DSAR_RELEASE_AVAILABLE_DAYS", 14))
+    """The download window of a copy (issue 12: 14 days by default, ``DSAR_DOWNLOAD_DAYS``)."""
+    return int(getattr(settings, "DSAR_DOWNLOAD_DAYS", 14))
 
 
 # --- Reading --------------------------------------------------------------------------------------------------------

@@ -452,3 +452,61 @@ class TransmissionAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of transmission {self.transmission_id}"
+
+
+class RedactionKind(models.TextChoices):
+    """What a review decision covers in one table of the answer: withholding removes an item (the table, or one row),
+    redacting hides a field (a column, or one cell) behind a marker that says why."""
+
+    TABLE = "table", _("Withhold the whole table")
+    ROW = "row", _("Withhold one row")
+    COLUMN = "column", _("Redact a column")
+    CELL = "cell", _("Redact one cell")
+
+
+WITHHOLDING_KINDS = (RedactionKind.TABLE, RedactionKind.ROW)
+
+# GDPR Art. 15(4): the copy must not adversely affect the rights and freedoms of others (other people's data in the
+# person's records). The other grounds are the exemptions of the request's law (requests_app.models.Exemption).
+OTHERS_GROUND = "art15_4_others"
+
+
+class Redaction(models.Model):
+    """One review decision on a release: an item withheld or a field redacted, with its ground and reason (GDPR
+    Art. 15(4), Art. 23 with DPA 2018 Sch. 2-4; Art. 12(4): the person is told of it and why).
+
+    ``row`` is the row's 1-based number in the table's part (0 when the decision covers no single row); ``column``
+    is a column name ("" when it covers none). Undone decisions are kept, with who undid them and when.
+    """
+
+    release = models.ForeignKey("Release", on_delete=models.CASCADE, related_name="redactions")
+    part = models.ForeignKey(SearchPart, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=RedactionKind.choices)
+    row = models.PositiveBigIntegerField(default=0)
+    column = models.CharField(max_length=200, blank=True)
+    ground = models.CharField(max_length=30)
+    # The handler's own words: may name someone, so encrypted at rest, and never copied into the audit trail.
+    reason = EncryptedTextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["part", "kind", "row", "column", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["release", "part", "kind", "row", "column"],
+                condition=Q(undone_at__isnull=True),
+                name="fulfilment_one_live_redaction_per_item",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"redaction {self.pk} ({self.kind}) of release {self.release_id}"
+
+    @property
+    def withholds(self) -> bool:
+        return self.kind in WITHHOLDING_KINDS

@@ -60,7 +60,7 @@ from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind, RequesterRole, Right, Status
 
-from . import pgexport, transmission
+from . import pgexport
 from .models import (
     FINISHED_JOB_STATUSES,
     LIVE_COMPILATION_STATUSES,
@@ -73,6 +73,7 @@ from .models import (
     SearchRecord,
 )
 from .report_pdf import REPORT_PDF_PATH, report_pdf_render, report_pdf_wanted
+from .review import release_open
 
 logger = logging.getLogger(__name__)
 
@@ -296,14 +297,17 @@ def _json_value(value: Any) -> Any:
 BATCH_ROWS = 1000
 
 
-def _json_chunks(columns: Sequence[str], rows: Iterable[Sequence], counter: list[int]) -> Iterator[bytes]:
-    """A JSON array of objects, one object per line (so it can be read back line by line), streamed."""
+def _json_chunks(
+    columns: Sequence[str], rows: Iterable[Sequence] | Iterable[dict], counter: list[int], *, objects: bool = False
+) -> Iterator[bytes]:
+    """A JSON array of objects, one object per line (so it can be read back line by line), streamed. ``rows`` are
+    sequences in the order of ``columns``, or (``objects``) dicts already."""
     yield b"[\n"
     dumps = json.JSONEncoder(default=_json_value, ensure_ascii=False).encode
     batch: list[str] = []
     count = 0
     for row in rows:
-        batch.append(("" if count == 0 else ",\n") + dumps(dict(zip(columns, row, strict=False))))
+        batch.append(("" if count == 0 else ",\n") + dumps(row if objects else dict(zip(columns, row, strict=False))))
         count += 1
         if len(batch) >= BATCH_ROWS:
             yield "".join(batch).encode()
@@ -332,12 +336,13 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def _csv_chunks(columns: Sequence[str], json_name: str) -> Iterator[bytes]:
+def _csv_chunks(columns: Sequence[str], json_name: str, items: Iterable[dict] | None = None) -> Iterator[bytes]:
+    """A part's CSV from its JSON file read back line by line (or from ``items``, the same rows edited)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
     count = 0
-    for item in _json_lines(json_name):
+    for item in _json_lines(json_name) if items is None else items:
         writer.writerow([_csv_cell(item.get(column)) for column in columns])
         count += 1
         if count % BATCH_ROWS == 0:
@@ -732,8 +737,9 @@ def _bytes(data: bytes) -> Callable[[], Iterator[bytes]]:
     return lambda: iter((data,))
 
 
-def _system_json(system_name: str, record: SearchRecord | None, parts: list[SearchPart]) -> Callable:
-    """One JSON document per system, its tables' rows copied from the parts as they are read (never whole)."""
+def _system_json(system_name: str, record: SearchRecord | None, parts: list[SearchPart], plan=None) -> Callable:
+    """One JSON document per system, its tables' rows copied from the parts as they are read (never whole); a table
+    with review decisions (``plan``) is written again row by row with them applied."""
 
     def chunks() -> Iterator[bytes]:
         head = {
@@ -744,7 +750,11 @@ def _system_json(system_name: str, record: SearchRecord | None, parts: list[Sear
         yield json.dumps(head, ensure_ascii=False)[:-1].encode() + b', "tables": {'
         for index, part in enumerate(parts):
             yield (", " if index else "").encode() + json.dumps(part.table).encode() + b": "
-            yield from _part_chunks(part.json_name)()
+            edits = plan.edits(part) if plan is not None else None
+            if edits is None:
+                yield from _part_chunks(part.json_name)()
+            else:
+                yield from _json_chunks(part.columns, _edited_rows(part, edits), [0], objects=True)
         yield b"}}\n"
 
     return chunks
@@ -755,17 +765,38 @@ def _report_pdf_entry(context: dict) -> _Hashed:
     return _Hashed(REPORT_PDF_PATH, lambda: iter((report_pdf_render(context),)))
 
 
-def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
+def _edited_csv(part: SearchPart, edits) -> Callable[[], Iterator[bytes]]:
+    return lambda: _csv_chunks(part.columns, part.json_name, _edited_rows(part, edits))
+
+
+def _edited_rows(part: SearchPart, edits) -> Iterator[dict]:
+    """A part's rows read back one at a time with the review's ``edits`` applied (withheld rows out, redacted fields
+    replaced by their marker): never all rows in memory."""
+    return edits.apply(_json_lines(part.json_name))
+
+
+def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed], dict]:
+    """The files of a compilation's archive, each streamed when the ZIP reads it. ``plan`` (a release's review
+    decisions, ``review.ReleasePlan``) leaves withheld tables and rows out, replaces redacted fields by a marker, and
+    has the report say what was withheld or redacted per system and on what ground (GDPR Art. 12(4), 15(4))."""
     request = compilation.request
     jobs = list(compilation.jobs.select_related("system").prefetch_related("parts").order_by("system__name"))
     records = list(compilation.search_records.order_by("at", "pk"))
     last_record = {record.job_id: record for record in records if record.job_id}
+    review_summary = plan.summary() if plan is not None else {}
     entries: list[_Hashed] = []
     systems_found = []
     dictionary = []
     report_systems = []
     for job in jobs:
         parts = [part for part in job.parts.all() if part.rows]
+        withheld_tables = 0
+        if plan is not None:
+            kept = [part for part in parts if not (plan.edits(part) and plan.edits(part).withheld)]
+            withheld_tables = len(parts) - len(kept)
+            parts = kept
+            for part in parts:
+                part.rows = plan.rows_kept(part)
         folder = f"systems/{_slug(job.system.name)}"
         for part in parts:
             part.archive_path = f"{folder}/{_slug(part.table)}.csv"
@@ -776,15 +807,27 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
                 "parts": parts,
                 "folder": folder,
                 "status": job.get_status_display(),
+                "review": review_summary.get(job.system.name, []),
+                "withheld_tables": withheld_tables,
             }
         )
         if not parts:
+            if withheld_tables:
+                # Data was found, and withheld: the person still gets the Art. 15(1)(a)-(h) information about it.
+                systems_found.append(job.system)
             continue
         systems_found.append(job.system)
-        entries.append(_Hashed(f"{folder}.json", _system_json(job.system.name, last_record.get(job.pk), parts)))
+        entries.append(
+            _Hashed(f"{folder}.json", _system_json(job.system.name, last_record.get(job.pk), parts, plan=plan))
+        )
         for part in parts:
             path = part.archive_path
-            entries.append(_Hashed(path, _part_chunks(part.csv_name), expected=part.csv_sha256))
+            edits = plan.edits(part) if plan is not None else None
+            if edits is None:
+                entries.append(_Hashed(path, _part_chunks(part.csv_name), expected=part.csv_sha256))
+            else:
+                edited = _edited_csv(part, edits)
+                entries.append(_Hashed(path, edited))
             dictionary.append(
                 {
                     "system": job.system.name,
@@ -807,6 +850,8 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
         "disclosures": supplementary_information(systems_found),
         "dictionary": dictionary,
         "generated_at": timezone.now(),
+        "reviewed": plan is not None,
+        "anything_withheld": bool(review_summary),
     }
     report = render_to_string("fulfilment/archive_report.html", context).encode()
     if report_pdf_wanted(request, portability=compilation.portability):
@@ -831,11 +876,48 @@ def _archive_entries(compilation: Compilation) -> tuple[list[_Hashed], dict]:
     return entries, {"reference": request.reference, "attempt": compilation.attempt}
 
 
+@dataclass(frozen=True)
+class StoredArchive:
+    name: str
+    size: int
+    sha256: str
+    # [{"path": ..., "sha256": ..., "bytes": ...}] for every file, the manifest's own row last.
+    manifest: list[dict]
+
+
+def archive_store(entries: list[_Hashed], about: dict, store: filestore.FileStore) -> StoredArchive:
+    """Stream ``entries`` and a manifest of their SHA-256 hashes into a ZIP, encrypted into ``store`` as it is
+    written: no file, and not the archive, is ever whole in memory or on disk in the clear (GDPR Art. 32)."""
+    archive = ZipStream(compress_type=ZIP_DEFLATED, compress_level=1)
+    for entry in entries:
+        archive.add(entry, entry.path)
+    manifest_rows: list[dict] = []
+
+    def manifest() -> Iterator[bytes]:
+        manifest_rows.extend({"path": e.path, "sha256": e.sha256, "bytes": e.size} for e in entries)
+        yield json.dumps({**about, "algorithm": "SHA-256", "files": manifest_rows}, indent=2).encode()
+
+    manifest_entry = _Hashed("manifest.json", manifest)
+    archive.add(manifest_entry, "manifest.json")
+    reader = _ChunkReader(archive)
+    stored = store.save(reader, suffix=".zip")
+    return StoredArchive(
+        name=stored.name,
+        size=stored.size,
+        sha256=reader.sha256.hexdigest(),
+        manifest=[
+            *manifest_rows,
+            {"path": "manifest.json", "sha256": manifest_entry.sha256, "bytes": manifest_entry.size},
+        ],
+    )
+
+
 def compilation_assemble(*, compilation_id: int) -> Compilation:
     """Assemble the answer once (the compilation's row locked, after the request's): a streamed ZIP, encrypted at
     rest, with the report (Art. 15(1)(a)-(h), 15(2) for the systems where data was found), JSON per system, CSV per
-    table, the data dictionary, the search record, and a manifest of SHA-256 hashes, also kept in the database. A
-    second attempt, or one before every job is finished, is a no-op."""
+    table, the data dictionary, the search record, and a manifest of SHA-256 hashes, also kept in the database. The
+    first copy of the answer goes into review (``review.release_open``). A second attempt, or one before every job
+    is finished, is a no-op."""
     with filestore.atomic():
         compilation = Compilation.objects.get(pk=compilation_id)
         request_lock(compilation.request_id)
@@ -847,19 +929,7 @@ def compilation_assemble(*, compilation_id: int) -> Compilation:
         if compilation.jobs.exclude(status__in=FINISHED_JOB_STATUSES).exists():
             return compilation
         entries, about = _archive_entries(compilation)
-        archive = ZipStream(compress_type=ZIP_DEFLATED, compress_level=1)
-        for entry in entries:
-            archive.add(entry, entry.path)
-        manifest_rows: list[dict] = []
-
-        def manifest() -> Iterator[bytes]:
-            manifest_rows.extend({"path": e.path, "sha256": e.sha256, "bytes": e.size} for e in entries)
-            yield json.dumps({**about, "algorithm": "SHA-256", "files": manifest_rows}, indent=2).encode()
-
-        manifest_entry = _Hashed("manifest.json", manifest)
-        archive.add(manifest_entry, "manifest.json")
-        reader = _ChunkReader(archive)
-        stored = ARCHIVES.save(reader, suffix=".zip")
+        stored = archive_store(entries, about, ARCHIVES)
         COMPILATION_LIFECYCLE.move(
             compilation,
             CompilationStatus.ASSEMBLED,
@@ -869,17 +939,12 @@ def compilation_assemble(*, compilation_id: int) -> Compilation:
                 "assembled_at": timezone.now(),
                 "archive_name": stored.name,
                 "archive_bytes": stored.size,
-                "archive_sha256": reader.sha256.hexdigest(),
-                "manifest": [
-                    *manifest_rows,
-                    {"path": "manifest.json", "sha256": manifest_entry.sha256, "bytes": manifest_entry.size},
-                ],
+                "archive_sha256": stored.sha256,
+                "manifest": stored.manifest,
             },
         )
-    if compilation.portability and compilation.status == CompilationStatus.ASSEMBLED:
-        # GDPR Art. 20(2): to the receiving controller, when a case handler decided that is feasible (until the
-        # review-and-release work gates it with transmission.portability_transmit_after_release).
-        transmission.transmission_after_assembly(compilation_id)
+        # The first copy goes into review; nothing leaves before it is approved and built (review, releases).
+        release_open(compilation=compilation)
     return compilation
 
 

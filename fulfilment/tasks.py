@@ -9,7 +9,7 @@ from django.utils import timezone
 from datasystems.connectors.base import ConnectorTemporaryError
 from dsar_portal.celery import EMAIL_DELIVERY_RETRY
 
-from . import manual_tasks, services, transmission
+from . import manual_tasks, releases, services, transmission
 
 logger = logging.getLogger(__name__)
 
@@ -51,14 +51,23 @@ def assemble_compilation(compilation_id: int) -> str:
 def sweep_search_jobs() -> dict:
     result = services.jobs_sweep()
     transmissions = transmission.transmissions_sweep()
+    # Approved releases whose build message was lost are built again (idempotent).
+    rebuilds = releases.releases_sweep()
     logger.info(
-        "search job sweep: %s queued again, %s planned, %s assemblies, %s transmissions",
+        "search job sweep: %s queued again, %s planned, %s assemblies, %s transmissions, %s release builds",
         result.requeued,
         result.planned,
         result.assemblies,
         transmissions,
+        rebuilds,
     )
-    return {"requeued": result.requeued, "planned": result.planned, "assemblies": result.assemblies}
+    return {
+        "requeued": result.requeued,
+        "planned": result.planned,
+        "assemblies": result.assemblies,
+        "transmissions": transmissions,
+        "release_builds": rebuilds,
+    }
 
 
 # --- Secure delivery (fulfilment.delivery) -----------------------------------------------------------------------
@@ -114,3 +123,11 @@ def sweep_orphan_answer_files() -> int:
     removed = services.orphan_files_sweep()
     logger.info("orphan answer files sweep: %s removed", removed)
     return removed
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def build_release(release_id: int) -> str:
+    """Build an approved release's archive (the release row decides: a second delivery finds it available)."""
+    release = releases.release_build(release_id=release_id)
+    logger.info("release %s: %s", release_id, release.status)
+    return release.status

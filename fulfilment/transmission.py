@@ -13,9 +13,8 @@ The rules (LAW.md §6(g)):
 - Every attempt is a ``TransmissionAttempt`` row and every move of the transmission is in the request's audit trail
   (Art. 5(2) accountability); nothing personal is logged.
 
-When it is sent: once the answer may be released. The review-and-release work calls ``portability_transmit_after_
-release(release_id)``; until every answer goes through a release, an assembled portability compilation triggers it
-(``transmission_after_assembly``), and a decision made after the assembly sends at once.
+When it is sent: once the answer is released. A release becoming available (``review.release_make_available``)
+calls ``portability_transmit_after_release(release_id)``, and a decision made after the release sends at once.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from requests_app.scope import PortabilityScope, scope_of
 
 from .models import (
     Compilation,
-    CompilationStatus,
     ReceivingEndpoint,
     Release,
     ReleaseStatus,
@@ -265,8 +263,8 @@ def transmission_wanted(request: DataSubjectRequest) -> bool:
 
 
 def _sendable_of(request_id: int) -> tuple[Compilation | None, Release | None]:
-    """What may be sent now: an available release of the answer, else (until releases gate every answer) the
-    latest assembled portability compilation."""
+    """What may be sent now: the newest available release of the portability answer (nothing leaves the portal
+    before it is reviewed and approved: fulfilment.review)."""
     release = (
         Release.objects.filter(request_id=request_id, status=ReleaseStatus.AVAILABLE, compilation__portability=True)
         .order_by("-copy_number")
@@ -274,13 +272,7 @@ def _sendable_of(request_id: int) -> tuple[Compilation | None, Release | None]:
     )
     if release is not None:
         return release.compilation, release
-    compilation = (
-        Compilation.objects.filter(request_id=request_id, status=CompilationStatus.ASSEMBLED, portability=True)
-        .exclude(archive_name="")
-        .order_by("-attempt")
-        .first()
-    )
-    return compilation, None
+    return None, None
 
 
 def transmission_decide(
@@ -405,14 +397,6 @@ def portability_transmit_after_release(release_id: int) -> bool:
     if release is None or release["status"] != ReleaseStatus.AVAILABLE:
         return False
     return transmission_trigger(request_id=release["request_id"])
-
-
-def transmission_after_assembly(compilation_id: int) -> bool:
-    """Until every answer goes through a release: an assembled portability compilation triggers the sending."""
-    compilation = Compilation.objects.filter(pk=compilation_id, portability=True).values("request_id").first()
-    if compilation is None:
-        return False
-    return transmission_trigger(request_id=compilation["request_id"])
 
 
 # --- Sending -----------------------------------------------------------------------------------------------------

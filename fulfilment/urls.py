@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_delivery, views_transmission
+from . import views, views_delivery, views_review, views_transmission
 
 app_name = "fulfilment"
 
@@ -29,4 +29,14 @@ urlpatterns = [
     # GDPR Art. 20(2): the feasibility decision on direct transmission, and sending again after a failure.
     path("<str:reference>/transmission/", views_transmission.transmission_decide, name="transmission_decide"),
     path("<str:reference>/transmission/retry/", views_transmission.transmission_retry, name="transmission_retry"),
+    # Review before release (issue 12).
+    path("<str:reference>/review/", views_review.review_page, name="review"),
+    path("<str:reference>/review/decisions/", views_review.redaction_add, name="redaction_add"),
+    path(
+        "<str:reference>/review/decisions/<int:redaction_id>/undo/",
+        views_review.redaction_undo,
+        name="redaction_undo",
+    ),
+    path("<str:reference>/review/approve/", views_review.release_approve, name="release_approve"),
+    path("<str:reference>/review/send-back/", views_review.release_send_back, name="release_send_back"),
 ]

@@ -12,7 +12,7 @@ from casework.views import staff_area
 from requests_app.lifecycle import IllegalTransition
 from requests_app.models import Right
 
-from . import selectors, services
+from . import review, selectors, services
 from .models import SearchJob
 
 
@@ -24,11 +24,18 @@ def case_panel(http_request: HttpRequest, request) -> dict | None:
     compilation = selectors.compilation_latest(request_id=request.pk)
     if compilation is None:
         return None
+    may_act = http_request.user.has_perm(casework_selectors.ACT)
+    release = selectors.release_latest(request_id=request.pk)
     return {
         "progress": selectors.progress_of(compilation),
         "records": selectors.search_records_of(compilation),
-        "can_retry": http_request.user.has_perm(casework_selectors.ACT),
+        "can_retry": may_act,
         "reference": request.reference,
+        # Review before release: its state, the review page and the approve button for those who may act.
+        "release": release,
+        "release_reference": request.reference,
+        "may_review": may_act and release is not None,
+        "may_approve": may_act and release is not None and review.may_approve(release, http_request.user),
     }
 
 

@@ -493,6 +493,8 @@ class EventKind(models.TextChoices):
     FURTHER_COPY_STATUS_CHANGED = "further_copy_changed", _("Further copy of the answer status changed")
     # GDPR Art. 20(2): the feasibility decision and every attempt to send the answer to another controller.
     TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
+    # An item of the answer withheld or a field redacted before release, or such a decision undone (fulfilment.review).
+    RELEASE_REVIEWED = "release_reviewed", _("Answer reviewed before release")
 
 
 class RequestEvent(models.Model):

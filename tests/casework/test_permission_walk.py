@@ -483,3 +483,68 @@ def test_each_visitor_may_record_a_complaint_letter_as_posted_only_if_they_may(c
         email = ComplaintMessage.objects.create(complaint=complaints["free"], kind="receipt", subject="s", body="b")
         path = reverse("casework:complaint_letter_posted", args=[complaints["free"].reference, email.pk])
         assert _outcome(client.post(path, {"posted_on": "2026-01-01"})) == 404
+
+
+# Review before release (fulfilment, issue 12): whoever may act on the request, on the requests they may see. Each
+# case's answer was compiled from an empty register, so each has a release in review with no tables. Empty forms
+# change nothing: "ok" is the review page sent back with what to fix (400), or the redirect back with a message
+# (sending back with no reason); approving without a fresh factor is sent to give one ("step-up"); undoing a
+# decision that does not exist is a 404 for those who may.
+# visitor: (page, decide, undo, approve, send back), each on (free, theirs)
+REVIEW_EXPECTED = {
+    "anonymous": (("login", "login"),) * 5,
+    "dpo": ((200, 200), (400, 400), (404, 404), ("step-up", "step-up"), (302, 302)),
+    "handler": ((200, 404), (400, 404), (404, 404), ("step-up", 404), (302, 404)),
+    "auditor": ((403, 403),) * 5,
+    "system_owner": ((403, 403),) * 5,
+    "staff_without_role": ((403, 403),) * 5,
+}
+
+
+def test_the_walk_covers_every_review_page():
+    resolver = get_resolver()
+    (fulfilment,) = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "fulfilment"]
+    names = {pattern.name for pattern in fulfilment.url_patterns} - {"job_retry"}  # walked in tests/fulfilment
+    assert names == {"review", "redaction_add", "redaction_undo", "release_approve", "release_send_back"}
+
+
+@pytest.mark.parametrize("visitor", list(REVIEW_EXPECTED))
+def test_each_visitor_may_review_and_approve_only_what_they_may(client, visitors, cases, visitor):
+    from fulfilment import services as fulfilment_services
+    from fulfilment.models import Release, ReleaseStatus
+
+    for case in cases.values():
+        # Compiled in this test's transaction (the on-commit planning never runs here), from an empty register.
+        compilation = fulfilment_services.compilation_plan(request_id=case.pk)
+        fulfilment_services.compilation_assemble(compilation_id=compilation.pk)
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    page, decide, undo, approve, send_back = REVIEW_EXPECTED[visitor]
+
+    def outcome(response):
+        if response.status_code == 302 and "/reauthenticate/" in response.url:
+            return "step-up"
+        return _outcome(response)
+
+    for index, which in enumerate(("free", "theirs")):
+        reference = cases[which].reference
+        assert Release.objects.filter(request=cases[which]).exists()
+        walked = {
+            "page": outcome(client.get(reverse("fulfilment:review", args=[reference]))),
+            "decide": outcome(client.post(reverse("fulfilment:redaction_add", args=[reference]), {})),
+            "undo": outcome(client.post(reverse("fulfilment:redaction_undo", args=[reference, 1]))),
+            "approve": outcome(client.post(reverse("fulfilment:release_approve", args=[reference]))),
+            "send back": outcome(client.post(reverse("fulfilment:release_send_back", args=[reference]), {})),
+        }
+        expected = {
+            "page": page[index],
+            "decide": decide[index],
+            "undo": undo[index],
+            "approve": approve[index],
+            "send back": send_back[index],
+        }
+        assert walked == expected, f"{visitor} on {which}"
+        for name in ("redaction_add", "release_approve", "release_send_back"):
+            assert outcome(client.get(reverse(f"fulfilment:{name}", args=[reference]))) in ("login", 405, 403)
+    assert set(Release.objects.values_list("status", flat=True)) == {ReleaseStatus.IN_REVIEW}

@@ -67,6 +67,12 @@ def test_the_walk_covers_every_fulfilment_page():
         # The transmission decision and retry are walked in test_transmission_pages.
         "transmission_decide",
         "transmission_retry",
+        # Review before release: walked in tests/casework/test_permission_walk.py.
+        "review",
+        "redaction_add",
+        "redaction_undo",
+        "release_approve",
+        "release_send_back",
     }
 
 
