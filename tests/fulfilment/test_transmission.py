@@ -19,7 +19,7 @@ from django.urls import reverse
 from standardwebhooks.webhooks import Webhook
 
 from datasystems import webhooks
-from fulfilment import services, tasks, transmission
+from fulfilment import review, services, tasks, transmission
 from fulfilment.models import (
     Compilation,
     CompilationStatus,
@@ -116,9 +116,22 @@ def endpoint(receiver, dpo) -> ReceivingEndpoint:
     return transmission.endpoint_verify(endpoint=added, actor=dpo)
 
 
-def _portability_request(**overrides):
+def _portability_request(*, approved_by=None, **overrides):
+    """Alan's portability request asking for direct transmission, compiled; with ``approved_by``, its answer also
+    reviewed, approved and built (nothing leaves the portal before that: fulfilment.review)."""
     scope = PortabilityScope(transmit_to_controller=True, recipient_name="NewBank Ltd", recipient_contact="newbank")
-    return alan_request(Right.PORTABILITY, details=scope.as_details(), **overrides)
+    request = alan_request(Right.PORTABILITY, details=scope.as_details(), **overrides)
+    if approved_by is not None:
+        _approve(request, approved_by)
+    return request
+
+
+def _approve(request, handler) -> Release:
+    release = Release.objects.get(request=request, copy_number=1)
+    review.release_approve(release=release, actor=handler)
+    release.refresh_from_db()
+    assert release.status == ReleaseStatus.AVAILABLE
+    return release
 
 
 def test_the_dpo_verifies_an_endpoint_by_a_signed_challenge_it_echoes(receiver, dpo):
@@ -159,24 +172,26 @@ def test_plain_http_is_refused_except_on_localhost():
 def test_a_feasible_transmission_sends_the_signed_archive_once_and_records_it(
     automated_register, receiver, endpoint, handler
 ):
-    request = _portability_request()
+    request = _portability_request(approved_by=handler)
     compilation = Compilation.objects.get(request=request)
     assert compilation.status == CompilationStatus.ASSEMBLED
+    release = Release.objects.get(request=request)
 
     transmission.transmission_decide(
         request=request, feasible=True, reason="NewBank runs a compatible endpoint.", endpoint=endpoint, actor=handler
     )
 
-    # The receiver got the archive, signed with the shared secret, byte for byte the assembled answer.
+    # The receiver got the archive, signed with the shared secret, byte for byte the released answer.
     assert len(receiver.archives) == 1
     body = receiver.archives[0]
-    assert hashlib.sha256(body).hexdigest() == compilation.archive_sha256
-    assert receiver.archive_headers[0]["dsar-archive-sha256"] == compilation.archive_sha256
+    assert hashlib.sha256(body).hexdigest() == release.archive_sha256
+    assert receiver.archive_headers[0]["dsar-archive-sha256"] == release.archive_sha256
     assert "manifest.json" in zipfile.ZipFile(io.BytesIO(body)).namelist()
     sent = Transmission.objects.get(request=request)
     assert sent.status == TransmissionStatus.SENT and sent.sent_at and sent.compilation == compilation
+    assert sent.release == release
     (attempt,) = sent.attempt_rows.all()
-    assert attempt.succeeded and attempt.http_status == 200 and attempt.archive_sha256 == compilation.archive_sha256
+    assert attempt.succeeded and attempt.http_status == 200 and attempt.archive_sha256 == release.archive_sha256
     trail = list(request.events.filter(kind=EventKind.TRANSMISSION_STATUS_CHANGED).order_by("pk"))
     assert [(event.from_status, event.to_status) for event in trail] == [
         ("", "pending"),
@@ -190,20 +205,20 @@ def test_a_feasible_transmission_sends_the_signed_archive_once_and_records_it(
     assert len(receiver.archives) == 1
 
 
-def test_a_decision_made_before_the_answer_is_ready_sends_it_when_assembled(
+def test_a_decision_made_before_the_answer_is_released_sends_it_once_it_is_approved(
     automated_register, receiver, endpoint, handler
 ):
+    """Nothing leaves the portal before the answer is reviewed and approved: a feasible decision made while the
+    answer is in review waits, and the release sends it."""
     request = _portability_request()
-    compilation = Compilation.objects.get(request=request)
-    # As though the answer were still being compiled when the handler decided.
-    Compilation.objects.filter(pk=compilation.pk).update(status=CompilationStatus.RUNNING)
+    assert Release.objects.get(request=request).status == ReleaseStatus.IN_REVIEW
     transmission.transmission_decide(
         request=request, feasible=True, reason="Compatible.", endpoint=endpoint, actor=handler
     )
     assert receiver.archives == [] and Transmission.objects.get(request=request).status == TransmissionStatus.PENDING
-    Compilation.objects.filter(pk=compilation.pk).update(status=CompilationStatus.ASSEMBLED)
-    assert transmission.transmission_after_assembly(compilation.pk)
+    release = _approve(request, handler)
     assert len(receiver.archives) == 1
+    assert hashlib.sha256(receiver.archives[0]).hexdigest() == release.archive_sha256
 
 
 def test_a_released_answer_is_what_is_sent_through_the_release_hook(automated_register, receiver, endpoint, handler):
@@ -214,11 +229,9 @@ def test_a_released_answer_is_what_is_sent_through_the_release_hook(automated_re
         request=request, feasible=True, reason="Compatible.", endpoint=endpoint, actor=handler
     )
     stored = transmission.RELEASES.save(io.BytesIO(b"the released, reviewed archive"), suffix=".zip")
-    release = Release.objects.create(
-        compilation=compilation, request=request, status=ReleaseStatus.IN_REVIEW, archive_name=stored.name
-    )
+    release = Release.objects.get(compilation=compilation, request=request, status=ReleaseStatus.IN_REVIEW)
     assert not transmission.portability_transmit_after_release(release.pk)  # not released yet
-    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.AVAILABLE)
+    Release.objects.filter(pk=release.pk).update(status=ReleaseStatus.AVAILABLE, archive_name=stored.name)
     assert transmission.portability_transmit_after_release(release.pk)
     assert receiver.archives == [b"the released, reviewed archive"]
     assert Transmission.objects.get(request=request).release == release
@@ -226,7 +239,7 @@ def test_a_released_answer_is_what_is_sent_through_the_release_hook(automated_re
 
 def test_a_transient_failure_is_retried_with_each_attempt_recorded(automated_register, receiver, endpoint, handler):
     receiver.statuses = [503, 503]
-    request = _portability_request()
+    request = _portability_request(approved_by=handler)
     transmission.transmission_decide(
         request=request, feasible=True, reason="Compatible.", endpoint=endpoint, actor=handler
     )
@@ -249,7 +262,7 @@ def test_a_refused_transmission_fails_for_staff_who_send_it_again(
     client, automated_register, receiver, endpoint, handler
 ):
     receiver.statuses = [400]
-    request = _portability_request()
+    request = _portability_request(approved_by=handler)
     transmission.transmission_decide(
         request=request, feasible=True, reason="Compatible.", endpoint=endpoint, actor=handler
     )
@@ -267,7 +280,7 @@ def test_a_refused_transmission_fails_for_staff_who_send_it_again(
 def test_not_feasible_is_recorded_with_its_reason_and_nothing_is_sent(
     client, automated_register, receiver, endpoint, handler
 ):
-    request = _portability_request()
+    request = _portability_request(approved_by=handler)
     client.force_login(handler)
     url = reverse("fulfilment:transmission_decide", args=[request.reference])
     # No reason: the case page again, saying what to fix, keeping the choice.
@@ -313,8 +326,8 @@ def test_the_streamed_signature_is_the_standard_webhooks_signature():
 
 
 def test_the_sweep_sends_what_a_lost_message_left_pending(automated_register, receiver, endpoint, handler, monkeypatch):
+    request = _portability_request(approved_by=handler)
     monkeypatch.setattr(transmission, "_enqueue", lambda transmission_id: None)  # the broker loses the message
-    request = _portability_request()
     transmission.transmission_decide(
         request=request, feasible=True, reason="Compatible.", endpoint=endpoint, actor=handler
     )
