@@ -504,7 +504,18 @@ REVIEW_EXPECTED = {
 def test_the_walk_covers_every_review_page():
     resolver = get_resolver()
     (fulfilment,) = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "fulfilment"]
-    names = {pattern.name for pattern in fulfilment.url_patterns} - {"job_retry"}  # walked in tests/fulfilment
+    # Walked in tests/fulfilment: the retry (test_case_panel), further copies (test_delivery_permission_walk) and
+    # the transmission decision (test_transmission_pages).
+    walked_elsewhere = {
+        "job_retry",
+        "further_copy_fee",
+        "further_copy_paid",
+        "further_copy_free",
+        "further_copy_decline",
+        "transmission_decide",
+        "transmission_retry",
+    }
+    names = {pattern.name for pattern in fulfilment.url_patterns} - walked_elsewhere
     assert names == {"review", "redaction_add", "redaction_undo", "release_approve", "release_send_back"}
 
 
