@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect, sync_playwright
 
 BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("DSAR_CHROMIUM", "/usr/bin/chromium")
@@ -26,6 +26,9 @@ CHROMIUM_ARGS = [
 # Short timeouts: every page is local, so anything slower is a failure, not a wait.
 ACTION_TIMEOUT_MS = 5_000
 NAVIGATION_TIMEOUT_MS = 10_000
+# What a page shows after a click that does work on the server (building an archive, rendering a PDF) may take longer
+# on a loaded two-core CI machine than a click itself.
+expect.set_options(timeout=10_000)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
