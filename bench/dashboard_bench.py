@@ -385,6 +385,9 @@ def main() -> int:
             "awaiting_verification": "awaiting_verification=on",
             "awaiting_fee": "awaiting_fee=on",
             "extension_notice_due": "extension_notice_due=on",
+            # The flag fulfilment registers (casework.queue_flags): none is flagged here, the worst case for a
+            # filter that probed every open request.
+            "fulfilment_task_failed": "fulfilment_task_failed=on",
         }
         for name, query in filters.items():
             pages[f"filter:{name}"] = f"/staff/?{query}"

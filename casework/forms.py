@@ -135,7 +135,11 @@ class QueueFilterForm(forms.Form):
             # GDPR Art. 12(3): an extension must be notified within the first month (queue_pages).
             requests = requests.filter(extension_notice_due_q(today=today))
         for flag in queue_flags():
-            if data.get(flag.name):
+            if not data.get(flag.name):
+                continue
+            if flag.request_ids is not None:
+                requests = requests.filter(pk__in=flag.request_ids())
+            else:
                 requests = requests.filter(flag.exists())
         return requests
 

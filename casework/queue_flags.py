@@ -11,7 +11,7 @@ checkbox that narrows the queue by the same ``Exists``.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db.models import Exists
+from django.db.models import Exists, QuerySet
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,10 @@ class QueueFlag:
     css_class: str
     # An ``Exists`` whose queryset is filtered on ``request=OuterRef("pk")``: a fresh one each call.
     exists: Callable[[], Exists]
+    # For the filter, when what is flagged is rare: the ids of the flagged requests, read along the flag's own index.
+    # The queue then sorts those few instead of probing the ``Exists`` for every open request in due order until a
+    # page is found (all 100,000 of them when nothing is flagged: bench/dashboard_bench.py).
+    request_ids: Callable[[], QuerySet] | None = None
 
 
 _flags: list[QueueFlag] = []

@@ -45,6 +45,7 @@ class FulfilmentConfig(AppConfig):
                 filter_label=_("With a failed fulfilment task"),
                 css_class="text-bg-danger",
                 exists=selectors.failed_job_exists,
+                request_ids=selectors.requests_with_failed_jobs,
             )
         )
         # A system owner's role holds this app's permission to work search tasks: set the roles again once it exists.

@@ -4,7 +4,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from itertools import islice
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 
 from .models import (
     FINISHED_JOB_STATUSES,
@@ -55,6 +55,12 @@ def failed_job_exists() -> Exists:
     """A search job of the request failed and waits for staff to retry it (the queue's flag and filter; an
     ``Exists`` over the outer query's request ``pk``, read through the job's request index)."""
     return Exists(SearchJob.objects.filter(request=OuterRef("pk"), status=JobStatus.FAILED))
+
+
+def requests_with_failed_jobs() -> QuerySet:
+    """The ids of the requests with a failed search job, read by the jobs' (status, updated_at) index: the queue's
+    filter sorts these few rather than probing every open request."""
+    return SearchJob.objects.filter(status=JobStatus.FAILED).values("request_id")
 
 
 # --- Review before release -----------------------------------------------------------------------------------------
