@@ -745,6 +745,9 @@ DSAR_FULFILMENT_POSTGRES_COPY = env_bool("DSAR_FULFILMENT_POSTGRES_COPY", True)
 DSAR_CONNECTOR_HTTP_TIMEOUT = env_int("DSAR_CONNECTOR_HTTP_TIMEOUT", 120)
 DSAR_CONNECTOR_HTTP_MAX_BYTES = env_int("DSAR_CONNECTOR_HTTP_MAX_BYTES", 64 * 1024 * 1024)
 DSAR_CONNECTOR_HTTP_ALLOW_INSECURE = env_bool("DSAR_CONNECTOR_HTTP_ALLOW_INSECURE", False)
+# An HTTP system that accepted a search (202) and has not answered by its signed callback within this many hours: the
+# sweep fails the search, so staff see it on the case page (with the retry button) and in the queue's flag.
+DSAR_CONNECTOR_CALLBACK_HOURS = env_int("DSAR_CONNECTOR_CALLBACK_HOURS", 72)
 # Manual search tasks (fulfilment.manual_tasks): a system owner's task is due this many working days before the
 # request's legal due date; one uploaded CSV file may be this large (bytes; never above DSAR_MAX_DOCUMENT_BYTES, where
 # the upload handler stops writing).

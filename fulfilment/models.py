@@ -244,6 +244,10 @@ class Release(models.Model):
     available_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     archive_deleted_at = models.DateTimeField(null=True, blank=True)
+    # Building the released archive: attempts so far (bounded by FULFILMENT_MAX_ATTEMPTS, then staff build it again
+    # from the case page), and the last attempt's error, written for staff (no personal data).
+    build_attempts = models.PositiveSmallIntegerField(default=0)
+    build_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

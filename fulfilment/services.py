@@ -104,8 +104,9 @@ JOB_LIFECYCLE = Lifecycle(
         JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.WAITING, JobStatus.NOT_SEARCHED}),
         # Back to queued: a transient error, retried with backoff. Waiting: the system will answer by a callback.
         JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.QUEUED, JobStatus.WAITING}),
-        # A person's task or a later answer finishes the search.
-        JobStatus.WAITING: frozenset({JobStatus.DONE, JobStatus.NOT_SEARCHED}),
+        # A person's task or a later answer finishes the search; an HTTP system that never answers fails it (the
+        # sweep, past ``callback_timeout()``), for staff to see and retry.
+        JobStatus.WAITING: frozenset({JobStatus.DONE, JobStatus.NOT_SEARCHED, JobStatus.FAILED}),
         # Staff retry a failed search from the case page.
         JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
         JobStatus.DONE: frozenset(),
@@ -133,6 +134,13 @@ def running_timeout() -> timedelta:
     """A job running this long lost its worker: the sweep starts it again (shorter than the broker's visibility
     timeout, so the broker does not hand the same message out while it still runs)."""
     return timedelta(seconds=_setting("FULFILMENT_RUNNING_TIMEOUT_SECONDS", 30 * 60))
+
+
+def callback_timeout() -> timedelta:
+    """How long an HTTP system that accepted a search may take to answer by its signed callback before the sweep fails
+    the search for staff (``DSAR_CONNECTOR_CALLBACK_HOURS``). A person's task is never failed this way: it has its
+    own due date and reminders (``manual_tasks``)."""
+    return timedelta(hours=_setting("DSAR_CONNECTOR_CALLBACK_HOURS", 72))
 
 
 # --- Planning ----------------------------------------------------------------------------------------------------
@@ -684,6 +692,48 @@ def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> bool:
     return move.changed
 
 
+def callbacks_overdue_fail(*, now: datetime) -> int:
+    """Fail the HTTP searches whose system accepted them and never answered within ``callback_timeout()`` (counted
+    from the run that sent the search): without this the answer would wait for ever and the request run past its
+    due date unseen (GDPR Art. 12(3)). Each becomes a failed search with a staff-facing error, on the case page with
+    its retry button and in the queue's flag; its search record says it was not searched (UK GDPR Art. 15(1A)). The
+    callback token is cleared, so a very late answer to this run is refused. Returns how many were failed."""
+    hours = int(callback_timeout().total_seconds() // 3600)
+    overdue = list(
+        SearchJob.objects.filter(
+            status=JobStatus.WAITING, connector="http", started_at__lt=now - callback_timeout()
+        ).values_list("pk", flat=True)
+    )
+    failed = 0
+    for job_id in overdue:
+        with transaction.atomic():
+            job = SearchJob.objects.get(pk=job_id)
+            request_lock(job.request_id)
+            job = SearchJob.objects.select_for_update(of=("self",)).select_related("system").get(pk=job_id)
+            if job.status != JobStatus.WAITING or job.started_at is None or job.started_at >= now - callback_timeout():
+                continue  # answered (or retried) meanwhile
+            message = f"No answer from {job.system.name} within {hours} hours of sending the search."[:500]
+            JOB_LIFECYCLE.move(
+                job,
+                JobStatus.FAILED,
+                actor_kind="system",
+                reason=f"{job.system.name}: {message}",
+                changes={"last_error": message, "finished_at": now, "callback_token": ""},
+            )
+            SearchRecord.objects.create(
+                request_id=job.request_id,
+                compilation_id=job.compilation_id,
+                job=job,
+                system=job.system,
+                system_name=job.system.name,
+                searched=False,
+                reason=f"The search failed: {message}",
+                worker=job.worker,
+            )
+            failed += 1
+    return failed
+
+
 # --- Assembly ----------------------------------------------------------------------------------------------------
 
 
@@ -956,16 +1006,19 @@ class SweepResult:
     requeued: int
     assemblies: int
     planned: int = 0
+    callbacks_failed: int = 0
 
 
 SWEEP_PLAN_BATCH = 200
 
 
 def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
-    """Queue again the jobs a lost message or a killed worker left queued or running past their timeout, plan the
-    requests in progress whose planning never reached the broker, and assemble the compilations whose jobs are all
-    finished (the rows are the truth, not the broker)."""
+    """Queue again the jobs a lost message or a killed worker left queued or running past their timeout, fail the
+    HTTP searches whose callback never came (``callbacks_overdue_fail``), plan the requests in progress whose
+    planning never reached the broker, and assemble the compilations whose jobs are all finished (the rows are the
+    truth, not the broker)."""
     now = now or timezone.now()
+    callbacks_failed = callbacks_overdue_fail(now=now)
     stuck = list(
         SearchJob.objects.filter(status=JobStatus.QUEUED, enqueued_at__lt=now - queued_timeout()).values_list(
             "pk", flat=True
@@ -986,7 +1039,7 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     assemblies = 0
     for compilation_id in Compilation.objects.filter(status__in=LIVE_COMPILATION_STATUSES).values_list("pk", flat=True):
         assemblies += compilation_check(compilation_id=compilation_id)
-    return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned)
+    return SweepResult(requeued=len(stuck), assemblies=assemblies, planned=planned, callbacks_failed=callbacks_failed)
 
 
 # --- Orphan files ------------------------------------------------------------------------------------------------

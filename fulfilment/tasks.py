@@ -54,8 +54,10 @@ def sweep_search_jobs() -> dict:
     # Approved releases whose build message was lost are built again (idempotent).
     rebuilds = releases.releases_sweep()
     logger.info(
-        "search job sweep: %s queued again, %s planned, %s assemblies, %s transmissions, %s release builds",
+        "search job sweep: %s queued again, %s callbacks overdue, %s planned, %s assemblies, %s transmissions, "
+        "%s release builds",
         result.requeued,
+        result.callbacks_failed,
         result.planned,
         result.assemblies,
         transmissions,
@@ -63,6 +65,7 @@ def sweep_search_jobs() -> dict:
     )
     return {
         "requeued": result.requeued,
+        "callbacks_failed": result.callbacks_failed,
         "planned": result.planned,
         "assemblies": result.assemblies,
         "transmissions": transmissions,

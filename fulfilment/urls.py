@@ -38,5 +38,11 @@ urlpatterns = [
         name="redaction_undo",
     ),
     path("<str:reference>/review/approve/", views_review.release_approve, name="release_approve"),
+    # A released archive whose build kept failing, built again by staff.
+    path(
+        "<str:reference>/releases/<int:release_id>/build-again/",
+        views.release_build_again,
+        name="release_build_again",
+    ),
     path("<str:reference>/review/send-back/", views_review.release_send_back, name="release_send_back"),
 ]

@@ -12,16 +12,22 @@ from django.utils import timezone
 
 from dsar_portal.onetime import CodeCheck, new_code, one_time_code_check, secret_hash
 
+from .locks import request_lock
 from .models import DataSubjectRequest, EmailConfirmation
 
 CODE_PURPOSE = "email-confirmation"
 
 
 def email_code_issue(*, request: DataSubjectRequest) -> str:
-    """Issue a fresh confirmation code for ``request`` and return it (to be e-mailed, never stored)."""
+    """Issue a fresh confirmation code for ``request`` and return it (to be e-mailed, never stored).
+
+    Locks the request before its code rows (``requests_app.locks``), as confirming a code does: retiring the live
+    code first and inserting the new one (which key-share locks the request) after deadlocked with a confirmation
+    holding the request and waiting for that code."""
     code = new_code()
     now = timezone.now()
     with transaction.atomic():
+        request_lock(request.pk)
         EmailConfirmation.objects.filter(request=request, used_at=None, retired_at=None).update(retired_at=now)
         EmailConfirmation.objects.create(
             request=request,

@@ -34,6 +34,7 @@ from organisation.selectors import organisation_get
 from . import tasks
 from .audit import STAFF, SYSTEM, event_record
 from .confirmation import email_code_issue
+from .locks import request_lock
 from .models import DataSubjectRequest, EventKind, Message, MessageKind, Status, StatusLink
 
 logger = logging.getLogger(__name__)
@@ -167,7 +168,13 @@ def message_deliver(*, message_id: int) -> bool:
 
 def _delivery_prepare(message_id: int) -> tuple[Message, str, str] | None:
     now = timezone.now()
+    request_id = Message.objects.filter(pk=message_id).values_list("request_id", flat=True).first()
+    if request_id is None:
+        return None
     with transaction.atomic():
+        # The request first, then its rows (requests_app.locks): minting the link and issuing a code lock rows of
+        # the request that confirming the e-mail locks after the request.
+        request_lock(request_id)
         message = (
             Message.objects.select_for_update(of=("self",))
             .select_related("request")

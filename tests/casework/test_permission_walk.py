@@ -504,19 +504,20 @@ REVIEW_EXPECTED = {
 def test_the_walk_covers_every_review_page():
     resolver = get_resolver()
     (fulfilment,) = [p for p in resolver.url_patterns if getattr(p, "namespace", None) == "fulfilment"]
-    # Walked in tests/fulfilment: the retry (test_case_panel), further copies (test_delivery_permission_walk) and
-    # the transmission decision (test_transmission_pages).
-    walked_elsewhere = {
-        "job_retry",
-        "further_copy_fee",
-        "further_copy_paid",
-        "further_copy_free",
-        "further_copy_decline",
-        "transmission_decide",
-        "transmission_retry",
+    # Walked in tests/fulfilment: retrying a search (test_case_panel), further copies (test_delivery_permission_walk),
+    # direct transmission (test_transmission_pages).
+    elsewhere = {"job_retry", "transmission_decide", "transmission_retry"} | {
+        name for name in (pattern.name for pattern in fulfilment.url_patterns) if name.startswith("further_copy_")
     }
-    names = {pattern.name for pattern in fulfilment.url_patterns} - walked_elsewhere
-    assert names == {"review", "redaction_add", "redaction_undo", "release_approve", "release_send_back"}
+    names = {pattern.name for pattern in fulfilment.url_patterns} - elsewhere
+    assert names == {
+        "review",
+        "redaction_add",
+        "redaction_undo",
+        "release_approve",
+        "release_send_back",
+        "release_build_again",
+    }
 
 
 @pytest.mark.parametrize("visitor", list(REVIEW_EXPECTED))
@@ -559,3 +560,36 @@ def test_each_visitor_may_review_and_approve_only_what_they_may(client, visitors
         for name in ("redaction_add", "release_approve", "release_send_back"):
             assert outcome(client.get(reverse(f"fulfilment:{name}", args=[reference]))) in ("login", 405, 403)
     assert set(Release.objects.values_list("status", flat=True)) == {ReleaseStatus.IN_REVIEW}
+
+
+# Building a released archive again after its build kept failing: whoever may act on the request, on the requests they
+# may see. Here each release is still in review, so those who may are sent back with a message (302); it changes
+# nothing.
+BUILD_AGAIN_EXPECTED = {
+    "anonymous": ("login", "login"),
+    "dpo": (302, 302),
+    "handler": (302, 404),
+    "auditor": (403, 403),
+    "system_owner": (403, 403),
+    "staff_without_role": (403, 403),
+}
+
+
+@pytest.mark.parametrize("visitor", list(BUILD_AGAIN_EXPECTED))
+def test_each_visitor_may_build_a_release_again_only_where_they_may(client, visitors, cases, visitor):
+    from fulfilment import services as fulfilment_services
+    from fulfilment.models import Release, ReleaseStatus
+
+    for case in cases.values():
+        compilation = fulfilment_services.compilation_plan(request_id=case.pk)
+        fulfilment_services.compilation_assemble(compilation_id=compilation.pk)
+    user = visitors[visitor]
+    if user is not None:
+        client.force_login(user)
+    for index, which in enumerate(("free", "theirs")):
+        release = Release.objects.get(request=cases[which])
+        url = reverse("fulfilment:release_build_again", args=[cases[which].reference, release.pk])
+        assert _outcome(client.post(url)) == BUILD_AGAIN_EXPECTED[visitor][index], f"{visitor} on {which}"
+        assert _outcome(client.get(url)) in ("login", 405, 403)
+    assert set(Release.objects.values_list("status", flat=True)) == {ReleaseStatus.IN_REVIEW}
+    assert not Release.objects.exclude(build_attempts=0).exists()

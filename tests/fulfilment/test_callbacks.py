@@ -5,15 +5,19 @@ finished job adds nothing."""
 
 import base64
 import json
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from datasystems import webhooks
 from datasystems.connectors.http import HttpConnector
 from datasystems.models import DataSystem
+from fulfilment import services
 from fulfilment.models import Compilation, CompilationStatus, JobStatus, SearchJob, SearchPart, SearchRecord
+from requests_app.models import EventKind
 
 from .conftest import alan_request
 
@@ -183,3 +187,98 @@ def test_the_callback_is_rate_limited_per_client(client, sent, settings):
     settings.DSAR_RATE_LIMITS = {**settings.DSAR_RATE_LIMITS, "connector_callback_per_client": (2, 3600)}
     codes = [_post(client, job, {}, headers={})[0].status_code for _ in range(3)]
     assert codes == [401, 401, 429]
+
+
+# --- A callback that never comes ----------------------------------------------------------------------------------
+# Past DSAR_CONNECTOR_CALLBACK_HOURS the sweep fails the search with a staff-facing error, so it shows on the case page
+# with its retry button and in the queue's flag, and a retry sends the search again. A person's manual task is never
+# failed this way (it has its own due date and reminders).
+
+
+def _later(hours: float):
+    return timezone.now() + timedelta(hours=hours)
+
+
+def test_the_sweep_leaves_a_waiting_http_search_alone_before_its_deadline(sent, settings):
+    settings.DSAR_CONNECTOR_CALLBACK_HOURS = 72
+    job, _body = sent
+    result = services.jobs_sweep(now=_later(71))
+    job.refresh_from_db()
+    assert job.status == JobStatus.WAITING and result.callbacks_failed == 0
+
+
+def test_past_its_deadline_the_sweep_fails_the_search_with_a_clear_error(sent, settings):
+    settings.DSAR_CONNECTOR_CALLBACK_HOURS = 72
+    job, _body = sent
+    result = services.jobs_sweep(now=_later(73))
+    job.refresh_from_db()
+    assert result.callbacks_failed == 1
+    assert job.status == JobStatus.FAILED
+    assert job.last_error == f"No answer from {DESK} within 72 hours of sending the search."
+    assert job.callback_token == ""
+    record = SearchRecord.objects.filter(job=job).latest("at")
+    assert not record.searched and "No answer from" in record.reason
+    event = job.request.events.filter(kind=EventKind.SEARCH_STATUS_CHANGED, to_status=JobStatus.FAILED).get()
+    assert event.from_status == JobStatus.WAITING and event.actor_kind == "system"
+    # A second sweep changes nothing.
+    assert services.jobs_sweep(now=_later(74)).callbacks_failed == 0
+
+
+def test_the_deadline_is_a_setting(sent, settings):
+    settings.DSAR_CONNECTOR_CALLBACK_HOURS = 2
+    job, _body = sent
+    services.jobs_sweep(now=_later(3))
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and "within 2 hours" in job.last_error
+
+
+def test_a_late_answer_to_a_failed_search_is_refused(client, sent):
+    job, _body = sent
+    services.jobs_sweep(now=_later(100))
+    response, _headers = _post(client, job, _answer(job, tables=[]))
+    assert response.status_code != 200 or response.json()["status"] != "received"
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+
+
+def test_the_failed_search_shows_on_the_case_page_and_in_the_queue_and_a_retry_sends_it_again(client, sent, dpo):
+    job, _body = sent
+    services.jobs_sweep(now=_later(100))
+    client.force_login(dpo)
+    page = client.get(reverse("casework:request_detail", args=[job.request.reference])).content.decode()
+    assert "Failed searches" in page and f"No answer from {DESK}" in page and f"Retry the search of {DESK}" in page
+    queue = client.get(reverse("casework:queue"))
+    assert [row.reference for row in queue.context["rows"] if row.fulfilment_task_failed] == [job.request.reference]
+
+    def post(self, body):
+        return 202, {}, json.dumps({"callback_token": "desk-token-2"}).encode()
+
+    with mock.patch.object(HttpConnector, "_post", post):
+        response = client.post(reverse("fulfilment:job_retry", args=[job.request.reference, job.pk]))
+    assert response.status_code == 302
+    job.refresh_from_db()
+    # Sent again: waiting for the new answer, with a fresh deadline from this run.
+    assert job.status == JobStatus.WAITING and job.callback_token == "desk-token-2"
+    assert job.started_at > timezone.now() - timedelta(minutes=5)
+    assert services.jobs_sweep().callbacks_failed == 0
+
+
+def test_a_manual_task_is_never_failed_by_the_callback_deadline(register, settings):
+    settings.DSAR_CONNECTOR_CALLBACK_HOURS = 1
+    request = alan_request()
+    manual = SearchJob.objects.filter(request=request, connector="manual")
+    assert manual.exists() and set(manual.values_list("status", flat=True)) == {JobStatus.WAITING}
+    # A manual task has no started_at from a run; even with one long past, the deadline is not theirs.
+    manual.update(started_at=timezone.now() - timedelta(days=30))
+    services.jobs_sweep(now=_later(24 * 30))
+    assert set(manual.values_list("status", flat=True)) == {JobStatus.WAITING}
+    assert DataSystem.objects.filter(connector="manual").exists()
+
+
+def test_the_case_panel_shows_when_a_waiting_http_answer_is_due(client, sent, dpo, settings):
+    settings.DSAR_CONNECTOR_CALLBACK_HOURS = 72
+    job, _body = sent
+    client.force_login(dpo)
+    page = client.get(reverse("casework:request_detail", args=[job.request.reference])).content.decode()
+    due = timezone.localtime(job.started_at + timedelta(hours=72))
+    assert f"answer due by {due.day} {due:%B %Y %H:%M}" in page

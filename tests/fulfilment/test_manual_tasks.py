@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group
@@ -325,3 +326,22 @@ def test_a_json_file_in_the_connectors_answer_format_is_accepted_too(client, two
     assert parts["calls"].rows == 1 and parts["scores"].rows == 2
     # The file's own flag for each table, not the form's (GDPR Art. 20(1) scope of a later portability answer).
     assert parts["calls"].provided_or_observed and not parts["scores"].provided_or_observed
+
+
+def test_the_case_panel_links_each_waiting_task_to_its_page_with_its_due_date(client, register, handler):
+    """The case page's waiting searches link to their task pages (by the job's public id), for those who may open
+    them, and show when each task is due."""
+    request = alan_request()
+    waiting = list(SearchJob.objects.filter(request=request, connector="manual").select_related("system"))
+    assert waiting
+    client.force_login(handler)
+    page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
+    due = manual_tasks.due_date_of(waiting[0])
+    for job in waiting:
+        assert reverse("fulfilment_tasks:task_detail", args=[job.public_id]) in page
+    assert f"task due on {due.day} {due:%B %Y}" in page
+    # Someone who may not open the tasks sees the systems and due dates, not the links.
+    with mock.patch.object(manual_tasks, "tasks_visible_to", lambda user: SearchJob.objects.none()):
+        page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
+    assert waiting[0].system.name in page and "task due on" in page
+    assert "/staff/tasks/" + waiting[0].public_id not in page
