@@ -906,6 +906,9 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
     report = render_to_string("fulfilment/archive_report.html", context).encode()
     if report_pdf_wanted(request, portability=compilation.portability):
         entries.append(_report_pdf_entry(context))
+    # UK GDPR Art. 15(1A): one entry per system, how it was last searched (or why not), by whom and in which job; a
+    # search that first waited for a person or a callback leaves its earlier records to the case page's history.
+    latest = {record.job_id or f"record-{record.pk}": record for record in records}
     search_record = [
         {
             "system": record.system_name,
@@ -913,10 +916,12 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
             "reason": record.reason,
             "identifiers_used": record.identifiers_used,
             "found": record.found,
+            "rows_found": record.rows_found,
             "at": record.at.isoformat(),
-            "by": "worker" if record.by_id is None else "staff",
+            "by": _searched_by(record),
+            "job": record.job_id,
         }
-        for record in records
+        for record in sorted(latest.values(), key=lambda record: (record.at, record.pk))
     ]
     entries[:0] = [
         _Hashed("report.html", _bytes(report)),
@@ -924,6 +929,14 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
         _Hashed("search-record.json", _bytes(json.dumps(search_record, indent=2, ensure_ascii=False).encode())),
     ]
     return entries, {"reference": request.reference, "attempt": compilation.attempt}
+
+
+def _searched_by(record: SearchRecord) -> str:
+    """Who made a search, as the search record says it: a member of staff (a system owner's task), the system
+    itself (an HTTP system's signed callback) or a worker (the portal's connector)."""
+    if record.by_id is not None:
+        return "staff"
+    return "system" if record.worker == "callback" else "worker"
 
 
 @dataclass(frozen=True)
