@@ -831,7 +831,7 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
     has the report say what was withheld or redacted per system and on what ground (GDPR Art. 12(4), 15(4))."""
     request = compilation.request
     jobs = list(compilation.jobs.select_related("system").prefetch_related("parts").order_by("system__name"))
-    records = list(compilation.search_records.order_by("at", "pk"))
+    records = list(compilation.search_records.select_related("job").order_by("at", "pk"))
     last_record = {record.job_id: record for record in records if record.job_id}
     review_summary = plan.summary() if plan is not None else {}
     entries: list[_Hashed] = []
@@ -919,7 +919,8 @@ def _archive_entries(compilation: Compilation, plan=None) -> tuple[list[_Hashed]
             "rows_found": record.rows_found,
             "at": record.at.isoformat(),
             "by": _searched_by(record),
-            "job": record.job_id,
+            # The job's random public id (as on the system owner's task page), not its row number.
+            "job": record.job.public_id if record.job_id else None,
         }
         for record in sorted(latest.values(), key=lambda record: (record.at, record.pk))
     ]

@@ -189,7 +189,7 @@ def test_uploading_csv_files_finishes_the_search_and_the_answer_assembles(
     # One entry per system (the task's earlier "waiting" record stays on the case page), naming its job.
     calls_entries = [item for item in search_record if item["system"] == CALLS]
     assert len(calls_entries) == 1
-    assert calls_entries[0]["by"] == "staff" and calls_entries[0]["job"] == calls.pk
+    assert calls_entries[0]["by"] == "staff" and calls_entries[0]["job"] == calls.public_id
     assert calls_entries[0]["searched"] and calls_entries[0]["rows_found"] == 3
     assert calls_entries[0]["identifiers_used"] == ["email"]
     assert len(search_record) == len({item["system"] for item in search_record})

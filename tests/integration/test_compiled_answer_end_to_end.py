@@ -549,7 +549,7 @@ def test_an_access_request_becomes_a_downloadable_archive_across_all_four_connec
         assert entry["identifiers_used"], entry
         assert set(entry["identifiers_used"]) <= {"email", "customer_id", "phone"}
         assert entry["at"]
-        assert entry["job"] == job.pk
+        assert entry["job"] == job.public_id
         assert entry["by"] == {MANUAL: "staff", HTTP: "system"}.get(entry["system"], "worker")
         assert sum(item["rows"] for item in entry["found"]) == entry["rows_found"] == job.rows_found > 0
     # The manifest's hashes are the files'.
