@@ -48,3 +48,26 @@ def test_a_fresh_demo_compiles_an_access_answer_with_a_task_waiting_for_the_syst
     again = _load_demo()
     assert Compilation.objects.count() == compilations and SearchJob.objects.count() == jobs_before
     assert "A compiled answer arriving" in again
+
+
+def test_the_demos_system_owner_signs_in_with_the_printed_login_and_sees_the_waiting_task(client, settings, tmp_path):
+    """The compiled answer arrives once the system owner answers their task: `make run` prints their login and
+    second factor, as it does the DPO's, so a newcomer can do it."""
+    import pyotp
+    from django.urls import reverse
+
+    settings.DATA_DIR = tmp_path
+    printed = _load_demo()
+    found = re.search(rf"user: {re.escape(SYSTEM_OWNER_USERNAME)}\s+password: (\S+)\s+TOTP secret: (\S+)", printed)
+    assert found, "the banner prints the system owner's login"
+    password, secret = found.groups()
+    response = client.post(reverse("account_login"), {"login": SYSTEM_OWNER_USERNAME, "password": password})
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_authenticate")
+    response = client.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302
+    tasks = client.get(reverse("fulfilment_tasks:task_list"))
+    assert tasks.status_code == 200
+    waiting = SearchJob.objects.filter(status=JobStatus.WAITING, system__owner__username=SYSTEM_OWNER_USERNAME)
+    assert waiting.exists() and all(job.public_id in tasks.content.decode() for job in waiting)
+    # Loading again prints the same login.
+    assert found.group(0) in _load_demo()

@@ -126,9 +126,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         organisation_get()
         self._customers()
-        password = self._dpo_password()
+        password = self._secret_file("demo-dpo-password", lambda: secrets.token_urlsafe(12))
         dpo = self._dpo(password)
-        totp_secret = self._dpo_second_factor(dpo)
+        totp_secret = self._second_factor(dpo, "demo-dpo-totp")
         # The demo organisation's own CRM, which the register's connectors search (issue 12): its data is generated
         # once; it is an outside system, so it is reached by its command, never imported.
         call_command("democrm_generate", "--if-empty", "--people", "100", "--rows-per-person", "30", stdout=self.stdout)
@@ -138,11 +138,22 @@ class Command(BaseCommand):
         if not DataSubjectRequest.objects.exists():
             self._requests(dpo)
         compiling = self._compilation_example()
+        # The system owner answers the manual search tasks of their systems (issue 12): they sign in like the DPO.
+        owner_password = self._secret_file("demo-owner-password", lambda: secrets.token_urlsafe(12))
+        owner = get_user_model().objects.get(username=SYSTEM_OWNER_USERNAME)
+        owner.set_password(owner_password)
+        owner.save(update_fields=["password"])
+        owner_totp = self._second_factor(owner, "demo-owner-totp")
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         login_url = f"http://127.0.0.1:8000{reverse('account_login')}"
         totp_uri = pyotp.TOTP(totp_secret).provisioning_uri(name=DPO_USERNAME, issuer_name=settings.MFA_TOTP_ISSUER)
         self.stdout.write(f"  Staff login:  {login_url}  user: {DPO_USERNAME}  password: {password}")
         self.stdout.write(f"  Second factor (authenticator app, TOTP): secret {totp_secret}  or this URI: {totp_uri}")
+        self.stdout.write(
+            "  System owner (answers the manual search tasks at "
+            f"http://127.0.0.1:8000{reverse('fulfilment_tasks:task_list')}): "
+            f"user: {SYSTEM_OWNER_USERNAME}  password: {owner_password}  TOTP secret: {owner_totp}"
+        )
         self.stdout.write("  What the demo shows:")
         for request, rule in self._shown():
             self.stdout.write(f"    {request.reference}  {request.right}  {request.get_status_display()}: {rule}")
@@ -157,7 +168,8 @@ class Command(BaseCommand):
                 f"  A compiled answer arriving (issue 12): http://127.0.0.1:8000"
                 f"{reverse('casework:request_detail', args=[compiling.request.reference])}  (the case page shows the "
                 f"worker's progress, systems searched of total and rows so far; the answer is assembled once the "
-                f"system owner {SYSTEM_OWNER_USERNAME} answers their waiting manual search tasks: {owner_tasks})"
+                f"system owner {SYSTEM_OWNER_USERNAME} answers their waiting manual search tasks ({owner_tasks}); "
+                "then the DPO reviews and approves it, and the person downloads it from their status page with a code)"
             )
 
     def _compilation_example(self) -> "CompilationExample | None":
@@ -184,24 +196,22 @@ class Command(BaseCommand):
         for number, name, email, phone, postcode in DEMO_CUSTOMERS:
             demo_customer_save(customer_number=number, name=name, email=email, phone=phone, postcode=postcode)
 
-    def _dpo_password(self) -> str:
-        path = settings.DATA_DIR / "demo-dpo-password"
+    def _secret_file(self, name: str, make) -> str:
+        """A demo login's secret, kept in the data folder (readable by its owner only) so every run prints the same."""
+        path = settings.DATA_DIR / name
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(12))
+            path.write_text(make())
             path.chmod(0o600)
         return path.read_text().strip()
 
-    def _dpo_second_factor(self, dpo) -> str:
-        """The DPO's authenticator app secret, kept in the data folder like the password (staff need a factor)."""
-        path = settings.DATA_DIR / "demo-dpo-totp"
-        if not path.exists():
-            path.write_text(pyotp.random_base32())
-            path.chmod(0o600)
-        secret = path.read_text().strip()
-        current = Authenticator.objects.filter(user=dpo, type=Authenticator.Type.TOTP).first()
+    def _second_factor(self, user, file_name: str) -> str:
+        """A demo staff member's authenticator app secret, kept in the data folder like the password (staff need a
+        factor)."""
+        secret = self._secret_file(file_name, pyotp.random_base32)
+        current = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
         if current is None or decrypt(current.data["secret"]) != secret:
-            Authenticator.objects.filter(user=dpo, type=Authenticator.Type.TOTP).delete()
-            totp_authenticator_add(user=dpo, secret=secret)
+            Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
+            totp_authenticator_add(user=user, secret=secret)
         return secret
 
     def _dpo(self, password: str):
