@@ -16,12 +16,15 @@ from __future__ import annotations
 import binascii
 import hashlib
 import hmac
+import ipaddress
 import json
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.cache import cache
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
@@ -104,3 +107,38 @@ def verify_callback(headers: Mapping[str, str], body: bytes, secret: str) -> dic
     if not cache.add(key, 1, timeout=window):
         raise SignatureError("The message was already received (a replay), or the cache could not record it.")
     return payload
+
+
+# --- Where a signed request may go ---------------------------------------------------------------------------------
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
+def outbound_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the address of a signed request carrying personal data, or None: "invalid" (not
+    a URL), "scheme" (not http(s) with a host), "credentials" (a user or password in it: the signature authenticates)
+    or "insecure" (plain http to another host than this one, unless DSAR_CONNECTOR_HTTP_ALLOW_INSECURE). GDPR Art.
+    32(1)(a): the identifiers sent and the data received travel encrypted. Used by the HTTP connector and by direct
+    transmission, each saying it in its own words."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
+    except ValueError:
+        return "invalid"
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"} or not host:
+        return "scheme"
+    if parts.username or parts.password:
+        return "credentials"
+    if parts.scheme == "http" and not _is_local(host) and not settings.DSAR_CONNECTOR_HTTP_ALLOW_INSECURE:
+        return "insecure"
+    return None
+
+
+def _is_local(host: str) -> bool:
+    if host in LOCAL_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -655,24 +655,30 @@ def _job_error(job_id: int, token: str, message: str, *, temporary: bool) -> boo
                 changes={"last_error": message, "enqueued_at": timezone.now()},
             )
             return False
-        JOB_LIFECYCLE.move(
-            job,
-            JobStatus.FAILED,
-            actor_kind="system",
-            reason=f"{job.system.name}: {message}",
-            changes={"last_error": message, "finished_at": timezone.now()},
-        )
-        SearchRecord.objects.create(
-            request_id=job.request_id,
-            compilation_id=job.compilation_id,
-            job=job,
-            system=job.system,
-            system_name=job.system.name,
-            searched=False,
-            reason=f"The search failed: {message}",
-            worker=job.worker,
-        )
+        _job_failed(job, message, changes={"finished_at": timezone.now()})
         return True
+
+
+def _job_failed(job: SearchJob, message: str, *, changes: dict) -> None:
+    """Fail ``job`` (locked) for staff to see and retry, and record that the system was not searched and why (UK
+    GDPR Art. 15(1A))."""
+    JOB_LIFECYCLE.move(
+        job,
+        JobStatus.FAILED,
+        actor_kind="system",
+        reason=f"{job.system.name}: {message}",
+        changes={"last_error": message, **changes},
+    )
+    SearchRecord.objects.create(
+        request_id=job.request_id,
+        compilation_id=job.compilation_id,
+        job=job,
+        system=job.system,
+        system_name=job.system.name,
+        searched=False,
+        reason=f"The search failed: {message}",
+        worker=job.worker,
+    )
 
 
 def job_retry(*, job: SearchJob, actor: AbstractBaseUser) -> bool:
@@ -713,23 +719,7 @@ def callbacks_overdue_fail(*, now: datetime) -> int:
             if job.status != JobStatus.WAITING or job.started_at is None or job.started_at >= now - callback_timeout():
                 continue  # answered (or retried) meanwhile
             message = f"No answer from {job.system.name} within {hours} hours of sending the search."[:500]
-            JOB_LIFECYCLE.move(
-                job,
-                JobStatus.FAILED,
-                actor_kind="system",
-                reason=f"{job.system.name}: {message}",
-                changes={"last_error": message, "finished_at": now, "callback_token": ""},
-            )
-            SearchRecord.objects.create(
-                request_id=job.request_id,
-                compilation_id=job.compilation_id,
-                job=job,
-                system=job.system,
-                system_name=job.system.name,
-                searched=False,
-                reason=f"The search failed: {message}",
-                worker=job.worker,
-            )
+            _job_failed(job, message, changes={"finished_at": now, "callback_token": ""})
             failed += 1
     return failed
 

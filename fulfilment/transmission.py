@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
@@ -32,7 +31,6 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -61,7 +59,6 @@ logger = logging.getLogger(__name__)
 
 ARCHIVES = filestore.FileStore("archives")
 RELEASES = filestore.FileStore("releases")
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 CHALLENGE_TYPE = "endpoint.verification"
 TRANSMISSION_TYPE = "portability.archive"
 
@@ -117,28 +114,17 @@ def endpoint_url_check(url: str) -> str:
     """An absolute https:// URL without credentials (http:// only for localhost, or where the portal allows it for
     its HTTP connectors). GDPR Art. 32(1)(a): the answer travels encrypted."""
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
-    except ValueError:
-        raise TransmissionError("This is not a valid URL.") from None
-    host = parts.hostname or ""
-    if parts.scheme not in {"http", "https"} or not host:
-        raise TransmissionError("The endpoint must be an https:// URL with a host.")
-    if parts.username or parts.password:
-        raise TransmissionError("The URL must not hold credentials: requests are authenticated by their signature.")
-    if parts.scheme == "http" and not _is_local(host) and not settings.DSAR_CONNECTOR_HTTP_ALLOW_INSECURE:
-        raise TransmissionError("The endpoint must use https:// (plain http is allowed only for localhost).")
+    problem = webhooks.outbound_url_problem(url)
+    if problem is not None:
+        raise TransmissionError(
+            {
+                "invalid": "This is not a valid URL.",
+                "scheme": "The endpoint must be an https:// URL with a host.",
+                "credentials": "The URL must not hold credentials: requests are authenticated by their signature.",
+                "insecure": "The endpoint must use https:// (plain http is allowed only for localhost).",
+            }[problem]
+        )
     return url
-
-
-def _is_local(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def secret_generate() -> str:

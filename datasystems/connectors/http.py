@@ -41,7 +41,6 @@ body (it may hold personal data) or the secret. Nothing personal is logged.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import math
@@ -74,7 +73,6 @@ from .base import (
 logger = logging.getLogger(__name__)
 
 ENV_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 REQUEST_TYPES = {"access", "portability"}
 # OpenDSR identity types where one fits; the portal's own name otherwise.
 IDENTITY_TYPES = {"email": "email", "customer_id": "controller_customer_id", "phone": "phone_number", "name": "name"}
@@ -99,15 +97,6 @@ def _positive_int(config: Mapping[str, Any], key: str, default: int) -> int:
     return value
 
 
-def _is_local(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 class HttpConnector:
     """Searches a system through its API, with Standard Webhooks signatures both ways."""
 
@@ -122,19 +111,17 @@ class HttpConnector:
         url = self.config.get("url")
         if not isinstance(url, str) or not url:
             raise ConnectorError("'url' must be the system's search endpoint (https://...).")
-        try:
-            parts = urlsplit(url)
-            parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
-        except ValueError:
-            raise ConnectorError("'url' is not a valid URL.") from None
-        host = parts.hostname or ""
-        if parts.scheme not in {"http", "https"} or not host:
-            raise ConnectorError("'url' must be an https:// URL with a host.")
-        if parts.username or parts.password:
-            raise ConnectorError("'url' must not hold credentials: the request is authenticated by its signature.")
-        if parts.scheme == "http" and not _is_local(host) and not settings.DSAR_CONNECTOR_HTTP_ALLOW_INSECURE:
+        problem = webhooks.outbound_url_problem(url)
+        if problem is not None:
             # The request carries the person's identifiers and the answer their data (GDPR Art. 32(1)(a)).
-            raise ConnectorError("'url' must use https:// (plain http is allowed only for localhost).")
+            raise ConnectorError(
+                {
+                    "invalid": "'url' is not a valid URL.",
+                    "scheme": "'url' must be an https:// URL with a host.",
+                    "credentials": "'url' must not hold credentials: the request is authenticated by its signature.",
+                    "insecure": "'url' must use https:// (plain http is allowed only for localhost).",
+                }[problem]
+            )
         return url
 
     def secret(self) -> str:
