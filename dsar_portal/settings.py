@@ -136,6 +136,13 @@ INSTALLED_APPS = [
     # The compiled answers of access and portability requests: one search job per data system on the workers,
     # the search record, and the encrypted archive (issue 12).
     "fulfilment",
+    # Art. 19: telling the recipients named in the register of a rectification, erasure or restriction (issue 13).
+    "recipientnotices",
+    # Carrying out erasure, rectification, restriction and objection in every data system through the connectors:
+    # one change job per system, set-based and batched, approved before anything is destroyed (issue 13).
+    "changes",
+    # The portal's own records kept no longer than needed (Art. 5(1)(e)): the retention schedule, legal holds.
+    "retention",
     "demo",
 ]
 

@@ -1,0 +1,180 @@
+"""What erasure, restriction and a marketing objection mean in one data system, as set in the register (issue 13).
+
+Each table of a connector's configuration (``DataSystem.connector_config["tables"]``, the same tables its search
+reads) may say how the person's rows there are changed. Every key is optional::
+
+    {"name": "invoices", ...,
+     "erasure": {"action": "anonymise",                      # delete (the default) | anonymise | keep
+                 "fields": {"name": "null", "email": "keyed_hash", "address": {"fixed": "erased"}},
+                 "ground": "erasure_legal_obligation",        # an Art. 17(3) ground (RefusalGround value)
+                 "reason": "Invoices are kept six years for HMRC (Companies Act 2006 s.388)."},
+     "restriction": {"column": "restricted"},                 # Art. 18: set True to restrict, False to lift
+     "rectifiable": ["name", "phone", "address_line"],         # Art. 16: columns a correction may set
+     "marketing": {"set": {"email_opt_in": false}}}            # Art. 21(3): what stops marketing in this table
+
+- GDPR Art. 17(1): erasure is the rule, so a table that says nothing is deleted.
+- GDPR Art. 17(3): a table that is anonymised or kept names the exception it rests on and why; the answer to the
+  person lists it (the part not erased is a refusal of that part, Art. 12(4)).
+- GDPR Art. 5(1)(e) and the ICO's guidance on backups: the system's backups are "beyond use" until they roll off
+  (``DataSystem`` says after how many days); that is recorded, not carried out by a connector.
+
+``tables_for`` turns these into the connector-neutral ``TableInstruction``s of ``connectors.changes``; a connector's
+``check`` validates its own tables and columns against them. The messages of ``ChangeRuleError`` are for staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .connectors.base import ConnectorError
+from .connectors.changes import ChangeKind, FieldChange, FieldStrategy, TableAction, TableInstruction
+
+# GDPR Art. 17(3)(a)-(e), by the RefusalGround values the request core already uses for a partial erasure.
+ERASURE_EXCEPTION_GROUNDS = (
+    "erasure_freedom_of_expression",
+    "erasure_legal_obligation",
+    "erasure_public_health",
+    "erasure_archiving_research",
+    "erasure_legal_claims",
+)
+
+
+class ChangeRuleError(ConnectorError):
+    """The register's change rules for a table are wrong; the message says which table and what to fix."""
+
+
+def _tables(config: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    tables = config.get("tables") if isinstance(config, Mapping) else None
+    return [table for table in tables if isinstance(table, Mapping)] if isinstance(tables, list) else []
+
+
+def _field(column: str, rule: Any, where: str) -> FieldChange:
+    if rule in (FieldStrategy.NULL, FieldStrategy.KEYED_HASH):
+        return FieldChange(column=column, strategy=FieldStrategy(rule))
+    if isinstance(rule, Mapping) and set(rule) == {"fixed"} and isinstance(rule["fixed"], str):
+        return FieldChange(column=column, strategy=FieldStrategy.FIXED, value=rule["fixed"])
+    raise ChangeRuleError(f'{where}: field "{column}" needs "null", "keyed_hash" or {{"fixed": "a value"}}.')
+
+
+def erasure_instruction(table: Mapping[str, Any]) -> TableInstruction:
+    """One table's erasure (GDPR Art. 17(1), with the Art. 17(3) exceptions the register names)."""
+    name = str(table.get("name", ""))
+    where = f'Table "{name}"'
+    rule = table.get("erasure") or {}
+    if not isinstance(rule, Mapping):
+        raise ChangeRuleError(f'{where}: "erasure" must be an object.')
+    action = rule.get("action", TableAction.DELETE)
+    if action not in (TableAction.DELETE, TableAction.ANONYMISE, TableAction.KEEP):
+        raise ChangeRuleError(f'{where}: erasure "action" must be "delete", "anonymise" or "keep".')
+    ground, reason = str(rule.get("ground", "")), str(rule.get("reason", "")).strip()
+    fields: list[FieldChange] = []
+    if action != TableAction.DELETE:
+        # Art. 17(3) and 12(4): what is not erased rests on a named exception, with the reason.
+        if ground not in ERASURE_EXCEPTION_GROUNDS:
+            raise ChangeRuleError(
+                f"{where}: data kept or anonymised needs an Article 17(3) ground: one of "
+                + ", ".join(ERASURE_EXCEPTION_GROUNDS)
+                + "."
+            )
+        if not reason:
+            raise ChangeRuleError(f'{where}: say why the data is kept ("reason").')
+    if action == TableAction.ANONYMISE:
+        rules = rule.get("fields")
+        if not isinstance(rules, Mapping) or not rules:
+            raise ChangeRuleError(f'{where}: anonymising needs "fields": which columns and how.')
+        fields = [_field(str(column), value, where) for column, value in rules.items()]
+    return TableInstruction(table=name, action=TableAction(action), fields=tuple(fields), ground=ground, reason=reason)
+
+
+def restriction_instruction(table: Mapping[str, Any], *, lift: bool) -> TableInstruction | None:
+    """One table's restriction flag (GDPR Art. 18(1)); lifting sets it back (Art. 18(3))."""
+    rule = table.get("restriction")
+    if not rule:
+        return None
+    if not isinstance(rule, Mapping) or not isinstance(rule.get("column"), str) or not rule["column"]:
+        raise ChangeRuleError(f'Table "{table.get("name", "")}": "restriction" needs "column", the flag to set.')
+    return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values={rule["column"]: not lift})
+
+
+def marketing_instruction(table: Mapping[str, Any]) -> TableInstruction | None:
+    """What stops direct marketing in one table (GDPR Art. 21(3))."""
+    rule = table.get("marketing")
+    if not rule:
+        return None
+    if not isinstance(rule, Mapping) or not isinstance(rule.get("set"), Mapping) or not rule["set"]:
+        raise ChangeRuleError(f'Table "{table.get("name", "")}": "marketing" needs "set": the columns to change.')
+    return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(rule["set"]))
+
+
+def rectifiable_columns(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Table name -> the columns a correction may set there (GDPR Art. 16)."""
+    found: dict[str, list[str]] = {}
+    for table in _tables(config):
+        columns = table.get("rectifiable")
+        if isinstance(columns, list) and columns:
+            found[str(table.get("name", ""))] = [str(column) for column in columns]
+    return found
+
+
+def tables_for(config: Mapping[str, Any], kind: ChangeKind) -> list[TableInstruction]:
+    """The register's table instructions of ``kind`` for a system (rectification's come from the staff decision,
+    not the register: use ``rectifiable_columns`` to offer them)."""
+    tables = _tables(config)
+    if kind == ChangeKind.ERASE:
+        return [erasure_instruction(table) for table in tables]
+    if kind in (ChangeKind.RESTRICT, ChangeKind.LIFT_RESTRICTION):
+        lift = kind == ChangeKind.LIFT_RESTRICTION
+        return [i for table in tables if (i := restriction_instruction(table, lift=lift)) is not None]
+    if kind == ChangeKind.SUPPRESS_MARKETING:
+        return [i for table in tables if (i := marketing_instruction(table)) is not None]
+    return []
+
+
+def rules_check(config: Mapping[str, Any]) -> None:
+    """Raise ChangeRuleError if any table's change rules are malformed (the register's form calls this on save)."""
+    for kind in (ChangeKind.ERASE, ChangeKind.RESTRICT, ChangeKind.SUPPRESS_MARKETING):
+        tables_for(config, kind)
+    for table in _tables(config):
+        columns = table.get("rectifiable")
+        if columns is not None and not (
+            isinstance(columns, list) and all(isinstance(column, str) and column for column in columns)
+        ):
+            raise ChangeRuleError(f'Table "{table.get("name", "")}": "rectifiable" must be a list of column names.')
+
+
+def summary(config: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per table, in words for the register page: what erasure does there and on what ground."""
+    rows: list[dict[str, Any]] = []
+    for table in _tables(config):
+        try:
+            instruction = erasure_instruction(table)
+        except ChangeRuleError as error:
+            rows.append({"table": table.get("name", ""), "problem": str(error)})
+            continue
+        rows.append(
+            {
+                "table": instruction.table,
+                "action": str(instruction.action),
+                "fields": {change.column: str(change.strategy) for change in instruction.fields},
+                "ground": instruction.ground,
+                "reason": instruction.reason,
+                "restriction": bool(table.get("restriction")),
+                "marketing": bool(table.get("marketing")),
+                "rectifiable": list(table.get("rectifiable") or []),
+            }
+        )
+    return rows
+
+
+__all__: Sequence[str] = (
+    "ERASURE_EXCEPTION_GROUNDS",
+    "ChangeRuleError",
+    "erasure_instruction",
+    "marketing_instruction",
+    "rectifiable_columns",
+    "restriction_instruction",
+    "rules_check",
+    "summary",
+    "tables_for",
+)

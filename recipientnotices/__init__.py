@@ -1,0 +1,1 @@
+"""Telling recipients of a rectification, erasure or restriction (GDPR Art. 19), issue 13."""
