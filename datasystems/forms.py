@@ -180,7 +180,7 @@ class TransferForm(forms.ModelForm):
 class RecipientForm(forms.ModelForm):
     class Meta:
         model = Recipient
-        fields = ["name", "kind", "role", "email", "address", "country"]
+        fields = ["name", "kind", "role", "email", "address", "country", "notify_by", "notify_url", "notify_secret_env"]
         widgets = {"address": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args, **kwargs) -> None:

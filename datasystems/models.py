@@ -7,10 +7,14 @@ it holds that the person provided (Art. 20), and how erasure and restriction wor
 generated from these records by ``selectors.supplementary_information``, so they cannot drift apart.
 """
 
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from .webhooks import outbound_url_problem
 
 
 class LawfulBasis(models.TextChoices):
@@ -44,6 +48,19 @@ class RecipientKind(models.TextChoices):
     PROCESSOR = "processor", _("Processor (acts on our instructions, Article 28)")
     CONTROLLER = "controller", _("Controller (decides its own use)")
     PUBLIC_AUTHORITY = "public_authority", _("Public authority")
+
+
+class NotifyBy(models.TextChoices):
+    """How a recipient is told of a rectification, erasure or restriction (GDPR Art. 19). Stored values are never
+    renamed once released."""
+
+    EMAIL = "email", _("E-mail to the contact address")
+    HTTP = "http", _("Signed HTTP request to their endpoint (Standard Webhooks)")
+    POST = "post", _("Letter by post, printed and sent by staff")
+
+
+# The name of an environment variable (the HTTP notice's signing secret lives there, never in the database).
+ENV_NAME_RE = r"^[A-Z][A-Z0-9_]*$"
 
 
 class Safeguard(models.TextChoices):
@@ -165,12 +182,48 @@ class Recipient(models.Model):
     address = models.TextField(_("postal address"), blank=True)
     email = models.EmailField(_("contact e-mail"), blank=True)
     country = models.CharField(_("country"), max_length=100, blank=True)
+    # Art. 19: how they are told. For http, the endpoint and the NAME of the environment variable holding the
+    # Standard Webhooks signing secret (never the secret itself).
+    notify_by = models.CharField(_("told of changes by"), max_length=10, choices=NotifyBy.choices, default="email")
+    notify_url = models.CharField(_("endpoint for notices (https://...)"), max_length=500, blank=True)
+    notify_secret_env = models.CharField(
+        _("environment variable holding the signing secret"),
+        max_length=100,
+        blank=True,
+        help_text=_("The variable's name, for example PARTNER_WEBHOOK_SECRET; never the secret itself."),
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """GDPR Art. 19: each recipient can be told, by the way the register names (Art. 32(1)(a) for http)."""
+        if self.notify_by == NotifyBy.EMAIL and not self.email:
+            raise ValidationError({"email": _("Give a contact e-mail: notices to this recipient go by e-mail.")})
+        if self.notify_by == NotifyBy.POST and not self.address.strip():
+            raise ValidationError({"address": _("Give a postal address: notices to this recipient go by post.")})
+        if self.notify_by == NotifyBy.HTTP:
+            errors = {}
+            problem = outbound_url_problem(self.notify_url) if self.notify_url else "missing"
+            if problem is not None:
+                errors["notify_url"] = {
+                    "missing": _("Give the endpoint notices are sent to."),
+                    "invalid": _("This is not a valid URL."),
+                    "scheme": _("Give an https:// URL with a host."),
+                    "credentials": _(
+                        "No user name or password in the URL: the notice is authenticated by its signature."
+                    ),
+                    "insecure": _("Use https:// (plain http only to this machine)."),
+                }[problem]
+            if not re.match(ENV_NAME_RE, self.notify_secret_env or ""):
+                errors["notify_secret_env"] = _(
+                    "Name the environment variable that holds the signing secret (capitals, digits, _)."
+                )
+            if errors:
+                raise ValidationError(errors)
 
 
 class SystemRecipient(models.Model):

@@ -116,7 +116,11 @@ def purpose_remove(*, system: DataSystem, purpose_id: int, actor: AbstractBaseUs
 def recipient_save(*, recipient: Recipient | None, values: Mapping[str, Any], actor: AbstractBaseUser) -> Recipient:
     """A named recipient with contact details (GDPR Art. 13(1)(e), 15(1)(c), CJEU C-154/21; Art. 19 notices)."""
     recipient = recipient or Recipient()
-    _set(recipient, values, ("name", "kind", "role", "address", "email", "country"))
+    _set(
+        recipient,
+        values,
+        ("name", "kind", "role", "address", "email", "country", "notify_by", "notify_url", "notify_secret_env"),
+    )
     recipient.full_clean()
     try:
         with transaction.atomic():

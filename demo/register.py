@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from casework import roles
 from datasystems import services
 from datasystems.connectors.demo_app import DEMOCRM_CONFIG
-from datasystems.models import DataSystem, LawfulBasis, Recipient, RecipientKind, Safeguard
+from datasystems.models import DataSystem, LawfulBasis, NotifyBy, Recipient, RecipientKind, Safeguard
 from datasystems.selectors import notice_latest
 from organisation.selectors import organisation_get
 
@@ -41,6 +41,8 @@ def democrm_tables(*names: str, match_on: str = "customers") -> dict:
     return {"tables": tables}
 
 
+# GDPR Art. 19: how each is told of a rectification, erasure or restriction (e-mail, or a letter staff print and
+# post; no demo recipient has an HTTP endpoint, as none would be reachable).
 RECIPIENTS = [
     {
         "name": "Northwind Cloud Hosting Ltd",
@@ -49,6 +51,7 @@ RECIPIENTS = [
         "email": "privacy@northwind-hosting.example",
         "address": "10 Example Street, London EC1A 1AA",
         "country": "United Kingdom",
+        "notify_by": NotifyBy.EMAIL,
     },
     {
         "name": "Mailwise Inc.",
@@ -57,6 +60,7 @@ RECIPIENTS = [
         "email": "dpo@mailwise.example",
         "address": "500 Market Street, San Francisco, CA 94105",
         "country": "United States",
+        "notify_by": NotifyBy.EMAIL,
     },
     {
         "name": "PayBridge Payments Ltd",
@@ -65,6 +69,7 @@ RECIPIENTS = [
         "email": "dataprotection@paybridge.example",
         "address": "2 Example Square, Edinburgh EH2 2AA",
         "country": "United Kingdom",
+        "notify_by": NotifyBy.POST,
     },
     {
         "name": "Beacon Analytics GmbH",
@@ -73,6 +78,7 @@ RECIPIENTS = [
         "email": "datenschutz@beacon-analytics.example",
         "address": "Beispielstraße 1, 10115 Berlin",
         "country": "Germany",
+        "notify_by": NotifyBy.EMAIL,
     },
     {
         "name": "VoiceLine Telecom Ltd",
@@ -81,6 +87,7 @@ RECIPIENTS = [
         "email": "privacy@voiceline.example",
         "address": "3 Example Road, Leeds LS1 1AA",
         "country": "United Kingdom",
+        "notify_by": NotifyBy.EMAIL,
     },
     {
         "name": "SurveyPoint Ltd",
@@ -89,6 +96,7 @@ RECIPIENTS = [
         "email": "privacy@surveypoint.example",
         "address": "4 Example Lane, Bristol BS1 1AA",
         "country": "United Kingdom",
+        "notify_by": NotifyBy.EMAIL,
     },
     {
         "name": "HM Revenue & Customs",
@@ -97,6 +105,7 @@ RECIPIENTS = [
         "email": "",
         "address": "BX9 1AA",
         "country": "United Kingdom",
+        "notify_by": NotifyBy.POST,
     },
 ]
 

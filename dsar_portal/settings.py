@@ -381,6 +381,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_search_jobs",
         "schedule": 5 * 60,
     },
+    # GDPR Art. 19: recipient notices a lost message left planned are queued again (recipientnotices).
+    "sweep-recipient-notices": {
+        "task": "recipientnotices.tasks.sweep_recipient_notices",
+        "schedule": 10 * 60,
+    },
     # A released answer past its download window: its archive deleted, its manifest kept, the release expired; and
     # the short-lived files handed to the front server (X-Accel-Redirect) removed (fulfilment.delivery).
     "expire-released-answers": {

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class RecipientNoticesConfig(AppConfig):
     name = "recipientnotices"
     verbose_name = _("Recipient notices")
+
+    def ready(self) -> None:
+        from casework.case_panels import CasePanel, case_panel_register
+        from requests_app.status_page import StatusSection, section_register
+
+        from . import views
+
+        # GDPR Art. 19: the notices to recipients on the case page (casework knows no recipient notices), and the
+        # recipients on the person's status page when they asked to be told who they are.
+        case_panel_register(CasePanel("recipientnotices/case_panel.html", views.case_panel))
+        section_register(StatusSection("recipientnotices/status_section.html", views.status_section))

@@ -267,6 +267,12 @@ class ErasureForm(RequestForm):
         widget=_textarea(3),
         help_text=_("Only if you chose 'only specific data'."),
     )
+    # GDPR Art. 19, second sentence: the person is told who the recipients are if they ask.
+    erasure_recipients = forms.BooleanField(
+        label=_("Tell me which organisations you passed the erasure on to"),
+        required=False,
+        help_text=_("We tell everyone we shared the data with about the erasure, unless that is impossible."),
+    )
 
     def clean(self):
         data = super().clean()
@@ -297,6 +303,12 @@ class RestrictionForm(RequestForm):
     )
     restriction_data = forms.CharField(
         label=_("Which data? (optional)"), required=False, max_length=TEXT_LIMIT, widget=_textarea(3)
+    )
+    # GDPR Art. 19, second sentence: the person is told who the recipients are if they ask.
+    restriction_recipients = forms.BooleanField(
+        label=_("Tell me which organisations you passed the restriction on to"),
+        required=False,
+        help_text=_("We tell everyone we shared the data with about the restriction, unless that is impossible."),
     )
 
 

@@ -495,6 +495,9 @@ class EventKind(models.TextChoices):
     TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
     # An item of the answer withheld or a field redacted before release, or such a decision undone (fulfilment.review).
     RELEASE_REVIEWED = "release_reviewed", _("Answer reviewed before release")
+    # GDPR Art. 19: a recipient's notice of a rectification, erasure or restriction planned, sent, answered, failed
+    # or judged impossible or disproportionate (recipientnotices).
+    RECIPIENT_NOTICE_CHANGED = "recipient_notice_changed", _("Notice to a recipient (Article 19)")
 
 
 class RequestEvent(models.Model):

@@ -174,7 +174,8 @@ class ErasureScope(RequestScope):
 
     ``everything`` is False when only the data described in ``specific`` is to be erased. ``unsure``: the person
     did not know which ground applies; a request needs no legal label, so the organisation assesses every ground of
-    Art. 17(1) itself (Art. 12(2): facilitate the exercise of rights).
+    Art. 17(1) itself (Art. 12(2): facilitate the exercise of rights). ``recipients_wanted``: they ask to be told
+    which recipients the erasure was passed to (Art. 19, second sentence).
     """
 
     right: ClassVar[str] = Right.ERASURE
@@ -182,6 +183,7 @@ class ErasureScope(RequestScope):
     unsure: bool = False
     everything: bool = True
     specific: str = ""
+    recipients_wanted: bool = False
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "ErasureScope":
@@ -192,6 +194,7 @@ class ErasureScope(RequestScope):
             unsure=stored == ERASURE_GROUND_UNSURE or (isinstance(stored, list) and ERASURE_GROUND_UNSURE in stored),
             everything=details.get("erasure_scope") != "specific",
             specific=_text(details, "erasure_specific"),
+            recipients_wanted=bool(details.get("erasure_recipients")),
         )
 
     def as_details(self) -> dict[str, Any]:
@@ -199,6 +202,7 @@ class ErasureScope(RequestScope):
             "erasure_grounds": [*map(str, self.grounds), *([ERASURE_GROUND_UNSURE] if self.unsure else [])],
             "erasure_scope": "all" if self.everything else "specific",
             "erasure_specific": self.specific,
+            "erasure_recipients": self.recipients_wanted,
             **super().as_details(),
         }
 
@@ -219,12 +223,14 @@ class RestrictionScope(RequestScope):
     Several cases may apply at once (for example accuracy contested, (a), while an objection is pending, (d)), so
     ``grounds`` is a tuple; it is empty on a request stored without one, and staff then ask the person. Requests
     stored when the form took one case (a string under the same key) are read as a tuple of one. ``data`` empty
-    means all of it.
+    means all of it. ``recipients_wanted``: they ask to be told which recipients the restriction was passed to
+    (Art. 19, second sentence).
     """
 
     right: ClassVar[str] = Right.RESTRICTION
     grounds: tuple[RestrictionGround, ...] = ()
     data: str = ""
+    recipients_wanted: bool = False
 
     @classmethod
     def parse(cls, details: Mapping[str, Any]) -> "RestrictionScope":
@@ -232,12 +238,14 @@ class RestrictionScope(RequestScope):
             special_category_data=bool(details.get("special_category_data")),
             grounds=_choices(details, "restriction_ground", RestrictionGround),
             data=_text(details, "restriction_data"),
+            recipients_wanted=bool(details.get("restriction_recipients")),
         )
 
     def as_details(self) -> dict[str, Any]:
         return {
             "restriction_ground": [str(ground) for ground in self.grounds],
             "restriction_data": self.data,
+            "restriction_recipients": self.recipients_wanted,
             **super().as_details(),
         }
 

@@ -30,7 +30,23 @@ class StatusPanel:
     context: Callable[[HttpRequest, DataSubjectRequest, dict], dict]
 
 
+@dataclass(frozen=True)
+class StatusSection:
+    """A section an app above adds to the status page whatever the status (after "What happens next")."""
+
+    template_name: str
+    # (the browser's request, the data subject request) -> template context, or None when there is nothing to show
+    context: Callable[[HttpRequest, DataSubjectRequest], dict | None]
+
+
 _panels: dict[str, StatusPanel] = {}
+_sections: list[StatusSection] = []
+
+
+def section_register(section: StatusSection) -> None:
+    """Show ``section`` on every status page where its context has something (the same template twice keeps one)."""
+    if all(existing.template_name != section.template_name for existing in _sections):
+        _sections.append(section)
 
 
 def panel_register(status: str, panel: StatusPanel) -> None:
@@ -77,6 +93,11 @@ def render_status_page(
         "reply_form": bound_forms.get("reply_form") or ClarificationReplyForm(),
         "documents": request.documents.filter(deleted_at=None),
         "next_step_template": panel.template_name if panel else None,
+        "status_sections": [
+            (section.template_name, shown)
+            for section in _sections
+            if (shown := section.context(http_request, request)) is not None
+        ],
     }
     if panel is not None:
         context.update(panel.context(http_request, request, bound_forms))
