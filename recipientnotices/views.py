@@ -83,7 +83,9 @@ def notice_acknowledge(http_request: HttpRequest, reference: str, public_id) -> 
         except services.NoticeError as error:
             form.add_error("answer", str(error))
         except IllegalTransition:
-            form.add_error(None, _("Only a notice that was sent can be acknowledged."))
+            # A race (another tab, a retry): the form is no longer on the page, so say it above the panel.
+            messages.error(http_request, _("Only a notice that was sent can be acknowledged: look at it again."))
+            return _back(notice)
         else:
             messages.success(http_request, _("The recipient's answer was recorded."))
             return _back(notice)
@@ -103,7 +105,10 @@ def notice_judge(http_request: HttpRequest, reference: str, public_id) -> HttpRe
         except services.NoticeError as error:
             form.add_error("reason", str(error))
         except IllegalTransition:
-            form.add_error(None, _("The notice was sent already: the judgement can only be made before sending."))
+            messages.error(
+                http_request, _("The notice was sent already: the judgement can only be made before sending.")
+            )
+            return _back(notice)
         else:
             messages.success(http_request, _("The judgement was recorded: this recipient will not be told."))
             return _back(notice)

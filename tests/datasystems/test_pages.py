@@ -98,7 +98,9 @@ def test_purposes_recipients_and_transfers_are_added_and_removed_without_javascr
     assert response.status_code == 302 and response.url == detail
     purpose = Purpose.objects.get(description="Fraud prevention")
     host = services.recipient_save(
-        recipient=None, values={"name": "Host Ltd", "kind": "processor", "role": "Hosting"}, actor=dpo
+        recipient=None,
+        values={"name": "Host Ltd", "kind": "processor", "role": "Hosting", "email": "dpo@host.example"},
+        actor=dpo,
     )
     assert (
         client.post(
