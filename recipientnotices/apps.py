@@ -8,6 +8,7 @@ class RecipientNoticesConfig(AppConfig):
 
     def ready(self) -> None:
         from casework.case_panels import CasePanel, case_panel_register
+        from requests_app.completion_extras import completion_extra_register
         from requests_app.status_page import StatusSection, section_register
 
         from . import views
@@ -16,3 +17,4 @@ class RecipientNoticesConfig(AppConfig):
         # recipients on the person's status page when they asked to be told who they are.
         case_panel_register(CasePanel("recipientnotices/case_panel.html", views.case_panel))
         section_register(StatusSection("recipientnotices/status_section.html", views.status_section))
+        completion_extra_register(views.completion_context)

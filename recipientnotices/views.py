@@ -154,3 +154,8 @@ def status_section(http_request: HttpRequest, request) -> dict | None:
     sentence); None otherwise or before any notice was planned."""
     recipients = services.recipients_for_answer(request.pk)
     return {"recipients": recipients} if recipients else None
+
+
+def completion_context(request) -> dict:
+    """The recipients for the completion message when the person asked (Art. 19, second sentence)."""
+    return {"recipients_told": services.recipients_for_answer(request.pk)}

@@ -37,6 +37,7 @@ from .clock import (
     pause_ended_without_answer,
     resume_planned,
 )
+from .completion_extras import completion_extras
 from .confirmation import email_code_check, email_code_resend_allowed
 from .correspondence import (
     message_deliver,
@@ -966,6 +967,8 @@ def request_complete(
                     "summary": summary.strip(),
                     "parts": grounds.parts_for_notice(statement),
                     "suppression": suppression,
+                    # What apps above add (the recipients told of the change, Art. 19), via a registry.
+                    **completion_extras(request),
                 },
             )
     return request

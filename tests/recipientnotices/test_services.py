@@ -12,8 +12,9 @@ from django.core import mail
 from datasystems import webhooks
 from recipientnotices import services, tasks
 from recipientnotices.models import NoticeStatus, RecipientNotice
+from requests_app import services as request_services
 from requests_app.lifecycle import IllegalTransition
-from requests_app.models import EventKind, RequestEvent
+from requests_app.models import EventKind, MessageKind, Outcome, RequestEvent
 
 from .conftest import SECRET, erasure_request
 
@@ -230,3 +231,15 @@ def test_the_person_sees_the_recipients_only_when_they_asked(shop, mailer):
     assert entry["name"] == "Mailwise Inc." and entry["receives"] == ["order e-mails"]
     assert entry["told_on"] is not None
     assert services.recipients_for_answer(not_asked.pk) == []
+
+
+def test_the_completion_message_names_the_recipients_only_when_the_person_asked(shop, mailer, handler):
+    asked = erasure_request()
+    not_asked = erasure_request(recipients_wanted=False, email="grace@example.com")
+    for request in (asked, not_asked):
+        (notice,) = _plan(request, [shop])
+        services.notice_send(notice_id=notice.pk)
+        request_services.request_complete(request=request, actor=handler, outcome=Outcome.FULFILLED)
+    asked_body = asked.messages.get(kind=MessageKind.COMPLETION).body
+    assert "Mailwise Inc. (order e-mails): told on" in asked_body
+    assert "Mailwise" not in not_asked.messages.get(kind=MessageKind.COMPLETION).body
