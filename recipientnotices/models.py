@@ -49,6 +49,8 @@ class RecipientNotice(models.Model):
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Set while a worker sends it (claimed, committed, then sent without holding a lock); cleared with the outcome.
+    sending_since = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     # The answer: what the recipient wrote back (recorded by staff), or the HTTP status their endpoint gave.

@@ -335,32 +335,57 @@ def _send_http(notice: RecipientNotice) -> Outcome:
     return Outcome(False, status, f"The recipient answered {status}.")
 
 
-def notice_send(*, notice_id: int) -> str:
-    """Send one planned notice by e-mail or HTTP (GDPR Art. 19), at most once: the notice's row is locked while it
-    is sent, and a repeat finds it sent. A transient failure is counted and raises NoticeTemporaryError (the task
-    retries with backoff) until ``max_attempts``; then, or on a permanent failure, the notice fails for staff.
-    Returns the notice's status."""
+def sending_timeout() -> timedelta:
+    """A notice claimed for sending this long ago lost its worker: a later delivery of the task takes it over."""
+    return timedelta(seconds=int(getattr(settings, "DSAR_RECIPIENT_NOTICE_SENDING_TIMEOUT_SECONDS", 30 * 60)))
+
+
+def _locked(notice_id: int) -> RecipientNotice | None:
+    """The notice's row, locked after its request's (the lock order of ``requests_app.locks``)."""
+    request_id = RecipientNotice.objects.filter(pk=notice_id).values_list("request_id", flat=True).first()
+    if request_id is None:
+        return None
+    request_lock(request_id)
+    return RecipientNotice.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=notice_id)
+
+
+def _claim(notice_id: int, now: datetime) -> RecipientNotice | None:
+    """Claim a planned e-mail or HTTP notice for this worker (``sending_since``), unless another worker is sending
+    it; the claim is committed before anything is sent, so no lock is held while the network is waited on."""
     with transaction.atomic():
-        found = RecipientNotice.objects.filter(pk=notice_id).values_list("request_id", flat=True).first()
-        if found is None:
-            return ""
-        request_lock(found)
-        notice = RecipientNotice.objects.select_for_update(of=("self",)).select_related("recipient").get(pk=notice_id)
-        if notice.status != NoticeStatus.PLANNED or notice.method == NotifyBy.POST:
-            return notice.status
-        outcome = _send_http(notice) if notice.method == NotifyBy.HTTP else _send_email(notice)
+        notice = _locked(notice_id)
+        if notice is None or notice.status != NoticeStatus.PLANNED or notice.method == NotifyBy.POST:
+            return None
+        if notice.sending_since is not None and notice.sending_since > now - sending_timeout():
+            return None
+        notice.sending_since = now
+        notice.save(update_fields=["sending_since", "updated_at"])
+        return notice
+
+
+def notice_send(*, notice_id: int) -> str:
+    """Send one planned notice by e-mail or HTTP (GDPR Art. 19) once: the worker claims the notice, sends, and
+    records the outcome; a repeat finds it sent, or claimed by the worker sending it. A transient failure is counted
+    and raises NoticeTemporaryError (the task retries with backoff) until ``max_attempts``; then, or on a permanent
+    failure, the notice fails for staff. Returns the notice's status."""
+    notice = _claim(notice_id, timezone.now())
+    if notice is None:
+        return RecipientNotice.objects.filter(pk=notice_id).values_list("status", flat=True).first() or ""
+    outcome = _send_http(notice) if notice.method == NotifyBy.HTTP else _send_email(notice)
+    with transaction.atomic():
+        notice = _locked(notice_id)
         attempts = notice.attempts + 1
+        changes = {"attempts": attempts, "sending_since": None, "last_error": outcome.error[:500]}
+        changes["http_status"] = outcome.http_status
         if outcome.succeeded:
             status, reason = NoticeStatus.SENT, f"Notice sent to {notice.recipient.name} by {notice.method}"
-            changes = {"sent_at": timezone.now(), "attempts": attempts, "last_error": ""}
+            changes["sent_at"] = timezone.now()
             if outcome.http_status is not None:
-                changes |= {"http_status": outcome.http_status, "answer": f"HTTP {outcome.http_status}"}
+                changes["answer"] = f"HTTP {outcome.http_status}"
         elif outcome.temporary and attempts < max_attempts():
             status, reason = NoticeStatus.PLANNED, ""
-            changes = {"attempts": attempts, "last_error": outcome.error[:500], "http_status": outcome.http_status}
         else:
             status, reason = NoticeStatus.FAILED, f"Notice to {notice.recipient.name} failed: {outcome.error}"
-            changes = {"attempts": attempts, "last_error": outcome.error[:500], "http_status": outcome.http_status}
         if status == NoticeStatus.PLANNED:
             for name, value in changes.items():
                 setattr(notice, name, value)
@@ -428,6 +453,8 @@ def notice_judge_disproportionate(*, notice: RecipientNotice, reason: str, actor
     reason = reason.strip()
     if not reason:
         raise NoticeError("Give the reason telling this recipient is impossible or disproportionate.")
+    if notice.sending_since is not None and notice.sending_since > timezone.now() - sending_timeout():
+        raise NoticeError("The notice is being sent right now: look at it again in a minute.")
     move = NOTICE_LIFECYCLE.move(
         notice,
         NoticeStatus.NOT_SENT_DISPROPORTIONATE,

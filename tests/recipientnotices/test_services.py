@@ -4,10 +4,12 @@ disproportionate effort" judgements recorded; the person told who the recipients
 
 import json
 import threading
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from datasystems import webhooks
 from recipientnotices import services, tasks
@@ -243,3 +245,18 @@ def test_the_completion_message_names_the_recipients_only_when_the_person_asked(
     asked_body = asked.messages.get(kind=MessageKind.COMPLETION).body
     assert "Mailwise Inc. (order e-mails): told on" in asked_body
     assert "Mailwise" not in not_asked.messages.get(kind=MessageKind.COMPLETION).body
+
+
+def test_a_notice_another_worker_is_sending_is_not_sent_again_until_that_worker_is_lost(shop, mailer, handler):
+    (notice,) = _plan(erasure_request(), [shop])
+    RecipientNotice.objects.filter(pk=notice.pk).update(sending_since=timezone.now())
+    assert services.notice_send(notice_id=notice.pk) == NoticeStatus.PLANNED
+    assert _notice_mails() == []
+    notice.refresh_from_db()
+    with pytest.raises(services.NoticeError):
+        services.notice_judge_disproportionate(notice=notice, reason="Decided while it is on its way.", actor=handler)
+    RecipientNotice.objects.filter(pk=notice.pk).update(sending_since=timezone.now() - timedelta(hours=1))
+    assert services.notice_send(notice_id=notice.pk) == NoticeStatus.SENT
+    assert len(_notice_mails()) == 1
+    notice.refresh_from_db()
+    assert notice.sending_since is None
