@@ -34,6 +34,8 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from datasystems import webhooks
 from datasystems.connectors.changes import ChangeKind
@@ -89,16 +91,16 @@ def max_attempts() -> int:
 # --- Planning ------------------------------------------------------------------------------------------------------
 
 KIND_WORDS = {
-    ChangeKind.ERASE: "erased",
-    ChangeKind.RECTIFY: "rectified (corrected or completed)",
-    ChangeKind.RESTRICT: "restricted: it is to be kept but not otherwise used",
-    ChangeKind.LIFT_RESTRICTION: "no longer restricted",
+    ChangeKind.ERASE: gettext_lazy("erased"),
+    ChangeKind.RECTIFY: gettext_lazy("rectified (corrected or completed)"),
+    ChangeKind.RESTRICT: gettext_lazy("restricted: it is to be kept but not otherwise used"),
+    ChangeKind.LIFT_RESTRICTION: gettext_lazy("no longer restricted"),
 }
 KIND_TITLE = {
-    ChangeKind.ERASE: "erasure",
-    ChangeKind.RECTIFY: "rectification",
-    ChangeKind.RESTRICT: "restriction",
-    ChangeKind.LIFT_RESTRICTION: "restriction lifted",
+    ChangeKind.ERASE: gettext_lazy("erasure"),
+    ChangeKind.RECTIFY: gettext_lazy("rectification"),
+    ChangeKind.RESTRICT: gettext_lazy("restriction"),
+    ChangeKind.LIFT_RESTRICTION: gettext_lazy("restriction lifted"),
 }
 KIND_ARTICLE = {
     ChangeKind.ERASE: "Article 17",
@@ -113,8 +115,11 @@ def what_changed_words(change_kind: str, disclosures: list[tuple[str, str]]) -> 
     data themselves (the recipient learns nothing about the person it did not receive already)."""
     kind = ChangeKind(change_kind)
     lines = [
-        f"At the person's request ({KIND_ARTICLE[kind]} GDPR) their personal data in the systems below has been "
-        f"{KIND_WORDS[kind]}. Please do the same with the copy you received from us (Article 19 GDPR)."
+        _(
+            "At the person's request (%(article)s GDPR) their personal data in the systems below has been "
+            "%(done)s. Please do the same with the copy you received from us (Article 19 GDPR)."
+        )
+        % {"article": KIND_ARTICLE[kind], "done": KIND_WORDS[kind]}
     ]
     lines += [f"- {system}: {disclosed}" for system, disclosed in disclosures]
     return "\n".join(lines)
@@ -224,7 +229,7 @@ class Outcome:
 
 
 def _context(notice: RecipientNotice) -> dict:
-    words = {"email": "E-mail address", "phone": "Telephone", "customer_id": "Customer number"}
+    words = {"email": _("E-mail address"), "phone": _("Telephone"), "customer_id": _("Customer number")}
     return {
         "notice": notice,
         "organisation": organisation_get(),
