@@ -60,7 +60,12 @@ EXPECTED_DETAILS = {
     "access": {**VALID["access"], "access_report_pdf": False},
     "rectification": {**VALID["rectification"], "rectification_restrict": False, "rectification_recipients": False},
     # Several cases of Art. 18(1) may apply, so the answer is stored as a list.
-    "restriction": {**VALID["restriction"], "restriction_ground": ["accuracy_contested"]},
+    "restriction": {
+        **VALID["restriction"],
+        "restriction_ground": ["accuracy_contested"],
+        "restriction_recipients": False,
+    },
+    "erasure": {**VALID["erasure"], "erasure_recipients": False},
     "portability": {**VALID["portability"], "transmit_to_controller": True},
 }
 

@@ -272,3 +272,21 @@ def test_an_agents_authority_is_read_with_defaults_for_missing_answers():
     older = submitted_request(requester_role=RequesterRole.AGENT, email="other@example.com", details={})
     assert agent_authority_of(older) == AgentAuthority()
     assert not agent_authority_of(older).for_a_child
+
+
+def test_erasure_and_restriction_forms_ask_whether_to_name_the_recipients():
+    """GDPR Art. 19, second sentence: the person is told who the recipients are if they ask, for an erasure or a
+    restriction as for a rectification; not ticked, they are not asked for (and older requests read as not asked)."""
+    erasure = FORMS[Right.ERASURE](
+        data={**ABOUT_ME, "erasure_grounds": ["not_sure"], "erasure_scope": "all", "erasure_recipients": "on"}
+    )
+    assert erasure.is_valid(), erasure.errors
+    assert scope_from(right=Right.ERASURE, details=erasure.details()).recipients_wanted is True
+    restriction = FORMS[Right.RESTRICTION](
+        data={**ABOUT_ME, "restriction_ground": ["legal_claims"], "restriction_recipients": "on"}
+    )
+    assert restriction.is_valid(), restriction.errors
+    assert scope_from(right=Right.RESTRICTION, details=restriction.details()).recipients_wanted is True
+    assert ErasureScope.parse({}).recipients_wanted is False
+    assert RestrictionScope.parse({"restriction_ground": "legal_claims"}).recipients_wanted is False
+    assert ErasureScope.parse(ErasureScope(recipients_wanted=True).as_details()).recipients_wanted is True
