@@ -495,6 +495,10 @@ class EventKind(models.TextChoices):
     TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
     # An item of the answer withheld or a field redacted before release, or such a decision undone (fulfilment.review).
     RELEASE_REVIEWED = "release_reviewed", _("Answer reviewed before release")
+    # A legal hold keeps the case file past its retention period while a complaint, a claim or a regulator may
+    # need it, and its release with the reason (the retention app; LAW.md §6(h), GDPR Art. 5(1)(e), 17(3)(e)).
+    LEGAL_HOLD_PLACED = "legal_hold_placed", _("Legal hold placed: the case file is kept")
+    LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
 
 
 class RequestEvent(models.Model):
