@@ -84,8 +84,9 @@ class RetentionError(Exception):
 # --- What is due -------------------------------------------------------------------------------------------------
 
 
-def _held(request_ref: str = "pk") -> Q:
-    """Requests under a legal hold or with an open complaint about them."""
+def held_condition(request_ref: str = "pk") -> Q:
+    """Requests under a legal hold or with an open complaint about them, the request's id read from
+    ``request_ref`` (registered with requests_app.retention_holds for the sweeps below this app)."""
     return Q(
         Exists(LegalHold.objects.filter(request_id=OuterRef(request_ref), status=HoldStatus.HELD))
         | Exists(Complaint.objects.filter(request_id=OuterRef(request_ref), status__in=OPEN_COMPLAINT_STATUSES))
@@ -102,7 +103,7 @@ def requests_past_period(kind: str, *, now: datetime, period: Period | None = No
 
 def requests_due(kind: str, *, now: datetime, period: Period | None = None) -> QuerySet[DataSubjectRequest]:
     """Requests of ``kind`` past their period and free to delete: no legal hold, no open complaint."""
-    return requests_past_period(kind, now=now, period=period).exclude(_held())
+    return requests_past_period(kind, now=now, period=period).exclude(held_condition())
 
 
 def hold_kept(request: DataSubjectRequest) -> list[str]:
@@ -355,7 +356,7 @@ def retention_run(*, now: datetime | None = None) -> RetentionRun:
                 counts[kind.value if outcome == "deleted" else outcome] += 1
             tried.update(ids)
             budget -= len(ids)
-        counts["held"] += requests_past_period(kind, now=now, period=period).filter(_held()).count()
+        counts["held"] += requests_past_period(kind, now=now, period=period).filter(held_condition()).count()
     agent_period = schedule[RecordKind.AGENT_ACCOUNT]
     for agent_id in list(agents_due(now=now, period=agent_period).values_list("pk", flat=True)[: max(budget, 0)]):
         counts[RecordKind.AGENT_ACCOUNT.value] += agent_delete(agent_id=agent_id, now=now, period=agent_period)

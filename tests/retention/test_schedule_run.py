@@ -323,3 +323,21 @@ def test_a_dpo_may_lengthen_a_period_never_shorten_it_and_every_edit_is_recorded
         dpo,
         "Claims foreseeable.",
     )
+
+
+def test_a_held_case_keeps_its_supporting_documents_past_their_period():
+    """The supporting documents go with the case file (requests_app's sweep), but not while the case is held."""
+    from requests_app.services import supporting_documents_retention_sweep
+
+    now = timezone.now()
+    held = _closed(Status.COMPLETED, days_ago=800, now=now)
+    free = _closed(Status.COMPLETED, days_ago=800, now=now)
+    held_document = RequestDocumentFactory(request=held)
+    free_document = RequestDocumentFactory(request=free)
+    services.legal_hold_place(request=held, reason=HoldReason.CLAIM, note="", actor=StaffUserFactory())
+
+    assert supporting_documents_retention_sweep(now=now) == 1
+
+    held_document.refresh_from_db()
+    free_document.refresh_from_db()
+    assert held_document.deleted_at is None and free_document.deleted_at is not None
