@@ -106,12 +106,12 @@ def requests_due(kind: str, *, now: datetime, period: Period | None = None) -> Q
     return requests_past_period(kind, now=now, period=period).exclude(held_condition())
 
 
-def hold_kept(request: DataSubjectRequest) -> list[str]:
-    """Why ``request`` is kept whatever its age: the reasons of its holds, and an open complaint (for the case page)."""
-    reasons = [
-        str(HoldReason(reason).label)
-        for reason in LegalHold.objects.filter(request=request, status=HoldStatus.HELD).values_list("reason", flat=True)
-    ]
+def hold_kept(request: DataSubjectRequest, holds: Iterable[LegalHold] | None = None) -> list[str]:
+    """Why ``request`` is kept whatever its age: the reasons of its holds (``holds`` if already read), and an open
+    complaint (for the case page)."""
+    if holds is None:
+        holds = LegalHold.objects.filter(request=request, status=HoldStatus.HELD)
+    reasons = [hold.get_reason_display() for hold in holds if hold.status == HoldStatus.HELD]
     if Complaint.objects.filter(request=request, status__in=OPEN_COMPLAINT_STATUSES).exists():
         reasons.append(_("An open complaint about this request"))
     return reasons

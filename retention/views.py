@@ -96,10 +96,11 @@ def case_panel(http_request: HttpRequest, request) -> dict | None:
     user = http_request.user
     if not (user.has_perm(PLACE) or user.has_perm(RELEASE) or user.has_perm(MANAGE)):
         return None
+    holds = selectors.holds_of(request)
     return {
         "reference": request.reference,
-        "holds": selectors.holds_of(request),
-        "kept_because": services.hold_kept(request),
+        "holds": holds,
+        "kept_because": services.hold_kept(request, holds),
         "place_form": (getattr(http_request, "hold_place_form", None) or HoldPlaceForm())
         if user.has_perm(PLACE)
         else None,
