@@ -11,6 +11,7 @@ including ``today``'s month.
 import math
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -55,6 +56,55 @@ def period_start(today: date) -> date:
         month += 12
         year -= 1
     return date(year, month, 1)
+
+
+@dataclass(frozen=True)
+class KeptAnswer:
+    """An answered request that is no longer held (deleted under the retention schedule), as the figures count it:
+    its right, the first day of the month it was answered, whether on time (Art. 12(3)), the days from receipt to
+    the answer, and the decisions (extended, refused and on what ground, fee asked)."""
+
+    right: str
+    month: date
+    in_time: bool
+    days: float
+    extended: bool
+    refused: bool
+    refusal_ground: str
+    fee_asked: bool
+
+
+@dataclass(frozen=True)
+class KeptFigures:
+    """What deleted cases still add to the figures of the period (anonymous: no identifier, month precision)."""
+
+    answered: list[KeptAnswer] = field(default_factory=list)
+    verify_hours: list[float] = field(default_factory=list)
+    suppression_hours: list[float] = field(default_factory=list)
+
+
+# Apps above casework that delete cases keep their figures and give them back here (the retention app registers
+# one, in its AppConfig.ready): (first day of the period, today) -> the kept figures of that period.
+KeptFiguresSource = Callable[[date, date], KeptFigures]
+_kept_sources: list[KeptFiguresSource] = []
+
+
+def kept_figures_register(source: KeptFiguresSource) -> None:
+    """Count ``source``'s figures of deleted cases in every figure, so totals do not drop when a case file is
+    deleted at the end of its retention period (GDPR Art. 5(1)(e) and 5(2) together; registering twice keeps one)."""
+    if source not in _kept_sources:
+        _kept_sources.append(source)
+
+
+def kept_figures(*, today: date) -> KeptFigures:
+    """The registered sources' figures for the period ending ``today``, together (one query per source)."""
+    kept = KeptFigures()
+    for source in _kept_sources:
+        more = source(period_start(today), today)
+        kept.answered.extend(more.answered)
+        kept.verify_hours.extend(more.verify_hours)
+        kept.suppression_hours.extend(more.suppression_hours)
+    return kept
 
 
 def _percent(part: int, whole: int) -> float | None:
@@ -132,12 +182,13 @@ def open_requests(*, today: date) -> list[Table]:
     ]
 
 
-def on_time(*, today: date) -> list[Table]:
+def on_time(*, today: date, kept: KeptFigures | None = None) -> list[Table]:
     """Answered on time (answered on or before the legal due date, Art. 12(3)), per month and per quarter.
 
     One query grouped by the month of the answer; the quarters add up the months. A request answered before the answer
-    day was recorded counts by the day it was closed.
+    day was recorded counts by the day it was closed. Deleted cases count through their kept figures.
     """
+    kept = kept if kept is not None else kept_figures(today=today)
     counts = (
         _answered_in_period(today)
         .annotate(month=TruncMonth("answered_day", output_field=DateField()))
@@ -152,6 +203,10 @@ def on_time(*, today: date) -> list[Table]:
         day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
     for row in counts:
         months[(row["month"].year, row["month"].month)] = [row["answered"], row["in_time"]]
+    for answer in kept.answered:
+        if (answer.month.year, answer.month.month) in months:
+            months[(answer.month.year, answer.month.month)][0] += 1
+            months[(answer.month.year, answer.month.month)][1] += int(answer.in_time)
     quarters: dict[tuple[int, int], list[int]] = {}
     for (year, month), (answered, in_time) in months.items():
         counts = quarters.setdefault((year, (month - 1) // 3 + 1), [0, 0])
@@ -210,14 +265,23 @@ class HoursBetween(Func):
 
 
 def _spread(
-    queryset: QuerySet, *, between: type[DaysBetween | HoursBetween], end: str, start: str, group: str | None = None
+    queryset: QuerySet,
+    *,
+    between: type[DaysBetween | HoursBetween],
+    end: str,
+    start: str,
+    group: str | None = None,
+    kept: dict[Any, list[float]] | None = None,
 ) -> dict[Any, tuple[float | None, float | None, int]]:
-    """The median, 90th percentile and number of ``end - start`` in ``queryset``, by ``group`` (or under None).
+    """The median, 90th percentile and number of ``end - start`` in ``queryset``, by ``group`` (or under None),
+    together with the ``kept`` durations of deleted cases (by the same groups).
 
     On PostgreSQL one aggregate query computes them; on SQLite (development, tests), which has no percentile
-    aggregate, one query reads the pairs and Python computes the same linear interpolation.
+    aggregate, or when deleted cases add durations of their own, one query reads the pairs and Python computes the
+    same linear interpolation.
     """
-    if connection.vendor == "postgresql":
+    kept = {key: values for key, values in (kept or {}).items() if values}
+    if connection.vendor == "postgresql" and not kept:
         measure = between(F(end), F(start))
         figures = {
             "median": PercentileCont(measure, fraction=0.5),
@@ -238,15 +302,27 @@ def _spread(
             for row in rows
         }
     values: dict[Any, list[float]] = defaultdict(list)
+    for key, durations in kept.items():
+        values[key].extend(durations)
     for key, end_value, start_value in queryset.values_list(group or "pk", end, start):
         values[key if group else None].append(between.python(end_value, start_value))
     return {key: (percentile(v, 0.5), percentile(v, 0.9), len(v)) for key, v in values.items()}
 
 
-def days_to_close(*, today: date) -> Table:
-    """Median and 90th-percentile calendar days from receipt to answer, by right, over the period (one query)."""
+def days_to_close(*, today: date, kept: KeptFigures | None = None) -> Table:
+    """Median and 90th-percentile calendar days from receipt to answer, by right, over the period (one query),
+    deleted cases included through their kept figures."""
+    kept = kept if kept is not None else kept_figures(today=today)
+    kept_days: dict[Any, list[float]] = defaultdict(list)
+    for answer in kept.answered:
+        kept_days[answer.right].append(answer.days)
     spread = _spread(
-        _answered_in_period(today), between=DaysBetween, end="answered_day", start="received_on", group="right"
+        _answered_in_period(today),
+        between=DaysBetween,
+        end="answered_day",
+        start="received_on",
+        group="right",
+        kept=kept_days,
     )
     return Table(
         "days-to-close",
@@ -256,9 +332,10 @@ def days_to_close(*, today: date) -> Table:
     )
 
 
-def decision_rates(*, today: date) -> list[Table]:
+def decision_rates(*, today: date, kept: KeptFigures | None = None) -> list[Table]:
     """Of the requests answered in the period: how many were extended (Art. 12(3)), refused (Art. 12(4)), by
-    ground, and charged a fee (Art. 12(5), 15(3)). Two grouped queries."""
+    ground, and charged a fee (Art. 12(5), 15(3)). Two grouped queries, and the kept figures of deleted cases."""
+    kept = kept if kept is not None else kept_figures(today=today)
     answered = _answered_in_period(today)
     totals = answered.aggregate(
         total=Count("pk"),
@@ -269,6 +346,13 @@ def decision_rates(*, today: date) -> list[Table]:
     by_ground = dict(
         answered.filter(status=Status.REFUSED).values_list("refusal_ground").annotate(n=Count("pk")).order_by()
     )
+    for answer in kept.answered:
+        totals["total"] += 1
+        totals["extended"] += int(answer.extended)
+        totals["fee"] += int(answer.fee_asked)
+        if answer.refused:
+            totals["refused"] += 1
+            by_ground[answer.refusal_ground] = by_ground.get(answer.refusal_ground, 0) + 1
     total = totals["total"]
     labels = dict(RefusalGround.choices)
     return [
@@ -294,29 +378,37 @@ def decision_rates(*, today: date) -> list[Table]:
     ]
 
 
-def time_to_verify(*, today: date) -> Table:
-    """Hours from receipt to the identity decision (Art. 12(6)), for checks decided in the period."""
+def time_to_verify(*, today: date, kept: KeptFigures | None = None) -> Table:
+    """Hours from receipt to the identity decision (Art. 12(6)), for checks decided in the period (deleted cases'
+    included through their kept figures)."""
+    kept = kept if kept is not None else kept_figures(today=today)
     start = _day_start(period_start(today))
     decided = IdentityVerification.objects.filter(
         status__in=(VerificationStatus.VERIFIED, VerificationStatus.FAILED),
         decided_at__gte=start,
         decided_at__lt=_day_start(today + timedelta(days=1)),
     )
-    hours = _spread(decided, between=HoursBetween, end="decided_at", start="request__received_at").get(None)
+    hours = _spread(
+        decided, between=HoursBetween, end="decided_at", start="request__received_at", kept={None: kept.verify_hours}
+    ).get(None)
     return _duration_table("time-to-verify", _("Time to verify identity"), hours)
 
 
-def time_to_suppression(*, today: date) -> Table:
+def time_to_suppression(*, today: date, kept: KeptFigures | None = None) -> Table:
     """Hours from receipt to suppression for objections to direct marketing (Art. 21(3): absolute, stop at once).
 
-    Only those objections record ``suppressed_at`` (requests_app.services.request_complete)."""
+    Only those objections record ``suppressed_at`` (requests_app.services.request_complete); deleted cases count
+    through their kept figures."""
+    kept = kept if kept is not None else kept_figures(today=today)
     start = _day_start(period_start(today))
     suppressed = DataSubjectRequest.objects.filter(
         right=Right.OBJECTION,
         suppressed_at__gte=start,
         suppressed_at__lt=_day_start(today + timedelta(days=1)),
     )
-    hours = _spread(suppressed, between=HoursBetween, end="suppressed_at", start="received_at").get(None)
+    hours = _spread(
+        suppressed, between=HoursBetween, end="suppressed_at", start="received_at", kept={None: kept.suppression_hours}
+    ).get(None)
     return _duration_table("time-to-suppression", _("Time to suppression, marketing objections"), hours)
 
 
@@ -361,14 +453,16 @@ def complaints(*, today: date) -> Table:
 
 
 def metrics_tables(*, today: date) -> list[Table]:
-    """Every figure of the metrics page, in the order the page shows them."""
+    """Every figure of the metrics page, in the order the page shows them (the kept figures of deleted cases read
+    once for all of them)."""
+    kept = kept_figures(today=today)
     return [
         *open_requests(today=today),
-        *on_time(today=today),
-        days_to_close(today=today),
-        *decision_rates(today=today),
-        time_to_verify(today=today),
-        time_to_suppression(today=today),
+        *on_time(today=today, kept=kept),
+        days_to_close(today=today, kept=kept),
+        *decision_rates(today=today, kept=kept),
+        time_to_verify(today=today, kept=kept),
+        time_to_suppression(today=today, kept=kept),
         complaints(today=today),
     ]
 

@@ -35,6 +35,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_complaint",
         "complaints.change_complaint",
         "complaints.view_complainant_data",
+        # A legal hold on a case they work, so it outlives its retention period (LAW.md §6(h)); releasing one is
+        # the DPO's (retention.release_legal_hold).
+        "retention.place_legal_hold",
     ),
     AUDITOR: (
         "casework.view_staff_area",

@@ -404,6 +404,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_orphan_answer_files",
         "schedule": 60 * 60,
     },
+    # The retention schedule (retention.schedule): requests closed unconfirmed and closed case files past their
+    # period deleted with their files, unless held; unused agent accounts told, then deleted (LAW.md §6(h)).
+    "apply-the-retention-schedule": {
+        "task": "retention.tasks.apply_retention_schedule",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -633,6 +639,17 @@ DSAR_UNCONFIRMED_CLOSE_DAYS = env_int("DSAR_UNCONFIRMED_CLOSE_DAYS", 30)
 # default, longer where claims are foreseeable; 90 days for unconfirmed requests). Status links end with them.
 DSAR_CASE_FILE_RETENTION_DAYS = env_int("DSAR_CASE_FILE_RETENTION_DAYS", 730)
 DSAR_UNCONFIRMED_RETENTION_DAYS = env_int("DSAR_UNCONFIRMED_RETENTION_DAYS", 90)
+# The longest general period the DPO may give closed case files on the retention page (retention.schedule): six
+# years, the limitation period for claims in England and Wales (Limitation Act 1980 s.2, 5; LAW.md §6(h)); a case
+# that needs longer gets a legal hold instead.
+DSAR_CASE_FILE_RETENTION_MAX_DAYS = env_int("DSAR_CASE_FILE_RETENTION_MAX_DAYS", 6 * 365)
+# An agent account not used for this long is deleted, after an e-mail this many days before (LAW.md §6(h)).
+DSAR_AGENT_RETENTION_DAYS = env_int("DSAR_AGENT_RETENTION_DAYS", 730)
+DSAR_AGENT_DELETION_NOTICE_DAYS = env_int("DSAR_AGENT_DELETION_NOTICE_DAYS", 30)
+# The deletion job (retention.services.retention_run) deletes at most this many records of a kind per batch, each
+# case in its own transaction, and at most DSAR_RETENTION_RUN_LIMIT records a run; the rest wait for the next day.
+DSAR_RETENTION_BATCH_SIZE = env_int("DSAR_RETENTION_BATCH_SIZE", 200)
+DSAR_RETENTION_RUN_LIMIT = env_int("DSAR_RETENTION_RUN_LIMIT", 5000)
 # How long a released answer can be downloaded, from the moment its archive is ready (issue 12, secure delivery);
 # then the archive is deleted and its manifest kept (GDPR Art. 5(1)(e), 32).
 DSAR_DOWNLOAD_DAYS = env_int("DSAR_DOWNLOAD_DAYS", 14)

@@ -34,6 +34,8 @@ urlpatterns = [
     path("staff/tasks/", include("fulfilment.task_urls")),
     # An HTTP system's signed answer to a search, posted later (fulfilment.callbacks).
     path("api/connectors/", include("fulfilment.callback_urls")),
+    # The retention schedule and legal holds (the retention app; LAW.md §6(h)).
+    path("staff/retention/", include("retention.urls")),
     path("staff/", include("casework.urls")),
 ]
 

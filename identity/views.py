@@ -21,6 +21,7 @@ from requests_app.status_page import UPLOADS_LIMITED, render_status_page, reques
 from . import policy as identity_policy
 from . import services
 from .forms import MoreDetailsForm
+from .notice_periods import notice_periods
 
 # --- The requester's steps on their status page (panels of requests_app.status_page) ----------------------------
 
@@ -146,19 +147,19 @@ def privacy_notice(http_request: HttpRequest) -> HttpResponse:
     """How the portal itself uses the personal data of requesters, agents, and people asked to confirm an agent
     (GDPR Art. 13(1)-(2); Art. 14 for the people an agent names, who gave us nothing themselves).
 
-    Every period it states is read from where the portal enforces it (settings and the verification policy), so the
-    notice cannot drift from what the code does (Art. 13(2)(a)).
+    Every period it states is read from where the portal enforces it (settings, the verification policy, and the
+    retention schedule through ``identity.notice_periods``), so the notice cannot drift from what the code does
+    (Art. 13(2)(a)).
     """
     policy = identity_policy.policy_get()
-    return render(
-        http_request,
-        "identity/privacy_notice.html",
-        {
-            "case_file_retention_days": settings.DSAR_CASE_FILE_RETENTION_DAYS,
-            "unconfirmed_retention_days": settings.DSAR_UNCONFIRMED_RETENTION_DAYS,
-            "evidence_retention_hours": policy.evidence_retention_hours,
-            "email_provider": settings.DSAR_PRIVACY_EMAIL_PROVIDER,
-            "hosting_provider": settings.DSAR_PRIVACY_HOSTING_PROVIDER,
-            "transfers": settings.DSAR_PRIVACY_TRANSFERS,
-        },
-    )
+    context = {
+        "case_file_retention_days": settings.DSAR_CASE_FILE_RETENTION_DAYS,
+        "unconfirmed_retention_days": settings.DSAR_UNCONFIRMED_RETENTION_DAYS,
+        "evidence_retention_hours": policy.evidence_retention_hours,
+        "download_days": settings.DSAR_DOWNLOAD_DAYS,
+        "email_provider": settings.DSAR_PRIVACY_EMAIL_PROVIDER,
+        "hosting_provider": settings.DSAR_PRIVACY_HOSTING_PROVIDER,
+        "transfers": settings.DSAR_PRIVACY_TRANSFERS,
+    }
+    context.update(notice_periods())
+    return render(http_request, "identity/privacy_notice.html", context)

@@ -498,6 +498,10 @@ class EventKind(models.TextChoices):
     # GDPR Art. 19: a recipient's notice of a rectification, erasure or restriction planned, sent, answered, failed
     # or judged impossible or disproportionate (recipientnotices).
     RECIPIENT_NOTICE_CHANGED = "recipient_notice_changed", _("Notice to a recipient (Article 19)")
+    # A legal hold keeps the case file past its retention period while a complaint, a claim or a regulator may
+    # need it, and its release with the reason (the retention app; LAW.md §6(h), GDPR Art. 5(1)(e), 17(3)(e)).
+    LEGAL_HOLD_PLACED = "legal_hold_placed", _("Legal hold placed: the case file is kept")
+    LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
 
 
 class RequestEvent(models.Model):

@@ -27,7 +27,7 @@ from dsar_portal.jurisdictions import TIME_ZONES
 from dsar_portal.onetime import CodeCheck
 from organisation.selectors import organisation_get
 
-from . import deadlines, documents, grounds, marketing
+from . import deadlines, documents, grounds, marketing, retention_holds
 from .audit import REQUESTER, STAFF, SYSTEM, actor_kind_of, event_record
 from .clock import (
     calendar_for,
@@ -352,7 +352,8 @@ def request_respond_to_set(
 
 def supporting_documents_retention_sweep(*, now=None) -> int:
     """Delete supporting and clarification documents with the case file: ``DSAR_CASE_FILE_RETENTION_DAYS`` after
-    closure (LAW.md §6(h); Art. 5(1)(e) storage limitation). The rows stay as the record that they existed."""
+    closure (LAW.md §6(h); Art. 5(1)(e) storage limitation), unless the case is held. The rows stay as the record
+    that they existed."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.DSAR_CASE_FILE_RETENTION_DAYS)
     expired = RequestDocument.objects.filter(
@@ -360,6 +361,9 @@ def supporting_documents_retention_sweep(*, now=None) -> int:
         deleted_at=None,
         request__closed_at__lte=cutoff,
     )
+    # A case under a legal hold keeps its documents with the rest of its file (requests_app.retention_holds).
+    if (held := retention_holds.held("request_id")) is not None:
+        expired = expired.exclude(held)
     deleted = 0
     for document in expired:
         if request_document_delete(document=document, on=now):

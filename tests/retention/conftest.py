@@ -1,0 +1,1 @@
+from tests.casework.conftest import auditor, dpo, handler, other_handler, staff_roles  # noqa: F401

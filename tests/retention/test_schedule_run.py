@@ -1,0 +1,343 @@
+"""The retention jobs (issue 13, Done when): run twice over cases of every age and a held one, they delete exactly
+what the schedule says (LAW.md §6(h); GDPR Art. 5(1)(e)), with their files, keeping the metrics' figures."""
+
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from agents.models import Agent
+from casework import metrics
+from complaints.models import Complaint, ComplaintStatus
+from complaints.services import ComplaintSubmission, complaint_submit
+from fulfilment.models import Compilation
+from fulfilment.services import ARCHIVES
+from identity.models import VerificationStatus
+from requests_app.models import (
+    DataSubjectRequest,
+    MarketingSuppression,
+    RefusalGround,
+    RequestEvent,
+    Right,
+    Status,
+)
+from retention import services
+from retention.models import AgentDeletionNotice, ClosedCaseFigure, HoldReason, RecordKind, RetentionRun
+from tests.factories import (
+    AgentFactory,
+    AgentFilingFactory,
+    IdentityVerificationFactory,
+    RequestDocumentFactory,
+    StaffUserFactory,
+    at,
+    submitted_request,
+)
+
+pytestmark = pytest.mark.django_db
+
+_emails = iter(f"person{n}@example.com" for n in range(1000))
+
+
+def _closed(status: str, *, days_ago: float, now, right: str = Right.ACCESS, **state) -> DataSubjectRequest:
+    """A request made through the services, then closed ``days_ago`` before ``now`` in ``status`` (the closing
+    itself is what the request tests cover; here only the age matters)."""
+    request = submitted_request(email=next(_emails), right=right)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(
+        status=status, closed_at=now - timedelta(days=days_ago), **state
+    )
+    request.refresh_from_db()
+    return request
+
+
+def _alive(*requests) -> set[int]:
+    return set(DataSubjectRequest.objects.filter(pk__in=[r.pk for r in requests]).values_list("pk", flat=True))
+
+
+def _run(now, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        return services.retention_run(now=now)
+
+
+def test_run_twice_over_cases_of_every_age_deletes_exactly_what_the_schedule_says(
+    settings, django_capture_on_commit_callbacks
+):
+    """Defaults of LAW.md §6(h): unconfirmed 90 days, case files 730 days after closure. A day either side of each
+    boundary; a held case, and one with an open complaint, long past their period; an open request never."""
+    now = timezone.now()
+    unconfirmed_young = _closed(Status.CLOSED_UNCONFIRMED, days_ago=89, now=now)
+    unconfirmed_old = _closed(Status.CLOSED_UNCONFIRMED, days_ago=91, now=now)
+    completed_young = _closed(Status.COMPLETED, days_ago=729, now=now)
+    completed_old = _closed(Status.COMPLETED, days_ago=731, now=now)
+    refused_old = _closed(Status.REFUSED, days_ago=731, now=now, refusal_ground=RefusalGround.MANIFESTLY_EXCESSIVE)
+    withdrawn_old = _closed(Status.WITHDRAWN, days_ago=731, now=now)
+    # A completed request is not deleted at the unconfirmed period, however short that is.
+    completed_at_unconfirmed_age = _closed(Status.COMPLETED, days_ago=91, now=now)
+    held = _closed(Status.COMPLETED, days_ago=2000, now=now)
+    services.legal_hold_place(request=held, reason=HoldReason.CLAIM, note="Claim N-1", actor=StaffUserFactory())
+    complained = _closed(Status.REFUSED, days_ago=2000, now=now)
+    complaint = complaint_submit(
+        submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Refused wrongly.")
+    )
+    Complaint.objects.filter(pk=complaint.pk).update(request=complained)
+    open_request = submitted_request(email=next(_emails))
+    DataSubjectRequest.objects.filter(pk=open_request.pk).update(received_at=now - timedelta(days=3000))
+    everything = (
+        unconfirmed_young,
+        unconfirmed_old,
+        completed_young,
+        completed_old,
+        refused_old,
+        withdrawn_old,
+        completed_at_unconfirmed_age,
+        held,
+        complained,
+        open_request,
+    )
+
+    first = _run(now, django_capture_on_commit_callbacks)
+    second = _run(now, django_capture_on_commit_callbacks)
+
+    assert _alive(*everything) == {
+        unconfirmed_young.pk,
+        completed_young.pk,
+        completed_at_unconfirmed_age.pk,
+        held.pk,
+        complained.pk,
+        open_request.pk,
+    }
+    assert first.counts == {"case_file": 3, "held": 2, "unconfirmed_request": 1}
+    assert second.counts == {"held": 2}, "a second run deletes nothing more"
+    assert RetentionRun.objects.count() == 2
+    # The trail went with the cases: no event of a deleted request is left.
+    assert not RequestEvent.objects.filter(request_id__in=[unconfirmed_old.pk, completed_old.pk]).exists()
+    assert ClosedCaseFigure.objects.count() == 4
+
+
+def test_a_complaint_keeps_its_case_only_while_it_is_open(django_capture_on_commit_callbacks):
+    """UK DPA 2018 s.164A: while the complaint is open the case is kept; once it is resolved the case follows the
+    schedule, and the complaint itself stays in the complaints register without the link."""
+    now = timezone.now()
+    case = _closed(Status.COMPLETED, days_ago=800, now=now)
+    complaint = complaint_submit(submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Late."))
+    Complaint.objects.filter(pk=complaint.pk).update(request=case)
+
+    _run(now, django_capture_on_commit_callbacks)
+    assert _alive(case) == {case.pk}
+
+    Complaint.objects.filter(pk=complaint.pk).update(status=ComplaintStatus.RESOLVED)
+    _run(now, django_capture_on_commit_callbacks)
+    assert _alive(case) == set()
+    complaint.refresh_from_db()
+    assert complaint.request_id is None
+
+
+def test_a_released_hold_no_longer_keeps_the_case(django_capture_on_commit_callbacks):
+    now = timezone.now()
+    case = _closed(Status.COMPLETED, days_ago=800, now=now)
+    dpo = StaffUserFactory()
+    hold = services.legal_hold_place(request=case, reason=HoldReason.REGULATOR, note="ICO case", actor=dpo)
+    _run(now, django_capture_on_commit_callbacks)
+    assert _alive(case) == {case.pk}
+
+    services.legal_hold_release(hold=hold, reason="The ICO closed its inquiry.", actor=dpo)
+    _run(now, django_capture_on_commit_callbacks)
+    assert _alive(case) == set()
+
+
+def test_a_lengthened_case_file_period_is_respected(django_capture_on_commit_callbacks):
+    """LAW.md §6(h): "2 years after closure unless the DPO sets longer" (for example 3 years where claims are
+    foreseeable): a case file 800 days old is then kept, one past the longer period deleted."""
+    now = timezone.now()
+    services.retention_rule_set(
+        kind=RecordKind.CASE_FILE, days=1095, reason="Claims foreseeable: 3 years.", actor=StaffUserFactory()
+    )
+    kept = _closed(Status.COMPLETED, days_ago=800, now=now)
+    gone = _closed(Status.COMPLETED, days_ago=1096, now=now)
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert _alive(kept, gone) == {kept.pk}
+
+
+def test_the_marketing_suppression_entry_outlives_its_request(django_capture_on_commit_callbacks):
+    """Art. 21(3): the entry that keeps a person off marketing lists is never deleted by retention."""
+    now = timezone.now()
+    objection = _closed(Status.COMPLETED, days_ago=800, now=now, right=Right.OBJECTION)
+    MarketingSuppression.objects.create(email_hash="a" * 64, source_request_id=objection.pk)
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert _alive(objection) == set()
+    assert MarketingSuppression.objects.filter(source_request_id=objection.pk).exists()
+
+
+def test_deleting_a_case_removes_its_files_from_the_file_store(settings, django_capture_on_commit_callbacks):
+    """Art. 5(1)(e), 32: the encrypted files of the case go with it: documents and a compiled archive."""
+    now = timezone.now()
+    case = _closed(Status.COMPLETED, days_ago=800, now=now)
+    document = RequestDocumentFactory(request=case)
+    archive = ARCHIVES.save(io.BytesIO(b"the compiled answer"))
+    Compilation.objects.create(request=case, status="assembled", archive_name=archive.name)
+    documents_dir = settings.PRIVATE_UPLOAD_DIR / "documents"
+    assert (documents_dir / document.storage_key).exists() and ARCHIVES.exists(archive.name)
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert not (documents_dir / document.storage_key).exists()
+    assert not ARCHIVES.exists(archive.name)
+
+
+def test_the_metrics_stay_the_same_after_the_cases_are_deleted(settings, django_capture_on_commit_callbacks):
+    """Deleting a case keeps the anonymous figures the metrics need (issue 13): every figure of the period is the
+    same before and after the deletion, though the cases themselves are gone."""
+    settings.DSAR_CASE_FILE_RETENTION_DAYS = 10  # a short deployment default, so cases of the period are deleted
+    today = date(2026, 6, 15)
+    now = at(today)
+
+    def answered(right, received, answered_on, due, **state):
+        request = submitted_request(email=next(_emails), right=right)
+        DataSubjectRequest.objects.filter(pk=request.pk).update(
+            received_on=received,
+            received_at=at(received),
+            answered_on=answered_on,
+            closed_at=at(answered_on),
+            due_on=due,
+            **state,
+        )
+        return request
+
+    answered(Right.ACCESS, date(2026, 5, 1), date(2026, 5, 20), date(2026, 6, 1), status=Status.COMPLETED,
+             fee_requested_on=date(2026, 5, 2))  # fmt: skip
+    answered(Right.ACCESS, date(2026, 4, 1), date(2026, 5, 10), date(2026, 5, 1), status=Status.REFUSED,
+             refusal_ground=RefusalGround.MANIFESTLY_EXCESSIVE, answered_late=True)  # fmt: skip
+    erasure = answered(Right.ERASURE, date(2026, 2, 1), date(2026, 4, 15), date(2026, 5, 1), status=Status.COMPLETED,
+                       extension_months=2)  # fmt: skip
+    IdentityVerificationFactory(
+        request=erasure, status=VerificationStatus.VERIFIED, decided_at=at(date(2026, 2, 3), 15)
+    )
+    answered(Right.OBJECTION, date(2026, 3, 2), date(2026, 3, 2), date(2026, 4, 2), status=Status.COMPLETED,
+             suppressed_at=at(date(2026, 3, 2), 17))  # fmt: skip
+    recent = answered(Right.ACCESS, date(2026, 6, 1), date(2026, 6, 10), date(2026, 7, 1), status=Status.COMPLETED)
+    before = [(table.slug, table.rows) for table in metrics.metrics_tables(today=today)]
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert DataSubjectRequest.objects.filter(status__in=[Status.COMPLETED, Status.REFUSED]).count() == 1
+    assert _alive(recent) == {recent.pk}
+    after = [(table.slug, table.rows) for table in metrics.metrics_tables(today=today)]
+    assert after == before
+    figures = ClosedCaseFigure.objects.filter(right=Right.ERASURE).get()
+    assert figures.extension_used and figures.answered_in_time and figures.hours_to_verify == 51.0
+    assert not hasattr(figures, "reference") and not hasattr(figures, "email_hash")
+
+
+# --- Agent accounts ------------------------------------------------------------------------------------------------
+
+
+def _agent_unused(days: int, now) -> Agent:
+    agent = AgentFactory()
+    Agent.objects.filter(pk=agent.pk).update(created_at=now - timedelta(days=days))
+    agent.user.__class__.objects.filter(pk=agent.user_id).update(last_login=now - timedelta(days=days))
+    return agent
+
+
+def test_an_unused_agent_account_is_told_then_deleted_after_the_notice_period(django_capture_on_commit_callbacks):
+    """LAW.md §6(h): agent accounts are deleted after 2 years without use, with notice: the e-mail goes 30 days
+    before; the account goes only once the notice time has passed, and a second run does not e-mail again."""
+    now = timezone.now()
+    agent = _agent_unused(710, now)
+    recent = _agent_unused(600, now)
+
+    first = _run(now, django_capture_on_commit_callbacks)
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert first.counts == {"agent_notice": 1}
+    assert [message.to for message in mail.outbox] == [[agent.email]]
+    assert "will delete it on or after" in mail.outbox[0].body
+    assert Agent.objects.filter(pk__in=[agent.pk, recent.pk]).count() == 2
+
+    later = now + timedelta(days=29)
+    _run(later, django_capture_on_commit_callbacks)
+    assert Agent.objects.filter(pk=agent.pk).exists(), "not before the notice time has passed"
+
+    later = now + timedelta(days=31)
+    run = _run(later, django_capture_on_commit_callbacks)
+    assert run.counts.get("agent_account") == 1
+    assert not Agent.objects.filter(pk=agent.pk).exists()
+    assert not agent.user.__class__.objects.filter(pk=agent.user_id).exists()
+    assert Agent.objects.filter(pk=recent.pk).exists()
+
+
+def test_an_agent_account_is_not_deleted_without_its_notice_having_gone(django_capture_on_commit_callbacks):
+    """With notice: an account whose e-mail was never sent (the mail server refused it) is not deleted."""
+    now = timezone.now()
+    agent = _agent_unused(800, now)
+    AgentDeletionNotice.objects.create(agent=agent, created_at=now, sent_at=None, delete_after=now)
+
+    _run(now + timedelta(days=60), django_capture_on_commit_callbacks)
+
+    assert Agent.objects.filter(pk=agent.pk).exists()
+
+
+def test_signing_in_after_the_notice_keeps_the_account(django_capture_on_commit_callbacks):
+    now = timezone.now()
+    agent = _agent_unused(710, now)
+    _run(now, django_capture_on_commit_callbacks)
+    agent.user.__class__.objects.filter(pk=agent.user_id).update(last_login=now + timedelta(days=5))
+
+    _run(now + timedelta(days=40), django_capture_on_commit_callbacks)
+
+    assert Agent.objects.filter(pk=agent.pk).exists()
+
+
+def test_an_agent_whose_filings_are_still_on_record_is_kept(django_capture_on_commit_callbacks):
+    """A filing belongs to a case file still kept: the account goes with the last of them, not before."""
+    now = timezone.now()
+    filing = AgentFilingFactory()
+    Agent.objects.filter(pk=filing.agent_id).update(created_at=now - timedelta(days=900))
+    filing.__class__.objects.filter(pk=filing.pk).update(created_at=now - timedelta(days=900))
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert Agent.objects.filter(pk=filing.agent_id).exists()
+    assert not mail.outbox or all(filing.agent.email not in message.to for message in mail.outbox[1:])
+
+
+def test_a_dpo_may_lengthen_a_period_never_shorten_it_and_every_edit_is_recorded():
+    dpo = StaffUserFactory()
+    with pytest.raises(services.RetentionError, match="shorter than the portal's default"):
+        services.retention_rule_set(kind=RecordKind.CASE_FILE, days=365, reason="Save space.", actor=dpo)
+    with pytest.raises(services.RetentionError, match="legal hold"):
+        services.retention_rule_set(kind=RecordKind.CASE_FILE, days=5000, reason="Forever.", actor=dpo)
+    with pytest.raises(services.RetentionError, match="reason"):
+        services.retention_rule_set(kind=RecordKind.CASE_FILE, days=1095, reason=" ", actor=dpo)
+
+    services.retention_rule_set(kind=RecordKind.CASE_FILE, days=1095, reason="Claims foreseeable.", actor=dpo)
+
+    change = services.RetentionRuleChange.objects.get()
+    assert (change.from_days, change.to_days, change.changed_by, change.reason) == (
+        730,
+        1095,
+        dpo,
+        "Claims foreseeable.",
+    )
+
+
+def test_a_held_case_keeps_its_supporting_documents_past_their_period():
+    """The supporting documents go with the case file (requests_app's sweep), but not while the case is held."""
+    from requests_app.services import supporting_documents_retention_sweep
+
+    now = timezone.now()
+    held = _closed(Status.COMPLETED, days_ago=800, now=now)
+    free = _closed(Status.COMPLETED, days_ago=800, now=now)
+    held_document = RequestDocumentFactory(request=held)
+    free_document = RequestDocumentFactory(request=free)
+    services.legal_hold_place(request=held, reason=HoldReason.CLAIM, note="", actor=StaffUserFactory())
+
+    assert supporting_documents_retention_sweep(now=now) == 1
+
+    held_document.refresh_from_db()
+    free_document.refresh_from_db()
+    assert held_document.deleted_at is None and free_document.deleted_at is not None
