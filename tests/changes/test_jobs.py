@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from changes import services
-from changes.signals import change_run_finished
 from changes.models import ChangeItem, ChangeJob, ChangeJobStatus, ChangeRun, RunStatus
+from changes.signals import change_run_finished
 from datasystems.connectors.changes import ChangeKind, ChangeSuperseded
 from datasystems.models import DataSystem
 from requests_app.lifecycle import IllegalTransition
