@@ -61,9 +61,7 @@ def _post(client, job, *items, note="Shredded the folder"):
     return client.post(_path(job), data)
 
 
-def test_the_owner_records_what_was_done_and_the_run_finishes(
-    client, task, owner, django_capture_on_commit_callbacks
-):
+def test_the_owner_records_what_was_done_and_the_run_finishes(client, task, owner, django_capture_on_commit_callbacks):
     client.force_login(owner)
     with django_capture_on_commit_callbacks(execute=True):
         response = _post(
