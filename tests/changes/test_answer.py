@@ -8,7 +8,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
-from changes import answer, services
+from changes import answer, selectors, services
 from changes.models import ChangeRun, ErasureTombstone, RunStatus
 from datasystems.connectors.changes import ChangeKind
 from requests_app import services as request_services
@@ -100,6 +100,7 @@ def test_an_objection_to_direct_marketing_is_carried_out_at_once_without_approva
     run = ChangeRun.objects.get(request=request, kind=ChangeKind.SUPPRESS_MARKETING)
     assert run.status == RunStatus.DONE and run.approved_by is None
     assert run.finished_at is not None
+    assert selectors.time_to_suppression(request.pk) == run.finished_at - request.received_at
     assert [item.table for item in run.jobs.get().items.all()] == ["customers"]
     # Started once: a second start of the same objection keeps the first run.
     assert services.marketing_suppress(request_id=request.pk).pk == run.pk
