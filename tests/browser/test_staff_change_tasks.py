@@ -80,7 +80,7 @@ def test_the_owner_records_the_erasure_and_the_case_page_shows_it(page: Page, ne
     assert_accessible(page, "the change task page")
 
     page.get_by_label("Table or area of the system").first.fill("tax records")
-    page.get_by_label("What was done").first.select_option("keep")
+    page.get_by_label("What was done", exact=True).first.select_option("keep")
     page.get_by_label("Records changed").first.fill("1")
     page.get_by_role("button", name="Record and finish the change").click()
     expect(page.get_by_text("Article 17(3) ground and the reason")).to_be_visible()
