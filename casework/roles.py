@@ -38,6 +38,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         # A legal hold on a case they work, so it outlives its retention period (LAW.md §6(h)); releasing one is
         # the DPO's (retention.release_legal_hold).
         "retention.place_legal_hold",
+        # Issue 13: approve the changes their decisions carry out in the data systems (the DPO approves large ones).
+        "changes.approve_changes",
     ),
     AUDITOR: (
         "casework.view_staff_area",
@@ -55,7 +57,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # The data systems they own, read only (datasystems.selectors.systems_visible_to), and the manual search tasks
     # of those systems (fulfilment.manual_tasks): they search them and upload what they hold. No queue, no cases.
-    SYSTEM_OWNER: ("datasystems.view_own_systems", "fulfilment.work_search_tasks"),
+    # Issue 13: the changes (erasure, rectification, restriction, marketing) to carry out by hand in those systems.
+    SYSTEM_OWNER: ("datasystems.view_own_systems", "fulfilment.work_search_tasks", "changes.work_change_tasks"),
 }
 
 

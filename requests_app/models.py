@@ -502,6 +502,11 @@ class EventKind(models.TextChoices):
     # need it, and its release with the reason (the retention app; LAW.md §6(h), GDPR Art. 5(1)(e), 17(3)(e)).
     LEGAL_HOLD_PLACED = "legal_hold_placed", _("Legal hold placed: the case file is kept")
     LEGAL_HOLD_RELEASED = "legal_hold_released", _("Legal hold released")
+    # Issue 13, the change engine (changes): a run's and a data system's change moves (their guarded lifecycles),
+    # and what staff record about a run (approvals, Art. 17(2) steps, a system owner's answer, an erasure reapplied).
+    CHANGE_RUN_STATUS_CHANGED = "change_run_status_changed", _("Change in the data systems: status changed")
+    CHANGE_JOB_STATUS_CHANGED = "change_job_status_changed", _("Change in one data system: status changed")
+    CHANGE_RECORDED = "change_recorded", _("Change in the data systems: recorded")
 
 
 class RequestEvent(models.Model):
