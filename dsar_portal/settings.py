@@ -399,6 +399,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_orphan_answer_files",
         "schedule": 60 * 60,
     },
+    # GDPR Art. 18(3): restrictions whose lift notice was sent are lifted on or after the day it gave; Art. 21(3):
+    # a marketing objection whose suppression was never started (the broker was away) is started (idempotent).
+    "lift-due-restrictions-and-start-lost-suppressions": {
+        "task": "changes.tasks_decisions.sweep_decisions",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -762,3 +768,6 @@ DSAR_MANUAL_TASK_DAYS = env_int("DSAR_MANUAL_TASK_DAYS", 5)
 DSAR_MANUAL_TASK_MAX_BYTES = min(
     env_int("DSAR_MANUAL_TASK_MAX_BYTES", DSAR_MAX_DOCUMENT_BYTES), DSAR_MAX_DOCUMENT_BYTES
 )
+# GDPR Art. 18(3): when a restriction ends because its ground has (the rectification or objection it waited for was
+# decided), the person is told this many days before it is lifted.
+DSAR_RESTRICTION_LIFT_NOTICE_DAYS = env_int("DSAR_RESTRICTION_LIFT_NOTICE_DAYS", 7)

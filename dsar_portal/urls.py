@@ -26,6 +26,8 @@ urlpatterns = [
     path("staff/systems/", include("datasystems.urls")),
     # The compiled answer's actions on a case (issue 12), before casework's staff/ like the register.
     path("staff/requests/", include("fulfilment.urls")),
+    # The decisions on restriction, objection and rectification (issue 13), beside the case page.
+    path("staff/requests/", include("changes.urls_decisions")),
     # Receiving controllers' endpoints for direct transmission (GDPR Art. 20(2)), the DPO's register.
     path("staff/transmission-endpoints/", include("fulfilment.urls_transmission")),
     # The system owners' manual search tasks (issue 12), before casework's staff/ like the register.
