@@ -16,7 +16,9 @@ DATE = {"type": "date", "class": "form-control"}
 
 class RestrictionStartForm(forms.Form):
     grounds = forms.MultipleChoiceField(
-        label=_("Grounds (GDPR Art. 18(1))"), choices=RestrictionGroundChoice.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Grounds (GDPR Art. 18(1))"),
+        choices=RestrictionGroundChoice.choices,
+        widget=forms.CheckboxSelectMultiple,
     )
     scope = forms.CharField(
         label=_("What is restricted"),
@@ -28,13 +30,21 @@ class RestrictionStartForm(forms.Form):
 
 class LiftNoticeForm(forms.Form):
     lift_on = forms.DateField(label=_("Lift on or after"), widget=forms.DateInput(attrs=DATE))
-    reason = forms.CharField(label=_("Why it will be lifted (sent to the person)"), widget=forms.Textarea(attrs=TEXTAREA))
+    reason = forms.CharField(
+        label=_("Why it will be lifted (sent to the person)"), widget=forms.Textarea(attrs=TEXTAREA)
+    )
 
 
 class RestrictionExceptionForm(forms.Form):
-    ground = forms.ChoiceField(label=_("Ground (GDPR Art. 18(2))"), choices=ExceptionGround.choices, widget=forms.Select(attrs={"class": "form-select"}))
+    ground = forms.ChoiceField(
+        label=_("Ground (GDPR Art. 18(2))"),
+        choices=ExceptionGround.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+    )
     processing = forms.CharField(label=_("What processing"), widget=forms.Textarea(attrs=TEXTAREA))
-    used_by = forms.CharField(label=_("By whom"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"}))
+    used_by = forms.CharField(
+        label=_("By whom"), max_length=200, widget=forms.TextInput(attrs={"class": "form-control"})
+    )
     used_on = forms.DateField(label=_("When"), widget=forms.DateInput(attrs=DATE))
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs=TEXTAREA))
 
@@ -114,9 +124,13 @@ def correction_targets() -> list[tuple[str, str]]:
 
 
 class CorrectionForm(forms.Form):
-    target = forms.ChoiceField(label=_("Where"), required=False, choices=(), widget=forms.Select(attrs={"class": "form-select"}))
+    target = forms.ChoiceField(
+        label=_("Where"), required=False, choices=(), widget=forms.Select(attrs={"class": "form-select"})
+    )
     value = forms.CharField(
-        label=_("Corrected value"), required=False, widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"})
+        label=_("Corrected value"),
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
     instruction = forms.CharField(
         label=_("Manual system: what its owner must correct, and to what"),

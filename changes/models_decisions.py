@@ -34,7 +34,9 @@ class RestrictionGroundChoice(models.TextChoices):
 class Restriction(models.Model):
     """A restriction of processing on a request (GDPR Art. 18): while in force the data is only stored."""
 
-    request = models.ForeignKey("requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="restrictions")
+    request = models.ForeignKey(
+        "requests_app.DataSubjectRequest", on_delete=models.CASCADE, related_name="restrictions"
+    )
     # RestrictionGroundChoice values: several cases may apply at once.
     grounds = models.JSONField(default=list)
     # What is restricted, in the staff member's words (may name the person's data).

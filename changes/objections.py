@@ -33,7 +33,13 @@ from requests_app.scope import ObjectionType, scope_of
 from requests_app.services import RequestError, request_complete, request_refuse
 
 from .models import ChangeRun
-from .models_decisions import ObjectionDecision, ObjectionOutcome, Restriction, RestrictionGroundChoice, RestrictionStatus
+from .models_decisions import (
+    ObjectionDecision,
+    ObjectionOutcome,
+    Restriction,
+    RestrictionGroundChoice,
+    RestrictionStatus,
+)
 from .restrictions import restriction_start, restrictions_end_of_ground
 from .services import change_run_start
 

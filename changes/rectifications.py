@@ -37,7 +37,7 @@ from .models_decisions import (
     Restriction,
     RestrictionGroundChoice,
 )
-from .restrictions import restriction_start, restrictions_end_of_ground
+from .restrictions import ACCURACY_DECIDED, restriction_start, restrictions_end_of_ground
 from .services import change_run_start
 
 MANUAL = "manual"
@@ -197,7 +197,7 @@ def rectification_decide(
         restrictions_end_of_ground(
             request_id=request.pk,
             grounds=[RestrictionGroundChoice.ACCURACY_CONTESTED],
-            reason=_("We have decided on the correction you asked for, so the accuracy of your data is no longer in question."),
+            reason=str(ACCURACY_DECIDED),
         )
     return decision
 
@@ -238,7 +238,9 @@ def rectification_run_finished(*, run: ChangeRun) -> bool:
         else _("We have stored your supplementary statement with your data.")
     )
     try:
-        request_complete(request=decision.request, actor=decision.decided_by, outcome=Outcome.FULFILLED, summary=summary)
+        request_complete(
+            request=decision.request, actor=decision.decided_by, outcome=Outcome.FULFILLED, summary=summary
+        )
     except RequestError:
         return False
     return True

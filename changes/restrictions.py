@@ -21,6 +21,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from datasystems.connectors.changes import ChangeKind
 from requests_app.audit import SYSTEM, actor_kind_of, event_record
@@ -56,6 +57,11 @@ RESTRICTION_LIFECYCLE = Lifecycle(
     model=Restriction,
     transitions=RESTRICTION_MOVES,
     event_kind=EventKind.RESTRICTION_STATUS_CHANGED,
+)
+
+# Why a restriction on ground (a) is lifted (told to the person, Art. 18(3)).
+ACCURACY_DECIDED = gettext_lazy(
+    "We have decided on the correction you asked for, so the accuracy of your data is no longer in question."
 )
 
 # The runs whose end moves a restriction.
@@ -257,13 +263,21 @@ def run_finished(*, run: ChangeRun, today: date | None = None) -> None:
     if run.kind == ChangeKind.RESTRICT:
         for restriction in Restriction.objects.filter(restrict_run=run, status=S.REQUESTED):
             RESTRICTION_LIFECYCLE.move(
-                restriction, S.IN_FORCE, actor_kind=SYSTEM, reason=_("Flagged in the systems."), changes={"started_on": today}
+                restriction,
+                S.IN_FORCE,
+                actor_kind=SYSTEM,
+                reason=_("Flagged in the systems."),
+                changes={"started_on": today},
             )
             _end_if_ground_over(restriction, today=today)
     elif run.kind == ChangeKind.LIFT_RESTRICTION:
         for restriction in Restriction.objects.filter(lift_run=run, status=S.LIFT_NOTIFIED):
             RESTRICTION_LIFECYCLE.move(
-                restriction, S.LIFTED, actor_kind=SYSTEM, reason=_("Lifted in the systems."), changes={"lifted_on": today}
+                restriction,
+                S.LIFTED,
+                actor_kind=SYSTEM,
+                reason=_("Lifted in the systems."),
+                changes={"lifted_on": today},
             )
 
 
@@ -274,6 +288,6 @@ def _end_if_ground_over(restriction: Restriction, *, today: date) -> None:
         restrictions_end_of_ground(
             request_id=restriction.request_id,
             grounds=[RestrictionGroundChoice.ACCURACY_CONTESTED],
-            reason=_("We have decided on the correction you asked for, so the accuracy of your data is no longer in question."),
+            reason=str(ACCURACY_DECIDED),
             today=today,
         )

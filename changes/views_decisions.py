@@ -73,10 +73,10 @@ def restriction_panel(http_request: HttpRequest, request) -> dict | None:
                 "may_log": restriction.status != RestrictionStatus.LIFTED,
             }
         )
-    may_start = (
-        can_act and request.right == Right.RESTRICTION and request.status == Status.IN_PROGRESS and not items
+    may_start = can_act and request.right == Right.RESTRICTION and request.status == Status.IN_PROGRESS and not items
+    initial = (
+        {"grounds": [str(ground) for ground in scope_of(request).grounds]} if request.right == Right.RESTRICTION else {}
     )
-    initial = {"grounds": [str(ground) for ground in scope_of(request).grounds]} if request.right == Right.RESTRICTION else {}
     if request.right == Right.RESTRICTION:
         initial["scope"] = scope_of(request).data
     return {
@@ -102,7 +102,9 @@ def objection_panel(http_request: HttpRequest, request) -> dict | None:
             "timing": objections.suppression_timing(request),
         }
     decision = ObjectionDecision.objects.filter(request=request).prefetch_related("systems").first()
-    may_decide = http_request.user.has_perm(objections.DECIDE) and decision is None and request.status == Status.IN_PROGRESS
+    may_decide = (
+        http_request.user.has_perm(objections.DECIDE) and decision is None and request.status == Status.IN_PROGRESS
+    )
     pending = Restriction.objects.filter(request=request, grounds__contains=["objection_pending"]).exists()
     return {
         "reference": request.reference,
@@ -237,7 +239,9 @@ def restriction_exception(http_request: HttpRequest, reference: str, restriction
     form = RestrictionExceptionForm(http_request.POST)
     if form.is_valid():
         try:
-            restrictions.restriction_exception_log(restriction=restriction, actor=http_request.user, **form.cleaned_data)
+            restrictions.restriction_exception_log(
+                restriction=restriction, actor=http_request.user, **form.cleaned_data
+            )
         except restrictions.RestrictionError as error:
             form.add_error(None, str(error))
         else:

@@ -7,102 +7,282 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('changes', '0001_change_engine'),
-        ('datasystems', '0003_engine_backup_roll_off'),
-        ('requests_app', '0031_decisions_kinds'),
+        ("changes", "0001_change_engine"),
+        ("datasystems", "0003_engine_backup_roll_off"),
+        ("requests_app", "0031_decisions_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ObjectionDecision',
+            name="ObjectionDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('upheld', 'Upheld: the processing stops'), ('compelling_grounds', "Not upheld: compelling legitimate grounds override the person's interests (Art. 21(1))"), ('legal_claims', 'Not upheld: the processing is needed for legal claims (Art. 21(1))'), ('public_interest_research', 'Not upheld: research or statistics necessary for a public-interest task (Art. 21(6))')], max_length=30)),
-                ('reasons', dsar_portal.fields.EncryptedTextField()),
-                ('purposes', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='objection_decision', to='requests_app.datasubjectrequest')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='changes.changerun')),
-                ('systems', models.ManyToManyField(blank=True, related_name='+', to='datasystems.datasystem')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("upheld", "Upheld: the processing stops"),
+                            (
+                                "compelling_grounds",
+                                "Not upheld: compelling legitimate grounds override the person's interests (Art. 21(1))",
+                            ),
+                            ("legal_claims", "Not upheld: the processing is needed for legal claims (Art. 21(1))"),
+                            (
+                                "public_interest_research",
+                                "Not upheld: research or statistics necessary for a public-interest task (Art. 21(6))",
+                            ),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                ("reasons", dsar_portal.fields.EncryptedTextField()),
+                ("purposes", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objection_decision",
+                        to="requests_app.datasubjectrequest",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="changes.changerun",
+                    ),
+                ),
+                ("systems", models.ManyToManyField(blank=True, related_name="+", to="datasystems.datasystem")),
             ],
             options={
-                'permissions': [('decide_objection', "Can decide an objection (the DPO's balancing decision)")],
+                "permissions": [("decide_objection", "Can decide an objection (the DPO's balancing decision)")],
             },
         ),
         migrations.CreateModel(
-            name='RectificationDecision',
+            name="RectificationDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('outcome', models.CharField(choices=[('corrected', 'Corrected in the systems'), ('data_accurate', 'Checked: the data is accurate'), ('statement_added', "The person's supplementary statement is stored")], max_length=20)),
-                ('note', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rectification_decision', to='requests_app.datasubjectrequest')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='changes.changerun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("corrected", "Corrected in the systems"),
+                            ("data_accurate", "Checked: the data is accurate"),
+                            ("statement_added", "The person's supplementary statement is stored"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("note", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rectification_decision",
+                        to="requests_app.datasubjectrequest",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="changes.changerun",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RectificationCorrection',
+            name="RectificationCorrection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('table', models.CharField(blank=True, default='', max_length=200)),
-                ('column', models.CharField(blank=True, default='', max_length=200)),
-                ('value', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('instruction', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('system', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='datasystems.datasystem')),
-                ('decision', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='corrections', to='changes.rectificationdecision')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("table", models.CharField(blank=True, default="", max_length=200)),
+                ("column", models.CharField(blank=True, default="", max_length=200)),
+                ("value", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                ("instruction", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                (
+                    "system",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="datasystems.datasystem"
+                    ),
+                ),
+                (
+                    "decision",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="corrections",
+                        to="changes.rectificationdecision",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Restriction',
+            name="Restriction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grounds', models.JSONField(default=list)),
-                ('scope', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('status', models.CharField(choices=[('requested', 'Requested: the systems are being flagged'), ('in_force', 'In force'), ('lift_notified', 'The person was told when it will be lifted'), ('lifted', 'Lifted')], default='requested', max_length=20)),
-                ('started_on', models.DateField(blank=True, null=True)),
-                ('lift_on', models.DateField(blank=True, null=True)),
-                ('lift_reason', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('lifted_on', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lift_notice', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='requests_app.message')),
-                ('lift_notified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lift_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='changes.changerun')),
-                ('objection_decision', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='restrictions', to='changes.objectiondecision')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='restrictions', to='requests_app.datasubjectrequest')),
-                ('restrict_run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='changes.changerun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("grounds", models.JSONField(default=list)),
+                ("scope", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested: the systems are being flagged"),
+                            ("in_force", "In force"),
+                            ("lift_notified", "The person was told when it will be lifted"),
+                            ("lifted", "Lifted"),
+                        ],
+                        default="requested",
+                        max_length=20,
+                    ),
+                ),
+                ("started_on", models.DateField(blank=True, null=True)),
+                ("lift_on", models.DateField(blank=True, null=True)),
+                ("lift_reason", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                ("lifted_on", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lift_notice",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="requests_app.message",
+                    ),
+                ),
+                (
+                    "lift_notified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lift_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="changes.changerun",
+                    ),
+                ),
+                (
+                    "objection_decision",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="restrictions",
+                        to="changes.objectiondecision",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="restrictions",
+                        to="requests_app.datasubjectrequest",
+                    ),
+                ),
+                (
+                    "restrict_run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="changes.changerun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'pk'],
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='RestrictionException',
+            name="RestrictionException",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ground', models.CharField(choices=[('consent', "With the person's consent"), ('legal_claims', 'For legal claims'), ('protection_of_another_person', 'To protect the rights of another person'), ('important_public_interest', 'For reasons of important public interest')], max_length=40)),
-                ('processing', dsar_portal.fields.EncryptedTextField()),
-                ('used_by', models.CharField(max_length=200)),
-                ('used_on', models.DateField()),
-                ('note', dsar_portal.fields.EncryptedTextField(blank=True, default='')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True)),
-                ('recorded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('restriction', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exceptions', to='changes.restriction')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "ground",
+                    models.CharField(
+                        choices=[
+                            ("consent", "With the person's consent"),
+                            ("legal_claims", "For legal claims"),
+                            ("protection_of_another_person", "To protect the rights of another person"),
+                            ("important_public_interest", "For reasons of important public interest"),
+                        ],
+                        max_length=40,
+                    ),
+                ),
+                ("processing", dsar_portal.fields.EncryptedTextField()),
+                ("used_by", models.CharField(max_length=200)),
+                ("used_on", models.DateField()),
+                ("note", dsar_portal.fields.EncryptedTextField(blank=True, default="")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "restriction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="exceptions", to="changes.restriction"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['used_on', 'pk'],
+                "ordering": ["used_on", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='restriction',
-            index=models.Index(condition=models.Q(('status', 'lift_notified')), fields=['lift_on'], name='restriction_lift_due'),
+            model_name="restriction",
+            index=models.Index(
+                condition=models.Q(("status", "lift_notified")), fields=["lift_on"], name="restriction_lift_due"
+            ),
         ),
     ]
