@@ -1,9 +1,9 @@
 """Objections (GDPR Art. 21): direct marketing stopped at once, and the DPO's balancing decision on the others.
 
 - Art. 21(2)-(3): an objection to direct marketing (and profiling related to it) is absolute. When such a request
-  goes into progress, a SUPPRESS_MARKETING run starts with no approval (``marketing_suppression_start``); when it is
-  done the request is completed, which records ``suppressed_at`` and the MarketingSuppression entry and confirms it
-  to the person. "Time to suppression" (receipt to the last system done) is measured against the internal target,
+  goes into progress, the engine starts a SUPPRESS_MARKETING run with no approval (``services.marketing_suppress``);
+  when it is done the request is completed here (``marketing_run_finished``), which records ``suppressed_at`` and
+  the MarketingSuppression entry and confirms it to the person. "Time to suppression" (receipt to the last system done) is measured against the internal target,
   the same or next working day of the request's jurisdiction (``suppression_timing``).
 - Art. 21(1): processing on legitimate interests or a public task stops unless the controller *demonstrates*
   compelling legitimate grounds overriding the person's interests, or needs it for legal claims: the burden is on
@@ -71,32 +71,6 @@ class ObjectionError(Exception):
 
 
 # --- Direct marketing (Art. 21(2)-(3)) --------------------------------------------------------------------------------
-
-
-def marketing_suppression_start(*, request_id: int) -> ChangeRun | None:
-    """Start suppressing direct marketing in every system for an objection in progress (Art. 21(3)): no approval,
-    no pause. Idempotent: a second call returns the run already started; None for any other request."""
-    with transaction.atomic():
-        request = request_lock(request_id)
-        if request.status != Status.IN_PROGRESS or not is_direct_marketing_objection(request):
-            return None
-        existing = ChangeRun.objects.filter(request=request, kind=ChangeKind.SUPPRESS_MARKETING).first()
-        if existing is not None:
-            return existing
-        return change_run_start(request=request, kind=ChangeKind.SUPPRESS_MARKETING, actor=None, approved=True)
-
-
-def marketing_suppressions_sweep() -> int:
-    """Start the suppression of every marketing objection in progress that has none (its task was lost)."""
-    waiting = (
-        DataSubjectRequest.objects.filter(right=Right.OBJECTION, status=Status.IN_PROGRESS)
-        .exclude(pk__in=ChangeRun.objects.filter(kind=ChangeKind.SUPPRESS_MARKETING).values("request_id"))
-        .values_list("pk", flat=True)
-    )
-    started = 0
-    for request_id in list(waiting):
-        started += marketing_suppression_start(request_id=request_id) is not None
-    return started
 
 
 def _suppressed_at(run: ChangeRun):

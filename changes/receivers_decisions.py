@@ -10,19 +10,17 @@ logger = logging.getLogger(__name__)
 
 
 def request_status_changed(*, request_id: int, from_status: str, to_status: str, event_id: int, **kwargs) -> None:
-    """An objection or rectification going into progress: stop direct marketing at once (Art. 21(3)), or restrict
-    the data while its accuracy is checked when the person asked (Art. 18(1)(a)). The tasks decide whether the
-    request is such a one (its scope is personal data, read in the worker, never put on the broker)."""
+    """A rectification going into progress: restrict the data while its accuracy is checked when the person asked
+    (Art. 18(1)(a)). The task decides whether they did (the scope is personal data, read in the worker, never put
+    on the broker). An objection to direct marketing is started by the engine (changes.receivers)."""
     if to_status != Status.IN_PROGRESS:
         return
-    right = DataSubjectRequest.objects.filter(pk=request_id).values_list("right", flat=True).first()
-    task = {Right.OBJECTION: tasks.suppress_marketing, Right.RECTIFICATION: tasks.restrict_while_checking}.get(right)
-    if task is None:
+    if not DataSubjectRequest.objects.filter(pk=request_id, right=Right.RECTIFICATION).exists():
         return
     try:
-        task.delay(request_id)
+        tasks.restrict_while_checking.delay(request_id)
     except Exception:
-        # The move stands (it committed); the hourly sweep starts what was not (changes.tasks_decisions).
+        # The move stands (it committed); the hourly sweep starts it (restrictions_while_checking_sweep).
         logger.warning("request %s: decision task not queued (broker unavailable); the sweep will", request_id)
 
 

@@ -225,6 +225,18 @@ def restrict_while_checking(*, request_id: int) -> Restriction | None:
         )
 
 
+def restrictions_while_checking_sweep() -> int:
+    """Start the restriction of every rectification in progress that asked for it and has none (its task was lost
+    because the broker was away). The scope is read here, in the worker."""
+    waiting = (
+        DataSubjectRequest.objects.filter(right=Right.RECTIFICATION, status=Status.IN_PROGRESS)
+        .exclude(restrictions__grounds__contains=[RestrictionGroundChoice.ACCURACY_CONTESTED])
+        .exclude(rectification_decision__isnull=False)
+        .values_list("pk", flat=True)
+    )
+    return sum(restrict_while_checking(request_id=request_id) is not None for request_id in list(waiting))
+
+
 def rectification_run_finished(*, run: ChangeRun) -> bool:
     """The RECTIFY run is done: complete the request (Art. 16; the corrections are in the systems)."""
     if run.status != "done":

@@ -56,7 +56,8 @@ from recipientnotices.services import notices_plan
 from requests_app.audit import event_record
 from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
-from requests_app.models import DataSubjectRequest, EventKind
+from requests_app.marketing import is_direct_marketing_objection
+from requests_app.models import DataSubjectRequest, EventKind, Right, Status
 
 from .models import (
     FINISHED_JOB_STATUSES,
@@ -307,6 +308,22 @@ def change_run_start(
                 reason=f"About {total} row(s) to change; waiting for approval",
             )
     return run
+
+
+def marketing_suppress(*, request_id: int) -> ChangeRun | None:
+    """An objection to direct marketing in progress is carried out at once in every system that markets, without
+    approval (GDPR Art. 21(3): the person's data "shall no longer be processed for such purposes"). Once per request:
+    a request with a suppression run keeps it. The time to suppression is the run's ``finished_at``, when the last
+    system's change finished. Returns the run, or None when the request is not such an objection in progress."""
+    request = DataSubjectRequest.objects.filter(pk=request_id).first()
+    if request is None or request.status != Status.IN_PROGRESS or not is_direct_marketing_objection(request):
+        return None
+    existing = ChangeRun.objects.filter(request=request, kind=ChangeKind.SUPPRESS_MARKETING).exclude(
+        status=RunStatus.CANCELLED
+    )
+    if existing.exists():
+        return existing.order_by("pk").first()
+    return change_run_start(request=request, kind=ChangeKind.SUPPRESS_MARKETING, actor=None)
 
 
 def may_approve(run: ChangeRun, user: AbstractBaseUser) -> bool:
@@ -847,6 +864,9 @@ class _ReapplyProgress:
 # --- The sweep ---------------------------------------------------------------------------------------------------
 
 
+SWEEP_START_BATCH = 200
+
+
 @dataclass(frozen=True)
 class SweepResult:
     requeued: int
@@ -887,6 +907,12 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     ChangeJob.objects.filter(pk__in=stuck, status=ChangeJobStatus.QUEUED).update(enqueued_at=now)
     for job_id in stuck:
         transaction.on_commit(lambda job_id=job_id: _enqueue_job(job_id))
+    # An objection to direct marketing whose start never reached the broker.
+    objections = DataSubjectRequest.objects.filter(
+        status=Status.IN_PROGRESS, right=Right.OBJECTION, suppressed_at__isnull=True
+    ).exclude(change_runs__kind=ChangeKind.SUPPRESS_MARKETING)
+    for request_id in objections.values_list("pk", flat=True)[:SWEEP_START_BATCH]:
+        marketing_suppress(request_id=request_id)
     finished = 0
     for run_id in ChangeRun.objects.filter(status=RunStatus.RUNNING).values_list("pk", flat=True):
         finished += run_check(run_id=run_id) is not None

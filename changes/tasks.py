@@ -33,3 +33,10 @@ def sweep_change_jobs() -> dict:
         result.callbacks_failed,
     )
     return {"requeued": result.requeued, "finished": result.finished, "callbacks_failed": result.callbacks_failed}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def suppress_marketing(request_id: int) -> int | None:
+    """Start the marketing suppression of an objection to direct marketing (idempotent: once per request)."""
+    run = services.marketing_suppress(request_id=request_id)
+    return run.pk if run is not None else None

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from changes import objections, restrictions
+from changes import objections, restrictions, services
 from changes.models import ChangeRun, RunStatus
 from changes.models_decisions import ObjectionDecision, Restriction, RestrictionStatus
 from datasystems.connectors.changes import ChangeKind
@@ -41,8 +41,6 @@ def test_a_marketing_objection_is_suppressed_at_once_and_completes_the_request(
     assert request.messages.filter(kind="completion").exists()
     timing = objections.suppression_timing(request)
     assert timing.met is True and timing.working_days == 0
-    # The sweep finds nothing more to start.
-    assert objections.marketing_suppressions_sweep() == 0
 
 
 def test_time_to_suppression_beyond_the_next_working_day_is_shown_as_missed(crm):
@@ -55,11 +53,11 @@ def test_time_to_suppression_beyond_the_next_working_day_is_shown_as_missed(crm)
     assert timing.met is False and timing.working_days == 2
 
 
-def test_a_lost_suppression_start_is_picked_up_by_the_sweep(crm, django_capture_on_commit_callbacks):
+def test_a_suppression_started_by_the_sweep_completes_the_request_too(crm, django_capture_on_commit_callbacks):
     request = in_progress_objection(email=EMAIL)  # callbacks not run: as if the broker was away
     assert not ChangeRun.objects.filter(request=request).exists()
     with django_capture_on_commit_callbacks(execute=True):
-        assert objections.marketing_suppressions_sweep() == 1
+        services.jobs_sweep()
     request.refresh_from_db()
     assert request.status == Status.COMPLETED and request.suppressed_at is not None
 
