@@ -3,8 +3,9 @@
 - Art. 21(2)-(3): an objection to direct marketing (and profiling related to it) is absolute. When such a request
   goes into progress, the engine starts a SUPPRESS_MARKETING run with no approval (``services.marketing_suppress``);
   when it is done the request is completed here (``marketing_run_finished``), which records ``suppressed_at`` and
-  the MarketingSuppression entry and confirms it to the person. "Time to suppression" (receipt to the last system done) is measured against the internal target,
-  the same or next working day of the request's jurisdiction (``suppression_timing``).
+  the MarketingSuppression entry and confirms it to the person. "Time to suppression" (receipt to the last system
+  done) is measured against the internal target, the same or next working day of the request's jurisdiction
+  (``suppression_timing``).
 - Art. 21(1): processing on legitimate interests or a public task stops unless the controller *demonstrates*
   compelling legitimate grounds overriding the person's interests, or needs it for legal claims: the burden is on
   the controller, so a decision not to stop carries a substantive recorded reason. Art. 21(6): research and
