@@ -28,7 +28,8 @@ from requests_app.audit import SYSTEM, actor_kind_of, event_record
 from requests_app.correspondence import message_send
 from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
-from requests_app.models import DataSubjectRequest, EventKind, MessageKind
+from requests_app.models import DataSubjectRequest, EventKind, MessageKind, Outcome, Right, Status
+from requests_app.services import RequestError, request_complete
 
 from .models import ChangeRun
 from .models_decisions import (
@@ -269,6 +270,7 @@ def run_finished(*, run: ChangeRun, today: date | None = None) -> None:
                 reason=_("Flagged in the systems."),
                 changes={"started_on": today},
             )
+            _complete_restriction_request(restriction)
             _end_if_ground_over(restriction, today=today)
     elif run.kind == ChangeKind.LIFT_RESTRICTION:
         for restriction in Restriction.objects.filter(lift_run=run, status=S.LIFT_NOTIFIED):
@@ -279,6 +281,27 @@ def run_finished(*, run: ChangeRun, today: date | None = None) -> None:
                 reason=_("Lifted in the systems."),
                 changes={"lifted_on": today},
             )
+
+
+def _complete_restriction_request(restriction: Restriction) -> None:
+    """A restriction request is answered once its restriction is in force (Art. 18(1), 12(3)); a restriction on a
+    rectification or an objection request is part of that request, answered with its own decision."""
+    request = DataSubjectRequest.objects.get(pk=restriction.request_id)
+    if request.right != Right.RESTRICTION or request.status != Status.IN_PROGRESS:
+        return
+    try:
+        request_complete(
+            request=request,
+            actor=restriction.created_by,
+            outcome=Outcome.FULFILLED,
+            summary=_(
+                "We have restricted the use of your data (%(scope)s): we only store it now. We will tell you before "
+                "the restriction is lifted."
+            )
+            % {"scope": restriction.scope},
+        )
+    except RequestError:
+        return  # moved on meanwhile (withdrawn): the restriction stays in force
 
 
 def _end_if_ground_over(restriction: Restriction, *, today: date) -> None:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from casework import selectors as casework_selectors
@@ -32,7 +33,10 @@ from .forms_decisions import (
 from .models import ChangeRun
 from .models_decisions import ObjectionDecision, RectificationDecision, Restriction, RestrictionStatus
 
-RACE = _("The case moved on meanwhile: look at it again.")
+# The requests a restriction can belong to: a restriction request, and one of the other two that offer it while
+# accuracy is checked (Art. 18(1)(a)) or an objection is assessed (Art. 18(1)(d)).
+RESTRICTABLE_RIGHTS = (Right.RESTRICTION, Right.RECTIFICATION, Right.OBJECTION)
+RACE = gettext_lazy("The case moved on meanwhile: look at it again.")
 
 
 def _can_act(http_request: HttpRequest) -> bool:
@@ -50,6 +54,8 @@ def _run_systems(run: ChangeRun | None) -> list[str]:
 
 def restriction_panel(http_request: HttpRequest, request) -> dict | None:
     """Restrictions on this request (Art. 18): their state, systems flagged, the lift notice, exceptions used."""
+    if request.right not in RESTRICTABLE_RIGHTS:
+        return None  # no query for the other rights' case pages
     items = list(
         Restriction.objects.filter(request=request)
         .select_related("restrict_run", "lift_run", "objection_decision")

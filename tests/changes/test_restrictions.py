@@ -12,7 +12,7 @@ from changes import restrictions
 from changes.models import ChangeRun, RunStatus
 from changes.models_decisions import ExceptionGround, Restriction, RestrictionException, RestrictionStatus
 from datasystems.connectors.changes import ChangeKind
-from requests_app.models import EventKind, MessageKind, RequestEvent, Right
+from requests_app.models import EventKind, MessageKind, RequestEvent, Right, Status
 from requests_app.scope import RestrictionGround, RestrictionScope
 from tests.factories import give_second_factor, in_progress_request
 
@@ -45,6 +45,9 @@ def test_a_restriction_is_in_force_once_its_run_flagged_the_systems(in_force, fa
     assert in_force.restrict_run.status == RunStatus.DONE
     assert list(in_force.restrict_run.jobs.values_list("system__name", flat=True)) == ["CRM"]
     assert {row["state"] for row in fake_connector.rows["customers"] if row["email"] == EMAIL} == {"flag"}
+    # The restriction request is answered: the data is only stored now.
+    in_force.request.refresh_from_db()
+    assert in_force.request.status == Status.COMPLETED
     moves = RequestEvent.objects.filter(request=in_force.request, kind=EventKind.RESTRICTION_STATUS_CHANGED)
     assert list(moves.values_list("to_status", flat=True)) == ["", "in_force"]
 
