@@ -14,7 +14,11 @@ TEXTAREA = {"rows": 3, "class": "form-control"}
 DATE = {"type": "date", "class": "form-control"}
 
 
+# Each form has its own prefix: the case page holds other forms with fields of the same names (ids must be unique).
+
+
 class RestrictionStartForm(forms.Form):
+    prefix = "restriction"
     grounds = forms.MultipleChoiceField(
         label=_("Grounds (GDPR Art. 18(1))"),
         choices=RestrictionGroundChoice.choices,
@@ -26,6 +30,11 @@ class RestrictionStartForm(forms.Form):
         widget=forms.Textarea(attrs=TEXTAREA),
         help_text=_("Empty: all the data we hold about the person."),
     )
+
+
+def restriction_form_prefix(restriction_id: int, what: str) -> str:
+    """One restriction's notice or exception form (a case may hold several restrictions)."""
+    return f"restriction-{restriction_id}-{what}"
 
 
 class LiftNoticeForm(forms.Form):
@@ -54,6 +63,7 @@ def _active_systems():
 
 
 class ObjectionDecisionForm(forms.Form):
+    prefix = "objection"
     outcome = forms.ChoiceField(label=_("Decision"), choices=ObjectionOutcome.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(
         label=_("Reasons"),
@@ -89,6 +99,7 @@ class ObjectionDecisionForm(forms.Form):
 
 
 class RectificationDecisionForm(forms.Form):
+    prefix = "rectification"
     outcome = forms.ChoiceField(label=_("Decision"), choices=RectificationOutcome.choices, widget=forms.RadioSelect)
     note = forms.CharField(
         label=_("Data accurate: the reasons sent to the person"), required=False, widget=forms.Textarea(attrs=TEXTAREA)

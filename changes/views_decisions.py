@@ -29,6 +29,7 @@ from .forms_decisions import (
     RestrictionExceptionForm,
     RestrictionStartForm,
     correction_formset,
+    restriction_form_prefix,
 )
 from .models import ChangeRun
 from .models_decisions import ObjectionDecision, RectificationDecision, Restriction, RestrictionStatus
@@ -72,8 +73,10 @@ def restriction_panel(http_request: HttpRequest, request) -> dict | None:
                 "restriction": restriction,
                 "systems": _run_systems(restriction.restrict_run),
                 "exceptions": list(restriction.exceptions.all()),
-                "notice_form": bound.get(("notice", restriction.pk)) or LiftNoticeForm(),
-                "exception_form": bound.get(("exception", restriction.pk)) or RestrictionExceptionForm(),
+                "notice_form": bound.get(("notice", restriction.pk))
+                or LiftNoticeForm(prefix=restriction_form_prefix(restriction.pk, "notice")),
+                "exception_form": bound.get(("exception", restriction.pk))
+                or RestrictionExceptionForm(prefix=restriction_form_prefix(restriction.pk, "exception")),
                 "may_notify": restriction.status == RestrictionStatus.IN_FORCE,
                 "may_lift": restriction.status == RestrictionStatus.LIFT_NOTIFIED and restriction.lift_run_id is None,
                 "may_log": restriction.status != RestrictionStatus.LIFTED,
@@ -205,7 +208,7 @@ def _restriction(request, restriction_id: int) -> Restriction:
 def restriction_notice(http_request: HttpRequest, reference: str, restriction_id: int) -> HttpResponse:
     request = _case(http_request, reference)
     restriction = _restriction(request, restriction_id)
-    form = LiftNoticeForm(http_request.POST)
+    form = LiftNoticeForm(http_request.POST, prefix=restriction_form_prefix(restriction.pk, "notice"))
     if form.is_valid():
         try:
             restrictions.restriction_lift_notify(
@@ -242,7 +245,7 @@ def restriction_lift(http_request: HttpRequest, reference: str, restriction_id: 
 def restriction_exception(http_request: HttpRequest, reference: str, restriction_id: int) -> HttpResponse:
     request = _case(http_request, reference)
     restriction = _restriction(request, restriction_id)
-    form = RestrictionExceptionForm(http_request.POST)
+    form = RestrictionExceptionForm(http_request.POST, prefix=restriction_form_prefix(restriction.pk, "exception"))
     if form.is_valid():
         try:
             restrictions.restriction_exception_log(

@@ -75,7 +75,7 @@ def test_only_the_dpo_decides_an_objection(objection, handler, client):
     give_second_factor(client)
     response = client.post(
         reverse("decisions:objection_decide", args=[objection.reference]),
-        {"outcome": "compelling_grounds", "reasons": COMPELLING},
+        {"objection-outcome": "compelling_grounds", "objection-reasons": COMPELLING},
     )
     assert response.status_code == 403
     assert not ObjectionDecision.objects.exists()
@@ -91,13 +91,13 @@ def test_not_stopping_needs_a_substantive_reason_and_refuses_on_that_ground(obje
     give_second_factor(client)
     response = client.post(
         reverse("decisions:objection_decide", args=[objection.reference]),
-        {"outcome": "compelling_grounds", "reasons": "Business need."},
+        {"objection-outcome": "compelling_grounds", "objection-reasons": "Business need."},
     )
     assert response.status_code == 400
     assert "burden is on us" in response.content.decode() and "Business need." in response.content.decode()
     response = client.post(
         reverse("decisions:objection_decide", args=[objection.reference]),
-        {"outcome": "compelling_grounds", "reasons": COMPELLING},
+        {"objection-outcome": "compelling_grounds", "objection-reasons": COMPELLING},
     )
     assert response.status_code == 302
     objection.refresh_from_db()

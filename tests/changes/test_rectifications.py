@@ -164,7 +164,7 @@ def test_the_case_page_offers_only_rectifiable_columns_and_records_the_decision(
     assert "Shop: customers.name" in page and "Shop: customers.phone" in page
     assert "Shop: orders" not in page and "Paper files: a task for its owner" in page
     data = {
-        "outcome": "corrected",
+        "rectification-outcome": "corrected",
         "correction-TOTAL_FORMS": "3",
         "correction-INITIAL_FORMS": "0",
         "correction-0-target": f"{shop.pk}|customers|phone",

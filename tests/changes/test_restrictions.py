@@ -159,10 +159,13 @@ def test_exceptions_are_logged_with_their_ground_and_listed(in_force, handler, c
     response = client.post(
         reverse("decisions:restriction_exception", args=[in_force.request.reference, in_force.pk]),
         {
-            "ground": "consent",
-            "processing": "Shared with the courier",
-            "used_by": "Dispatch",
-            "used_on": today.isoformat(),
+            f"restriction-{in_force.pk}-exception-{name}": value
+            for name, value in {
+                "ground": "consent",
+                "processing": "Shared with the courier",
+                "used_by": "Dispatch",
+                "used_on": today.isoformat(),
+            }.items()
         },
     )
     assert response.status_code == 302
