@@ -82,8 +82,10 @@ def _suppressed_at(run: ChangeRun):
 def marketing_run_finished(*, run: ChangeRun) -> bool:
     """Every system stopped marketing: complete the request, recording when the last one was done as the time of
     suppression, and confirm it to the person (Art. 21(3); requests_app.services.request_complete). A run not fully
-    done leaves the request open for staff to retry its failed systems. False when there was nothing to do."""
-    if run.status != "done":
+    done leaves the request open for staff to retry its failed systems. A run that reached no system (the register
+    names none that markets) leaves it open too: staff check the register and complete it themselves, so a gap in
+    the register is never confirmed to the person as a suppression. False when the request was not completed."""
+    if run.status != "done" or not run.jobs.exists():
         return False
     request = DataSubjectRequest.objects.get(pk=run.request_id)
     if request.status != Status.IN_PROGRESS:

@@ -43,6 +43,17 @@ def test_a_marketing_objection_is_suppressed_at_once_and_completes_the_request(
     assert timing.met is True and timing.working_days == 0
 
 
+def test_a_suppression_that_reached_no_system_is_left_for_staff_to_check_and_complete(
+    db, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = in_progress_objection(email=EMAIL)
+    run = ChangeRun.objects.get(request=request, kind=ChangeKind.SUPPRESS_MARKETING)
+    assert run.status == RunStatus.DONE and not run.jobs.exists()
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS and request.suppressed_at is None
+
+
 def test_time_to_suppression_beyond_the_next_working_day_is_shown_as_missed(crm):
     # Received on Thursday 5 November 2026; the target is Friday 6 November (the next working day in England).
     request = in_progress_objection(email=EMAIL, received_on=date(2026, 11, 5))
