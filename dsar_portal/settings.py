@@ -405,9 +405,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_orphan_answer_files",
         "schedule": 60 * 60,
     },
-    # GDPR Art. 18(3): restrictions whose lift notice was sent are lifted on or after the day it gave; Art. 21(3):
-    # a marketing objection whose suppression was never started (the broker was away) is started (idempotent).
-    "lift-due-restrictions-and-start-lost-suppressions": {
+    # GDPR Art. 18(3): restrictions whose lift notice was sent are lifted on or after the day it gave; Art. 18(1)(a):
+    # a rectification's restriction while accuracy is checked, whose start was lost, is started (idempotent).
+    "lift-due-restrictions-and-start-lost-ones": {
         "task": "changes.tasks_decisions.sweep_decisions",
         "schedule": 60 * 60,
     },
