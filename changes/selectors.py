@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import QuerySet
 
-from .models import ChangeItem, ChangeJob, ChangeJobStatus, ChangeRun
+from datasystems.connectors.changes import ChangeKind
+
+from .models import ChangeItem, ChangeJob, ChangeJobStatus, ChangeRun, RunStatus
 
 
 def runs_of_request(request_id: int) -> QuerySet[ChangeRun]:
@@ -44,3 +47,17 @@ def run_results(run: ChangeRun) -> list[SystemResult]:
 def latest_run(request_id: int, kind: str) -> ChangeRun | None:
     """The newest run of ``kind`` for the request."""
     return ChangeRun.objects.filter(request_id=request_id, kind=kind).order_by("-created_at", "-pk").first()
+
+
+def time_to_suppression(request_id: int) -> timedelta | None:
+    """GDPR Art. 21(3): from the objection's receipt to the moment marketing stopped in the last system (the
+    suppression run's ``finished_at``), for the same-or-next-working-day target; None while it is not done."""
+    run = (
+        ChangeRun.objects.filter(request_id=request_id, kind=ChangeKind.SUPPRESS_MARKETING, status=RunStatus.DONE)
+        .select_related("request")
+        .order_by("pk")
+        .first()
+    )
+    if run is None or run.finished_at is None:
+        return None
+    return run.finished_at - run.request.received_at

@@ -248,8 +248,8 @@ def change_run_start(
     """Plan a change of ``kind`` for the request's person: one job per system holding their data for that kind
     (``systems_for``, or the ``systems`` given), rows estimated by each changing connector. A marketing suppression
     starts at once (Art. 21(3)); the other kinds wait for approval (``change_run_approve``), unless ``approved``:
-    the caller's decision is the approval (the actor's, recorded), the DPO's still needed above the threshold for a
-    destructive kind. Idempotent: a live run of the same kind is returned as it is."""
+    the caller's decision is the first approval (the actor's, recorded); above the threshold a destructive kind still
+    waits for the DPO's, a different person's. Idempotent: a live run of the same kind is returned as it is."""
     kind = ChangeKind(kind)
     payload = dict(payload or {})
     with transaction.atomic():
@@ -293,10 +293,8 @@ def change_run_start(
                 reason="Approved with the decision",
                 changes={"approved_by": actor, "approved_at": timezone.now()},
             )
-            if not needs_dpo(run) or actor.has_perm(APPROVE_LARGE):
-                if needs_dpo(run):
-                    run.dpo_approved_by, run.dpo_approved_at = actor, run.approved_at
-                    run.save(update_fields=["dpo_approved_by", "dpo_approved_at", "updated_at"])
+            # Above the threshold the DPO's approval is a second person's, given on the case page.
+            if not needs_dpo(run):
                 RUN_LIFECYCLE.move(run, RunStatus.APPROVED, actor=actor, actor_kind="staff", reason="Approved")
                 _launch(run, reason="Started after approval")
         else:
@@ -880,9 +878,13 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     finish the runs whose jobs are all finished (the rows are the truth, not the broker)."""
     now = now or timezone.now()
     callbacks_failed = 0
-    overdue = ChangeJob.objects.filter(
-        status=ChangeJobStatus.WAITING, connector="http", started_at__lt=now - callback_timeout()
-    ).values_list("pk", flat=True)
+    overdue = (
+        ChangeJob.objects.filter(
+            status=ChangeJobStatus.WAITING, connector="http", started_at__lt=now - callback_timeout()
+        )
+        .exclude(callback_token="")
+        .values_list("pk", flat=True)
+    )
     for job_id in list(overdue):
         with transaction.atomic():
             job = ChangeJob.objects.get(pk=job_id)

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from datasystems.connectors.base import Identifiers, SearchOutcome
 from datasystems.connectors.changes import ChangeOutcome, ChangePending, TableAction, TableChange
+from datasystems.connectors.http import HttpConnector
 
 
 class Crash(BaseException):
@@ -86,3 +87,13 @@ class FakeChangingConnector:
         wanted = set(hashes.values())
         emails = {row["email"] for rows in self.rows.values() for row in rows if row["state"] == "live"}
         return [Identifiers.of(email=email) for email in sorted(emails) if hasher(email) in wanted]
+
+
+class PendingHttpConnector(HttpConnector):
+    """An HTTP system that accepts every change with 202 and answers later by its signed callback."""
+
+    def count(self, identifiers: Identifiers, instruction) -> dict[str, int]:
+        return {}
+
+    def apply_change(self, identifiers: Identifiers, instruction, *, progress) -> ChangeOutcome:
+        raise ChangePending("desk-token-1")

@@ -116,3 +116,39 @@ def test_the_run_finished_signal_goes_out_once_when_the_run_ends(
     finally:
         change_run_finished.disconnect(receiver)
     assert heard == [(run.pk, "erase", "done")]
+
+
+def test_recipients_are_told_of_a_finished_erasure_for_the_systems_changed(
+    crm, erasure_request, handler, monkeypatch, django_capture_on_commit_callbacks
+):
+    asked = []
+    monkeypatch.setattr(services, "notices_plan", lambda **kwargs: asked.append(kwargs) or [])
+    run = _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+    assert asked == [{"request_id": erasure_request.pk, "system_ids": [crm.pk], "change_kind": "erase", "actor": None}]
+    assert run.status == RunStatus.DONE
+
+
+def test_a_marketing_suppression_tells_no_recipients(
+    crm, erasure_request, monkeypatch, django_capture_on_commit_callbacks
+):
+    asked = []
+    monkeypatch.setattr(services, "notices_plan", lambda **kwargs: asked.append(kwargs) or [])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_run_start(request=erasure_request, kind=ChangeKind.SUPPRESS_MARKETING, actor=None)
+    assert asked == []
+
+
+def test_the_sweep_fails_an_http_change_whose_callback_never_came(
+    crm, erasure_request, handler, fake_connector, django_capture_on_commit_callbacks
+):
+    fake_connector.pending = True
+    run = _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+    job = run.jobs.get()
+    assert job.status == ChangeJobStatus.WAITING and job.callback_token == "token-1"
+    ChangeJob.objects.filter(pk=job.pk).update(connector="http", started_at=timezone.now() - timedelta(days=4))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_sweep().callbacks_failed == 1
+    job.refresh_from_db()
+    run.refresh_from_db()
+    assert job.status == ChangeJobStatus.FAILED and job.callback_token == ""
+    assert run.status == RunStatus.FAILED

@@ -109,3 +109,22 @@ def test_someone_without_the_permission_cannot_approve(crm, erasure_request, han
     run = services.change_run_start(request=erasure_request, kind=ChangeKind.ERASE, actor=handler)
     with pytest.raises(services.ChangeError):
         services.change_run_approve(run=run, actor=owner)
+
+
+def test_a_decision_that_is_its_own_approval_starts_at_once_below_the_threshold(
+    crm, erasure_request, handler, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.change_run_start(request=erasure_request, kind=ChangeKind.RESTRICT, actor=handler, approved=True)
+    run.refresh_from_db()
+    assert run.approved_by == handler and run.status == RunStatus.DONE
+
+
+def test_a_large_erasure_approved_with_its_decision_still_waits_for_a_different_dpo(
+    crm, erasure_request, dpo, settings
+):
+    settings.DSAR_CHANGE_DPO_APPROVAL_ROWS = 10
+    run = services.change_run_start(request=erasure_request, kind=ChangeKind.ERASE, actor=dpo, approved=True)
+    assert run.status == RunStatus.AWAITING_APPROVAL and run.approved_by == dpo and run.dpo_approved_by is None
+    with pytest.raises(services.ChangeError):
+        services.change_run_approve(run=run, actor=dpo)

@@ -172,11 +172,14 @@ def test_the_roles_get_the_registers_permissions_once_its_app_has_migrated(db):
     Group.objects.all().delete()
     roles_ensure_after_migrate(sender=apps.get_app_config("casework"))
     assert not Group.objects.exists()
-    # A system owner's role also holds fulfilment's permission to work search tasks: the last app to migrate.
+    # A system owner's role also holds fulfilment's permission to work search tasks...
     roles_ensure_after_migrate(sender=apps.get_app_config("datasystems"))
     assert not Group.objects.exists()
     roles_ensure_after_migrate(sender=apps.get_app_config("fulfilment"))
+    assert not Group.objects.exists()
+    # ...and the change engine's permission to carry changes out by hand (issue 13): now the last app to migrate.
+    roles_ensure_after_migrate(sender=apps.get_app_config("changes"))
     auditor = Group.objects.get(name=AUDITOR).permissions.filter(content_type__app_label="datasystems")
     assert set(auditor.values_list("codename", flat=True)) == {"view_datasystem", "view_privacynoticeversion"}
     owner = Group.objects.get(name=SYSTEM_OWNER).permissions.values_list("codename", flat=True)
-    assert set(owner) == {"view_own_systems", "work_search_tasks"}
+    assert set(owner) == {"view_own_systems", "work_search_tasks", "work_change_tasks"}
