@@ -188,3 +188,7 @@ class ErasureTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"erasure tombstone {self.pk} (run {self.run_id})"
+
+
+# The decisions that drive the engine for restriction, objection and rectification (changes.restrictions, ...).
+from .models_decisions import *  # noqa: E402,F401,F403

@@ -416,6 +416,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "retention.tasks.apply_retention_schedule",
         "schedule": 24 * 60 * 60,
     },
+    # GDPR Art. 18(3): restrictions whose lift notice was sent are lifted on or after the day it gave; Art. 18(1)(a):
+    # a rectification's restriction while accuracy is checked, whose start was lost, is started (idempotent).
+    "lift-due-restrictions-and-start-lost-ones": {
+        "task": "changes.tasks_decisions.sweep_decisions",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- E-mail -------------------------------------------------------------------
@@ -794,3 +800,6 @@ DSAR_MANUAL_TASK_DAYS = env_int("DSAR_MANUAL_TASK_DAYS", 5)
 DSAR_MANUAL_TASK_MAX_BYTES = min(
     env_int("DSAR_MANUAL_TASK_MAX_BYTES", DSAR_MAX_DOCUMENT_BYTES), DSAR_MAX_DOCUMENT_BYTES
 )
+# GDPR Art. 18(3): when a restriction ends because its ground has (the rectification or objection it waited for was
+# decided), the person is told this many days before it is lifted.
+DSAR_RESTRICTION_LIFT_NOTICE_DAYS = env_int("DSAR_RESTRICTION_LIFT_NOTICE_DAYS", 7)

@@ -28,6 +28,8 @@ urlpatterns = [
     path("staff/requests/", include("fulfilment.urls")),
     # GDPR Art. 19: staff actions on the notices to recipients, beside the case page.
     path("staff/requests/", include("recipientnotices.urls")),
+    # The decisions on restriction, objection and rectification (issue 13), beside the case page.
+    path("staff/requests/", include("changes.urls_decisions")),
     # Receiving controllers' endpoints for direct transmission (GDPR Art. 20(2)), the DPO's register.
     path("staff/transmission-endpoints/", include("fulfilment.urls_transmission")),
     # The changes carried out in the data systems (issue 13): their actions on a case, the system owners' change

@@ -507,6 +507,13 @@ class EventKind(models.TextChoices):
     CHANGE_RUN_STATUS_CHANGED = "change_run_status_changed", _("Change in the data systems: status changed")
     CHANGE_JOB_STATUS_CHANGED = "change_job_status_changed", _("Change in one data system: status changed")
     CHANGE_RECORDED = "change_recorded", _("Change in the data systems: recorded")
+    # Issue 13's decisions (changes.restrictions, .objections, .rectifications): a restriction's moves (Art. 18),
+    # an Art. 18(2) exception logged, the DPO's balancing decision (Art. 21(1), 21(6)) and a rectification decision
+    # (Art. 16).
+    RESTRICTION_STATUS_CHANGED = "restriction_status_changed", _("Restriction of processing status changed")
+    RESTRICTION_EXCEPTION = "restriction_exception", _("Use of restricted data logged (Art. 18(2))")
+    OBJECTION_DECIDED = "objection_decided", _("Objection decided")
+    RECTIFICATION_DECIDED = "rectification_decided", _("Rectification decided")
 
 
 class RequestEvent(models.Model):
@@ -623,6 +630,8 @@ class MessageKind(models.TextChoices):
     # Secure delivery (fulfilment.delivery): the answer ready to download, and a further copy's fee.
     ANSWER_READY = "answer_ready", _("Your answer is ready to download")
     FURTHER_COPY_FEE = "further_copy_fee", _("A fee for a further copy")
+    # GDPR Art. 18(3): the person is told before a restriction of processing is lifted (changes.restrictions).
+    RESTRICTION_LIFT = "restriction_lift", _("We will lift the restriction on your data")
 
 
 class Message(models.Model):

@@ -83,6 +83,10 @@ def _email_context(**overrides) -> dict:
         "amount": "10.00",
         "currency": "GBP",
         "fee_basis": "A further copy of data we have already given you",
+        # The Art. 18(3) notice before a restriction is lifted (changes.restrictions).
+        "scope": "Your order history",
+        "lift_on": date(2027, 2, 1),
+        "reason": "Your legal claim was settled.",
     }
     context.update(overrides)
     return context

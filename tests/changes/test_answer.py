@@ -102,8 +102,10 @@ def test_an_objection_to_direct_marketing_is_carried_out_at_once_without_approva
     assert run.finished_at is not None
     assert selectors.time_to_suppression(request.pk) == run.finished_at - request.received_at
     assert [item.table for item in run.jobs.get().items.all()] == ["customers"]
-    # Started once: a second start of the same objection keeps the first run.
-    assert services.marketing_suppress(request_id=request.pk).pk == run.pk
+    # Started once: a second start of the same objection starts nothing (the decisions completed it meanwhile,
+    # changes.objections.marketing_run_finished).
+    services.marketing_suppress(request_id=request.pk)
+    assert ChangeRun.objects.filter(request=request, kind=ChangeKind.SUPPRESS_MARKETING).count() == 1
 
 
 def test_an_erasure_never_removes_the_marketing_suppression_entry(crm, handler, django_capture_on_commit_callbacks):
