@@ -97,13 +97,35 @@ def restriction_instruction(table: Mapping[str, Any], *, lift: bool) -> TableIns
     return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values={rule["column"]: not lift})
 
 
+def marketing_append(table: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """For a history table (one row per change of consent, GDPR Art. 7(1): the history is the evidence), where
+    suppression appends a row per channel instead of overwriting: ``{"channels": column, "at": column}``; else None."""
+    rule = table.get("marketing")
+    if isinstance(rule, Mapping) and "append" in rule:
+        return {"channels": str(rule.get("channels", "")), "at": str(rule.get("at", ""))}
+    return None
+
+
 def marketing_instruction(table: Mapping[str, Any]) -> TableInstruction | None:
-    """What stops direct marketing in one table (GDPR Art. 21(3))."""
+    """What stops direct marketing in one table (GDPR Art. 21(3)): ``{"set": {column: value}}`` overwrites the
+    person's rows; ``{"append": {column: value}, "channels": column, "at": column}`` appends, to a history table,
+    a row with those values for each channel whose latest row still differs (the history stays, Art. 7(1))."""
     rule = table.get("marketing")
     if not rule:
         return None
+    where = f'Table "{table.get("name", "")}"'
+    if isinstance(rule, Mapping) and "append" in rule:
+        values = rule["append"]
+        if not isinstance(values, Mapping) or not values:
+            raise ChangeRuleError(f'{where}: marketing "append" needs the values of the row appended per channel.')
+        for key in ("channels", "at"):
+            if not isinstance(rule.get(key), str) or not rule[key]:
+                raise ChangeRuleError(
+                    f'{where}: marketing "append" needs "channels" (the channel column) and "at" (its time column).'
+                )
+        return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(values))
     if not isinstance(rule, Mapping) or not isinstance(rule.get("set"), Mapping) or not rule["set"]:
-        raise ChangeRuleError(f'Table "{table.get("name", "")}": "marketing" needs "set": the columns to change.')
+        raise ChangeRuleError(f'{where}: "marketing" needs "set": the columns to change (or "append").')
     return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(rule["set"]))
 
 
@@ -171,6 +193,7 @@ __all__: Sequence[str] = (
     "ERASURE_EXCEPTION_GROUNDS",
     "ChangeRuleError",
     "erasure_instruction",
+    "marketing_append",
     "marketing_instruction",
     "rectifiable_columns",
     "restriction_instruction",

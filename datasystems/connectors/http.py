@@ -69,6 +69,16 @@ from .base import (
     SearchPending,
     TableResult,
 )
+from .changes import (
+    ChangeInstruction,
+    ChangeKind,
+    ChangeOutcome,
+    ChangePending,
+    ChangeProgress,
+    FieldStrategy,
+    TableChange,
+    TableInstruction,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -227,6 +237,101 @@ class HttpConnector:
         logger.info("HTTP connector: %d table(s) in the answer.", len(tables))
         return SearchOutcome(identifiers_used=used, tables=tables)
 
+    # --- changes (issue 13: erasure, rectification, restriction, marketing objection) ---------------------------
+
+    def _change_body(
+        self, identifiers: Identifiers, instruction: ChangeInstruction, context: SearchContext, *, dry_run: bool
+    ) -> tuple[str, bytes] | None:
+        used = [name for name in self.identities() if identifiers.get(name)]
+        if not used:
+            return None
+        request_id = self._request_id(context)
+        callbacks = {"status_callback_urls": [context.callback_url]} if context.callback_url and not dry_run else {}
+        body = {
+            "request_id": request_id,
+            **callbacks,
+            "subject_request_type": CHANGE_REQUEST_TYPES[instruction.kind],
+            "submitted_time": (context.submitted_at or datetime.now(tz=UTC)).isoformat(),
+            "dry_run": dry_run,
+            "subject_identities": [
+                {
+                    "identity_type": IDENTITY_TYPES.get(name, name),
+                    "identity_value": identifiers.get(name),
+                    "identity_format": "raw",
+                }
+                for name in used
+            ],
+            "changes": [_change_json(change) for change in instruction.tables],
+        }
+        if instruction.supplementary_statement:
+            body["supplementary_statement"] = instruction.supplementary_statement
+        if instruction.channels:
+            body["channels"] = list(instruction.channels)
+        return request_id, json.dumps(body, ensure_ascii=False).encode()
+
+    def _exchange(self, body: bytes) -> tuple[int, bytes]:
+        status, headers, answer = self._post(body)
+        if self.config.get("verify_answers", False):
+            try:
+                webhooks.verify_signature(headers, answer, self.secret())
+            except webhooks.SignatureError as error:
+                raise ConnectorError(f"The system's answer failed its signature check: {error}") from None
+        return status, answer
+
+    def count(
+        self, identifiers: Identifiers, instruction: ChangeInstruction, *, context: SearchContext | None = None
+    ) -> dict[str, int]:
+        """Ask the system how many rows each table instruction would change (``"dry_run": true``, nothing changes);
+        it must answer at once."""
+        self._validate()
+        prepared = self._change_body(identifiers, instruction, context or SearchContext(), dry_run=True)
+        if prepared is None:
+            return {change.table: 0 for change in instruction.tables}
+        _, body = prepared
+        status, answer = self._exchange(body)
+        if status == 202:
+            raise ConnectorError("The system must answer a count at once (it answered 202).")
+        outcome = changes_from_answer(_json(answer), instruction)
+        return {table.table: table.rows for table in outcome.tables}
+
+    def apply_change(
+        self,
+        identifiers: Identifiers,
+        instruction: ChangeInstruction,
+        *,
+        progress: ChangeProgress,
+        context: SearchContext | None = None,
+    ) -> ChangeOutcome:
+        """Send the signed change to the system; 200 with per-table results, or 202 (raised as ChangePending: the
+        system answers by a signed callback, read with ``changes_from_answer``). The system batches on its side;
+        ``context.search_id`` (the job's id) is sent as ``request_id`` so a retried change is recognised as the
+        same one. A run started again after the answer was recorded does not send it again."""
+        self._validate()
+        checkpoint = progress.checkpoint or {}
+        if checkpoint.get("answered"):
+            recorded = checkpoint.get("rows", {})
+            return ChangeOutcome(
+                tables=[TableChange(c.table, c.action, int(recorded.get(c.table, 0))) for c in instruction.tables]
+            )
+        prepared = self._change_body(identifiers, instruction, context or SearchContext(), dry_run=False)
+        if prepared is None:
+            return ChangeOutcome(tables=[TableChange(c.table, c.action, 0) for c in instruction.tables])
+        request_id, body = prepared
+        status, answer = self._exchange(body)
+        if status == 202:
+            pending = _pending(answer, request_id)
+            raise ChangePending(pending.token, request_id=request_id)
+        payload = _json(answer)
+        if isinstance(payload, dict) and "request_id" in payload and payload["request_id"] != request_id:
+            raise ConnectorError("The system's answer is for another request (its request_id differs).")
+        outcome = changes_from_answer(payload, instruction)
+        rows = {table.table: table.rows for table in outcome.tables}
+        for table in outcome.tables:
+            progress.batch_done({"answered": True, "rows": rows}, table=table.table, rows=table.rows)
+        outcome.batches = len(outcome.tables)
+        logger.info("HTTP connector: the system changed %d row(s) in %d table(s).", outcome.rows, len(outcome.tables))
+        return outcome
+
     # --- the exchange -------------------------------------------------------------------------------------------
 
     def _request_id(self, context: SearchContext) -> str:
@@ -289,6 +394,61 @@ class HttpConnector:
             except (OSError, ValueError) as error:
                 raise ConnectorTemporaryError(f"The system's answer broke off ({type(error).__name__}).") from None
             return status, dict(response.headers.items()), bytes(received)
+
+
+# The change kinds as sent to a system (OpenDSR's request types where one fits).
+CHANGE_REQUEST_TYPES = {
+    ChangeKind.ERASE: "erasure",
+    ChangeKind.RECTIFY: "rectification",
+    ChangeKind.RESTRICT: "restriction",
+    ChangeKind.LIFT_RESTRICTION: "restriction_lift",
+    ChangeKind.SUPPRESS_MARKETING: "marketing_objection",
+}
+
+
+def _change_json(change: TableInstruction) -> dict[str, Any]:
+    item: dict[str, Any] = {"table": change.table, "action": str(change.action)}
+    if change.fields:
+        item["fields"] = {
+            field.column: {"fixed": field.value} if field.strategy == FieldStrategy.FIXED else str(field.strategy)
+            for field in change.fields
+        }
+    if change.values:
+        item["values"] = dict(change.values)
+    return item
+
+
+def _json(answer: bytes) -> Any:
+    try:
+        return json.loads(answer)
+    except ValueError:
+        raise ConnectorError("The system's answer is not JSON.") from None
+
+
+def changes_from_answer(payload: Any, instruction: ChangeInstruction) -> ChangeOutcome:
+    """A system's answer to a change (synchronous, or a callback's payload), checked strictly:
+    ``{"tables": [{"name": "customers", "rows": 1}, ...]}``, one entry per table of the instruction, each with
+    the whole number of rows changed. Anything else is a ConnectorError naming what is wrong, never a value."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("tables"), list):
+        raise ConnectorError("The system's answer must be a JSON object with a 'tables' list.")
+    asked = {change.table: change for change in instruction.tables}
+    rows: dict[str, int] = {}
+    for position, table in enumerate(payload["tables"], start=1):
+        where = f"Table {position} of the system's answer"
+        if not isinstance(table, dict) or set(table) - {"name", "rows", "action"}:
+            raise ConnectorError(f"{where} must be an object with 'name' and 'rows'.")
+        name, count = table.get("name"), table.get("rows")
+        if not isinstance(name, str) or name not in asked:
+            raise ConnectorError(f"{where} names a table the change did not ask about.")
+        if name in rows:
+            raise ConnectorError(f"{where} repeats the name of another table.")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ConnectorError(f"{where}: 'rows' must be a whole number, 0 or more.")
+        rows[name] = count
+    missing = [name for name in asked if name not in rows]
+    if missing:
+        raise ConnectorError(f"The system's answer says nothing of {len(missing)} table(s) of the change.")
+    return ChangeOutcome(tables=[TableChange(name, asked[name].action, rows[name]) for name in asked])
 
 
 def _pending(answer: bytes, request_id: str) -> SearchPending:
