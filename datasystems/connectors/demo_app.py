@@ -566,7 +566,20 @@ def _django_connection(alias: str) -> Iterator[Any]:
 
 
 # The demo organisation's CRM, mapped: what the demo's register entry for its CRM stores as configuration.
+# Its change rules (issue 13, ``datasystems.change_rules``) say what erasure, restriction, rectification and a
+# marketing objection do to each table.
+TAX_RECORDS = (
+    "Invoices and what they were for are accounting records we must keep for six years (Companies Act 2006 s.388, "
+    "VAT Regulations 1995 reg.31)."
+)
 DEMOCRM_CONFIG: dict[str, Any] = {
+    # GDPR Art. 16: a supplementary statement is kept with the customer's record.
+    "supplementary_statement": {
+        "model": "democrm.SupplementaryStatement",
+        "link": "customer",
+        "text": "statement",
+        "at": "received_at",
+    },
     "tables": [
         {
             "name": "customers",
@@ -585,6 +598,23 @@ DEMOCRM_CONFIG: dict[str, Any] = {
                 "created",
             ],
             "description": "Your customer record: the details you gave us.",
+            "erasure": {
+                "action": "anonymise",
+                "fields": {
+                    "name": {"fixed": "Erased customer"},
+                    "email": "keyed_hash",
+                    "phone": "null",
+                    "date_of_birth": "null",
+                    "address_line": "null",
+                    "city": "null",
+                    "postcode": "null",
+                },
+                "ground": "erasure_legal_obligation",
+                "reason": "Only the customer number is kept, as the account holder of the invoices we must keep. "
+                + TAX_RECORDS,
+            },
+            "restriction": {"column": "restricted"},
+            "rectifiable": ["name", "phone", "date_of_birth", "address_line", "city", "postcode", "country"],
         },
         {
             "name": "accounts",
@@ -607,6 +637,12 @@ DEMOCRM_CONFIG: dict[str, Any] = {
                 "payment_reference",
             ],
             "description": "Your orders (card details are held by our payment provider, not by us).",
+            "erasure": {
+                "action": "anonymise",
+                "fields": {"delivery_address": "null", "payment_reference": "keyed_hash"},
+                "ground": "erasure_legal_obligation",
+                "reason": "The orders stay, without your delivery address or payment reference. " + TAX_RECORDS,
+            },
         },
         {
             "name": "order_lines",
@@ -614,6 +650,7 @@ DEMOCRM_CONFIG: dict[str, Any] = {
             "via": "order__customer",
             "columns": ["order__order_number", "sku", "description", "quantity", "unit_price"],
             "description": "What each order contained.",
+            "erasure": {"action": "keep", "ground": "erasure_legal_obligation", "reason": TAX_RECORDS},
         },
         {
             "name": "marketing_preferences",
@@ -621,6 +658,12 @@ DEMOCRM_CONFIG: dict[str, Any] = {
             "via": "customer",
             "columns": ["channel", "consent", "changed_at", "source"],
             "description": "Your marketing choices and when you made them.",
+            # GDPR Art. 21(3) and 7(1): an objection appends a "no" for each channel; the history stays as evidence.
+            "marketing": {
+                "append": {"consent": False, "source": "Objection to direct marketing"},
+                "channels": "channel",
+                "at": "changed_at",
+            },
         },
         {
             "name": "support_tickets",
@@ -651,5 +694,5 @@ DEMOCRM_CONFIG: dict[str, Any] = {
             "provided_or_observed": False,
             "description": "What we worked out about you from your orders and visits (inferred, not provided).",
         },
-    ]
+    ],
 }
