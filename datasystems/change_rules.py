@@ -12,6 +12,10 @@ reads) may say how the person's rows there are changed. Every key is optional::
      "rectifiable": ["name", "phone", "address_line"],         # Art. 16: columns a correction may set
      "marketing": {"set": {"email_opt_in": false}}}            # Art. 21(3): what stops marketing in this table
 
+A history table of consents (one row per change, the evidence of Art. 7(1)) is not overwritten: its marketing rule
+appends a row per channel instead, ``{"append": {"consent": false, "source": "Objection"}, "channels": "channel",
+"at": "changed_at", "already": ["consent"]}`` (only the demo application connector carries this form out).
+
 - GDPR Art. 17(1): erasure is the rule, so a table that says nothing is deleted.
 - GDPR Art. 17(3): a table that is anonymised or kept names the exception it rests on and why; the answer to the
   person lists it (the part not erased is a refusal of that part, Art. 12(4)).
@@ -99,10 +103,18 @@ def restriction_instruction(table: Mapping[str, Any], *, lift: bool) -> TableIns
 
 def marketing_append(table: Mapping[str, Any]) -> Mapping[str, str] | None:
     """For a history table (one row per change of consent, GDPR Art. 7(1): the history is the evidence), where
-    suppression appends a row per channel instead of overwriting: ``{"channels": column, "at": column}``; else None."""
+    suppression appends a row per channel instead of overwriting: ``{"channels": column, "at": column, "already":
+    [columns]}`` (a channel whose latest row already has the appended values of the ``already`` columns, by default
+    all of them, gets no new row); else None."""
     rule = table.get("marketing")
     if isinstance(rule, Mapping) and "append" in rule:
-        return {"channels": str(rule.get("channels", "")), "at": str(rule.get("at", ""))}
+        values = rule.get("append") if isinstance(rule.get("append"), Mapping) else {}
+        already = rule.get("already", list(values))
+        return {
+            "channels": str(rule.get("channels", "")),
+            "at": str(rule.get("at", "")),
+            "already": [str(column) for column in already] if isinstance(already, list) else [],
+        }
     return None
 
 
@@ -123,6 +135,9 @@ def marketing_instruction(table: Mapping[str, Any]) -> TableInstruction | None:
                 raise ChangeRuleError(
                     f'{where}: marketing "append" needs "channels" (the channel column) and "at" (its time column).'
                 )
+        already = rule.get("already", list(values))
+        if not isinstance(already, list) or not already or not all(column in values for column in already):
+            raise ChangeRuleError(f'{where}: marketing "already" must list columns of "append".')
         return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(values))
     if not isinstance(rule, Mapping) or not isinstance(rule.get("set"), Mapping) or not rule["set"]:
         raise ChangeRuleError(f'{where}: "marketing" needs "set": the columns to change (or "append").')

@@ -343,7 +343,8 @@ class DemoAppConnector:
             latest = model.objects.filter(**{name: OuterRef(name) for name in group}).order_by(
                 f"-{append['at']}", "-pk"
             )
-            rows = rows.filter(pk=Subquery(latest.values("pk")[:1])).exclude(**change.values)
+            already = {column: change.values[column] for column in append["already"] if column in change.values}
+            rows = rows.filter(pk=Subquery(latest.values("pk")[:1])).exclude(**already)
             if instruction.channels:
                 rows = rows.filter(**{f"{append['channels']}__in": list(instruction.channels)})
             return rows
@@ -370,7 +371,7 @@ class DemoAppConnector:
                 added = self._statement_add(statement, instruction.supplementary_statement, found)
                 done.append(STATEMENT)
                 rows[STATEMENT] = added
-                progress.batch_done({"done": done, "rows": rows}, table=STATEMENT, rows=added)
+                progress.batch_done({"done": list(done), "rows": dict(rows)}, table=STATEMENT, rows=added)
             outcome.batches += 1
         if statement:
             outcome.tables.append(TableChange(STATEMENT, TableAction.UPDATE, rows.get(STATEMENT, 0)))
@@ -391,7 +392,7 @@ class DemoAppConnector:
                         after = keys[-1]
                         rows[table.name] = rows.get(table.name, 0) + changed
                         progress.batch_done(
-                            {"done": done, "rows": rows, "table": table.name, "after": after},
+                            {"done": list(done), "rows": dict(rows), "table": table.name, "after": after},
                             table=table.name,
                             rows=changed,
                         )
@@ -663,6 +664,7 @@ DEMOCRM_CONFIG: dict[str, Any] = {
                 "append": {"consent": False, "source": "Objection to direct marketing"},
                 "channels": "channel",
                 "at": "changed_at",
+                "already": ["consent"],
             },
         },
         {

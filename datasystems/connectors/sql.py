@@ -484,7 +484,7 @@ class SqlConnector:
                     rows[entry.name] = rows.get(entry.name, 0) + changed
                     outcome.batches += 1
                     progress.batch_done(
-                        {"done": done, "rows": rows, "table": entry.name, "after": after},
+                        {"done": list(done), "rows": dict(rows), "table": entry.name, "after": after},
                         table=entry.name,
                         rows=changed,
                     )
