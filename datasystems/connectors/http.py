@@ -60,6 +60,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from .. import webhooks
+from ..change_rules import rules_check
 from .base import (
     ConnectorError,
     ConnectorTemporaryError,
@@ -174,6 +175,8 @@ class HttpConnector:
         for key in ("send_reference", "verify_answers"):
             if not isinstance(self.config.get(key, False), bool):
                 raise ConnectorError(f"{key!r} must be true or false.")
+        # Issue 13: the change rules of the system's tables (sent with each change), when the register sets them.
+        rules_check(self.config)
 
     # --- the interface ------------------------------------------------------------------------------------------
 
