@@ -34,6 +34,21 @@ An answer is one JSON document, read whole (up to ``max_answer_bytes``, default
 data than that is searched through another connector kind. Redirects are not followed; the standard library's HTTP
 client is used, with certificate checks and the environment's proxy settings.
 
+Changes (issue 13: erasure, rectification, restriction, a marketing objection) go to the same endpoint, signed the
+same way, with the change instead of a search::
+
+    {"request_id": "<the job's id>", "status_callback_urls": [...], "subject_request_type": "erasure" |
+     "rectification" | "restriction" | "restriction_lift" | "marketing_objection", "submitted_time": "...",
+     "dry_run": false, "subject_identities": [...],
+     "changes": [{"table": "invoices", "action": "anonymise", "fields": {"address": "null", "email": "keyed_hash",
+                  "name": {"fixed": "erased"}}}, {"table": "customers", "action": "update", "values": {...}}],
+     "supplementary_statement": "...", "channels": ["email", "sms"]}
+
+``dry_run: true`` asks only how many rows each table would change (``count``). The system batches on its side (the
+portal's keyed-hash key is never sent: the system hashes with its own) and answers 200 with
+``{"tables": [{"table": "invoices", "action": "anonymise", "rows": 12}, ...]}`` or 202 with a ``callback_token``
+(raised as ``ChangePending``; the callback carries the same ``tables``).
+
 Errors: a 5xx, a timeout or a refused connection is ConnectorTemporaryError (the job retries); a 4xx, a redirect, an
 answer too large, unsigned or malformed is ConnectorError. Messages name the status and what is wrong, never the
 body (it may hold personal data) or the secret. Nothing personal is logged.
@@ -430,21 +445,25 @@ def _json(answer: bytes) -> Any:
 
 def changes_from_answer(payload: Any, instruction: ChangeInstruction) -> ChangeOutcome:
     """A system's answer to a change (synchronous, or a callback's payload), checked strictly:
-    ``{"tables": [{"name": "customers", "rows": 1}, ...]}``, one entry per table of the instruction, each with
-    the whole number of rows changed. Anything else is a ConnectorError naming what is wrong, never a value."""
+    ``{"tables": [{"table": "customers", "action": "delete", "rows": 1}, ...]}`` (the form the change engine's
+    callback reads too), one entry per table of the instruction, each with the whole number of rows changed
+    (``action`` optional; when given, the instruction's). Anything else is a ConnectorError naming what is wrong,
+    never a value."""
     if not isinstance(payload, dict) or not isinstance(payload.get("tables"), list):
         raise ConnectorError("The system's answer must be a JSON object with a 'tables' list.")
     asked = {change.table: change for change in instruction.tables}
     rows: dict[str, int] = {}
     for position, table in enumerate(payload["tables"], start=1):
         where = f"Table {position} of the system's answer"
-        if not isinstance(table, dict) or set(table) - {"name", "rows", "action"}:
-            raise ConnectorError(f"{where} must be an object with 'name' and 'rows'.")
-        name, count = table.get("name"), table.get("rows")
+        if not isinstance(table, dict) or set(table) - {"table", "rows", "action"}:
+            raise ConnectorError(f"{where} must be an object with 'table' and 'rows'.")
+        name, count = table.get("table"), table.get("rows")
         if not isinstance(name, str) or name not in asked:
             raise ConnectorError(f"{where} names a table the change did not ask about.")
         if name in rows:
             raise ConnectorError(f"{where} repeats the name of another table.")
+        if "action" in table and table["action"] != asked[name].action:
+            raise ConnectorError(f"{where}: its 'action' is not the one the change asked for.")
         if not isinstance(count, int) or isinstance(count, bool) or count < 0:
             raise ConnectorError(f"{where}: 'rows' must be a whole number, 0 or more.")
         rows[name] = count

@@ -39,7 +39,7 @@ ERASE = ChangeInstruction(
     ],
     hash_key=b"never sent",
 )
-ANSWER = {"tables": [{"name": "customers", "rows": 1}, {"name": "invoices", "rows": 12}]}
+ANSWER = {"tables": [{"table": "customers", "rows": 1}, {"table": "invoices", "rows": 12}]}
 
 
 def test_a_signed_change_is_sent_and_the_rows_changed_per_table_come_back(system: FakeSystem) -> None:
@@ -85,7 +85,7 @@ def test_a_202_means_the_system_answers_later_by_callback(system: FakeSystem) ->
 
 
 def test_rectification_restriction_and_marketing_send_their_values_statement_and_channels(system: FakeSystem) -> None:
-    system.reply = Reply(body={"tables": [{"name": "customers", "rows": 1}]})
+    system.reply = Reply(body={"tables": [{"table": "customers", "rows": 1}]})
     rectify = ChangeInstruction(
         kind=ChangeKind.RECTIFY,
         tables=[TableInstruction("customers", TableAction.UPDATE, values={"name": "Ada King"})],
@@ -124,11 +124,12 @@ def test_errors_name_the_status_never_the_body(system: FakeSystem, status: int, 
 @pytest.mark.parametrize(
     "payload",
     [
-        {"tables": [{"name": "customers", "rows": 1}]},  # a table missing
-        {"tables": [{"name": "customers", "rows": 1}, {"name": "other", "rows": 1}]},
-        {"tables": [{"name": "customers", "rows": -1}, {"name": "invoices", "rows": 1}]},
-        {"tables": [{"name": "customers", "rows": True}, {"name": "invoices", "rows": 1}]},
-        {"tables": [{"name": "customers", "rows": 1, "email": "x@y"}, {"name": "invoices", "rows": 1}]},
+        {"tables": [{"table": "customers", "rows": 1}]},  # a table missing
+        {"tables": [{"table": "customers", "rows": 1}, {"table": "other", "rows": 1}]},
+        {"tables": [{"table": "customers", "rows": -1}, {"table": "invoices", "rows": 1}]},
+        {"tables": [{"table": "customers", "rows": True}, {"table": "invoices", "rows": 1}]},
+        {"tables": [{"table": "customers", "rows": 1, "email": "x@y"}, {"table": "invoices", "rows": 1}]},
+        {"tables": [{"table": "customers", "rows": 1, "action": "anonymise"}, {"table": "invoices", "rows": 1}]},
         {"rows": 3},
         ["customers"],
     ],
