@@ -35,6 +35,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "complaints.add_complaint",
         "complaints.change_complaint",
         "complaints.view_complainant_data",
+        # Issue 13: approve the changes their decisions carry out in the data systems (the DPO approves large ones).
+        "changes.approve_changes",
     ),
     AUDITOR: (
         "casework.view_staff_area",
@@ -52,7 +54,8 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     ),
     # The data systems they own, read only (datasystems.selectors.systems_visible_to), and the manual search tasks
     # of those systems (fulfilment.manual_tasks): they search them and upload what they hold. No queue, no cases.
-    SYSTEM_OWNER: ("datasystems.view_own_systems", "fulfilment.work_search_tasks"),
+    # Issue 13: the changes (erasure, rectification, restriction, marketing) to carry out by hand in those systems.
+    SYSTEM_OWNER: ("datasystems.view_own_systems", "fulfilment.work_search_tasks", "changes.work_change_tasks"),
 }
 
 

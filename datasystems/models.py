@@ -105,6 +105,9 @@ class DataSystem(models.Model):
             "The procedure and principles actually applied: which data are used and how they affect the outcome."
         ),
     )
+    # GDPR Art. 17 and 5(1)(e): after an erasure the system's backups still hold the data, beyond use, until the last
+    # of them rolls off this many days later (the erasure answer gives the date). 0: the system keeps no backups.
+    backup_roll_off_days = models.PositiveIntegerField(_("backups roll off after (days)"), default=0)
     # A key of settings.DSAR_CONNECTORS ("demo_app", "sql", "http", "manual"); its configuration never holds a
     # secret, only the names of environment variables that do.
     connector = models.CharField(_("connector"), max_length=40, default="manual")

@@ -38,6 +38,7 @@ __all__ = [
     "KEY_ID_RE",
     "DecryptionError",
     "decrypt",
+    "derived_key",
     "email_lookup_hash",
     "encrypt",
     "generate_key",
@@ -260,6 +261,18 @@ def lookup_hash(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"lookup_hash() expects str, got {type(value).__name__}.")
     return hmac.new(_hash_key(), value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def derived_key(purpose: str) -> bytes:
+    """A 32-byte key for one named purpose, derived from ``FIELD_HASH_KEY`` (HMAC-SHA256 of the purpose).
+
+    Each use of a keyed hash outside the lookup columns (the erasure tombstone's hashes, a field anonymised by keyed
+    hash) gets its own key, so a value hashed for one purpose cannot be matched against another's. The key is never
+    stored or sent anywhere: it is derived again when needed.
+    """
+    if not purpose:
+        raise ValueError("derived_key() needs a purpose.")
+    return hmac.new(_hash_key(), b"dsar-portal derived key: " + purpose.encode("utf-8"), hashlib.sha256).digest()
 
 
 def normalise_email(email: str) -> str:

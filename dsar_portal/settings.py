@@ -381,6 +381,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.sweep_search_jobs",
         "schedule": 5 * 60,
     },
+    # A change job (issue 13) whose message was lost, or whose worker was killed, is queued again and carries on from
+    # its checkpoint; a run whose jobs are all finished is finished (changes.services.jobs_sweep).
+    "sweep-stuck-change-jobs": {
+        "task": "changes.tasks.sweep_change_jobs",
+        "schedule": 5 * 60,
+    },
     # A released answer past its download window: its archive deleted, its manifest kept, the release expired; and
     # the short-lived files handed to the front server (X-Accel-Redirect) removed (fulfilment.delivery).
     "expire-released-answers": {
@@ -739,6 +745,10 @@ DSAR_CONNECTORS = {
     "sql": "datasystems.connectors.sql.SqlConnector",
     "http": "datasystems.connectors.http.HttpConnector",
 }
+# The change engine (issue 13): rows a connector commits in one batch, and the size above which a destructive change
+# (erasure, rectification) needs the DPO's approval as well as the case handler's.
+DSAR_CHANGE_BATCH_ROWS = env_int("DSAR_CHANGE_BATCH_ROWS", 5000)
+DSAR_CHANGE_DPO_APPROVAL_ROWS = env_int("DSAR_CHANGE_DPO_APPROVAL_ROWS", 10_000)
 # How long an external database may take to answer one connection attempt, and one query (seconds); a data system's
 # connector configuration may ask for less or more.
 DSAR_CONNECTOR_CONNECT_TIMEOUT = env_int("DSAR_CONNECTOR_CONNECT_TIMEOUT", 10)

@@ -28,6 +28,11 @@ urlpatterns = [
     path("staff/requests/", include("fulfilment.urls")),
     # Receiving controllers' endpoints for direct transmission (GDPR Art. 20(2)), the DPO's register.
     path("staff/transmission-endpoints/", include("fulfilment.urls_transmission")),
+    # The changes carried out in the data systems (issue 13): their actions on a case, the system owners' change
+    # tasks (before the search tasks, whose <public_id> would otherwise take "changes"), an HTTP system's answer.
+    path("staff/requests/", include("changes.urls")),
+    path("staff/tasks/changes/", include("changes.task_urls")),
+    path("api/connectors/changes/", include("changes.callback_urls")),
     # The system owners' manual search tasks (issue 12), before casework's staff/ like the register.
     path("staff/tasks/", include("fulfilment.task_urls")),
     # An HTTP system's signed answer to a search, posted later (fulfilment.callbacks).

@@ -495,6 +495,11 @@ class EventKind(models.TextChoices):
     TRANSMISSION_STATUS_CHANGED = "transmission_status_changed", _("Direct transmission to another controller")
     # An item of the answer withheld or a field redacted before release, or such a decision undone (fulfilment.review).
     RELEASE_REVIEWED = "release_reviewed", _("Answer reviewed before release")
+    # Issue 13, the change engine (changes): a run's and a data system's change moves (their guarded lifecycles),
+    # and what staff record about a run (approvals, Art. 17(2) steps, a system owner's answer, an erasure reapplied).
+    CHANGE_RUN_STATUS_CHANGED = "change_run_status_changed", _("Change in the data systems: status changed")
+    CHANGE_JOB_STATUS_CHANGED = "change_job_status_changed", _("Change in one data system: status changed")
+    CHANGE_RECORDED = "change_recorded", _("Change in the data systems: recorded")
 
 
 class RequestEvent(models.Model):

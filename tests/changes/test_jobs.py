@@ -1,0 +1,118 @@
+"""Running a change job: set-based batches, the checkpoint saved after each, a crashed worker's job resumed by the
+sweep with every row changed exactly once, a superseded run stopping, retry (issue 13's reliability)."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from changes import services
+from changes.models import ChangeItem, ChangeJob, ChangeJobStatus, ChangeRun, RunStatus
+from changes.signals import change_run_finished
+from datasystems.connectors.changes import ChangeKind, ChangeSuperseded
+from datasystems.models import DataSystem
+from requests_app.lifecycle import IllegalTransition
+
+from .fakes import Crash
+
+pytestmark = pytest.mark.django_db
+
+
+def _approved_erasure(request, handler, capture):
+    run = services.change_run_start(request=request, kind=ChangeKind.ERASE, actor=handler)
+    with capture(execute=True):
+        services.change_run_approve(run=run, actor=handler)
+    run.refresh_from_db()
+    return run
+
+
+def test_an_erasure_runs_in_batches_and_records_each_table(
+    crm, erasure_request, handler, fake_connector, django_capture_on_commit_callbacks
+):
+    run = _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+    job = run.jobs.get()
+    assert job.status == ChangeJobStatus.DONE
+    # 12 customers in batches of 5 (3 batches), 3 invoices (1 batch).
+    assert (job.rows_changed, job.batches) == (15, 4)
+    assert run.status == RunStatus.DONE
+    items = {item.table: item for item in job.items.all()}
+    assert (items["customers"].action, items["customers"].rows) == ("delete", 12)
+    assert (items["invoices"].action, items["invoices"].ground) == ("anonymise", "erasure_legal_obligation")
+    assert (items["complaints"].action, items["complaints"].reason) == ("keep", "A claim about this order is open.")
+    assert items["backups"].action == "beyond_use"
+    assert items["backups"].roll_off_on == timezone.localdate() + timedelta(days=35)
+    # The other person's rows were not touched.
+    assert all(row["state"] == "live" for row in fake_connector.rows["customers"] if row["email"] != "ada@example.com")
+
+
+def test_a_killed_worker_is_resumed_by_the_sweep_from_its_checkpoint_every_row_once(
+    crm, erasure_request, handler, fake_connector, django_capture_on_commit_callbacks
+):
+    fake_connector.crash_after_batches = 2
+    with pytest.raises(Crash):
+        _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+    job = ChangeJob.objects.get(run__request=erasure_request)
+    assert job.status == ChangeJobStatus.RUNNING
+    assert (job.rows_changed, job.batches, job.checkpoint) == (10, 2, {"customers": 9})
+    first_token = job.run_token
+    # Not yet presumed lost: the sweep leaves it.
+    assert services.jobs_sweep().requeued == 0
+    ChangeJob.objects.filter(pk=job.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.jobs_sweep().requeued == 1
+    job.refresh_from_db()
+    assert job.status == ChangeJobStatus.DONE
+    assert job.run_token != first_token and job.attempts == 2
+    assert (job.rows_changed, job.batches) == (15, 4)
+    mine = [row for table in ("customers", "invoices") for row in fake_connector.rows[table]]
+    assert all(row.get("changes") == 1 for row in mine if row["email"] == "ada@example.com")
+    assert ChangeItem.objects.get(job=job, table="customers").rows == 12
+    assert job.run.status == RunStatus.DONE
+
+
+def test_a_run_whose_job_was_taken_over_stops_at_its_next_batch(crm, erasure_request, handler):
+    run = services.change_run_start(request=erasure_request, kind=ChangeKind.ERASE, actor=handler)
+    ChangeJob.objects.filter(run=run).update(status=ChangeJobStatus.RUNNING, run_token="new-owner")
+    ChangeRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING)
+    job = run.jobs.get()
+    progress = services.DbProgress(job.pk, "old-owner", {})
+    with pytest.raises(ChangeSuperseded):
+        progress.batch_done({"customers": 4}, table="customers", rows=5)
+    job.refresh_from_db()
+    assert (job.rows_changed, job.batches, job.checkpoint) == (0, 0, {})
+
+
+def test_a_failed_change_is_retried_by_staff_and_the_run_finishes(
+    crm, erasure_request, handler, django_capture_on_commit_callbacks
+):
+    DataSystem.objects.filter(pk=crm.pk).update(connector_config={"tables": [{"name": "x", "erasure": "bad"}]})
+    run = _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+    job = run.jobs.get()
+    assert job.status == ChangeJobStatus.FAILED and "must be an object" in job.last_error
+    assert run.status == RunStatus.FAILED
+    DataSystem.objects.filter(pk=crm.pk).update(connector_config={"tables": [{"name": "customers"}]})
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.job_retry(job=job, actor=handler) is True
+    job.refresh_from_db()
+    run.refresh_from_db()
+    assert job.status == ChangeJobStatus.DONE and run.status == RunStatus.DONE
+    with pytest.raises(IllegalTransition):  # a finished change is never run again
+        services.job_retry(job=job, actor=handler)
+
+
+def test_the_run_finished_signal_goes_out_once_when_the_run_ends(
+    crm, erasure_request, handler, django_capture_on_commit_callbacks
+):
+    heard = []
+
+    def receiver(sender, run_id, kind, status, **kwargs):
+        heard.append((run_id, kind, status))
+
+    change_run_finished.connect(receiver)
+    try:
+        run = _approved_erasure(erasure_request, handler, django_capture_on_commit_callbacks)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.jobs_sweep()
+    finally:
+        change_run_finished.disconnect(receiver)
+    assert heard == [(run.pk, "erase", "done")]
