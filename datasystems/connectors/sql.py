@@ -465,13 +465,10 @@ class SqlConnector:
                 while True:
                     try:
                         with engine.begin() as connection:
-                            select = sa.select(key).where(condition, pending).order_by(key).limit(batch)
-                            if after is not None:
-                                select = select.where(key > after)
-                            keys = list(connection.execute(select).scalars())
+                            where = [condition, pending] if after is None else [condition, pending, key > after]
+                            keys, changed = _change_batch(connection, table, key, change, instruction, where, batch)
                             if not keys:
                                 break
-                            changed = _change_batch(connection, table, key, change, instruction, keys)
                     except TEMPORARY as error:
                         raise ConnectorTemporaryError(
                             f"The database failed while changing {entry.name!r} ({type(error).__name__})."
@@ -588,25 +585,43 @@ def _change_batch(
     key: sa.Column,
     change: TableInstruction,
     instruction: ChangeInstruction,
-    keys: list[Any],
-) -> int:
-    """One set-based statement over the batch's keys; the rows it changed."""
-    selected = key.in_(keys)
-    if change.action == TableAction.DELETE:
-        return connection.execute(sa.delete(table).where(selected)).rowcount
-    if change.action in (TableAction.UPDATE, TableAction.FLAG):
-        return connection.execute(sa.update(table).where(selected).values(dict(change.values))).rowcount
+    where: list[sa.ColumnElement[bool]],
+    batch: int,
+) -> tuple[list[Any], int]:
+    """The next batch: at most ``batch`` of the rows ``where`` picks, in key order, changed by one set-based
+    statement (two where keyed hashes are computed here). Returns the batch's keys and the rows changed."""
+    chosen = sa.select(key).where(*where).order_by(key).limit(batch)
+    hashed = [item.column for item in change.fields if item.strategy == FieldStrategy.KEYED_HASH]
     plain = {
         item.column: _emptied(table.c[item.column]) if item.strategy == FieldStrategy.NULL else item.value
         for item in change.fields
         if item.strategy != FieldStrategy.KEYED_HASH
     }
-    hashed = [item.column for item in change.fields if item.strategy == FieldStrategy.KEYED_HASH]
+    if change.action in (TableAction.UPDATE, TableAction.FLAG):
+        plain = dict(change.values)
+    dialect = connection.dialect
     if not hashed:
-        return connection.execute(sa.update(table).where(selected).values(plain)).rowcount
+        if change.action == TableAction.DELETE:
+            statement = sa.delete(table)
+            returning = dialect.delete_returning
+        else:
+            statement = sa.update(table).values(plain)
+            returning = dialect.update_returning
+        if returning:
+            # One statement: UPDATE/DELETE ... WHERE key IN (SELECT key ... ORDER BY key LIMIT n) RETURNING key.
+            keys = list(connection.execute(statement.where(key.in_(chosen)).returning(key)).scalars())
+            return sorted(keys), len(keys)
+        keys = list(connection.execute(chosen).scalars())
+        if not keys:
+            return [], 0
+        return keys, connection.execute(statement.where(key.in_(keys))).rowcount
     if not instruction.hash_key:
         raise ConnectorError("The change needs the key for keyed hashes, and none was given.")
-    current = connection.execute(sa.select(key, *(table.c[name] for name in hashed)).where(selected)).all()
+    current = connection.execute(
+        sa.select(key, *(table.c[name] for name in hashed)).where(*where).order_by(key).limit(batch)
+    ).all()
+    if not current:
+        return [], 0
     lengths = [table.c[name].type.length for name in hashed]
     data = [
         (
@@ -620,13 +635,12 @@ def _change_batch(
         )
         for row in current
     ]
-    if not data:
-        return 0
-    if connection.dialect.name == "postgresql":
+    keys = [row[0] for row in current]
+    if dialect.name == "postgresql":
         # UPDATE ... FROM (VALUES (key, hash), ...): one statement for the batch.
         values = sa.values(
             sa.column("dsar_key", key.type),
-            *(sa.column(f"dsar_{n}", table.c[n].type) for n in range(len(hashed))),
+            *(sa.column(f"dsar_{n}", table.c[name].type) for n, name in enumerate(hashed)),
             name="dsar_batch",
         ).data(data)
         assignments = {name: values.c[f"dsar_{n}"] for n, name in enumerate(hashed)}
@@ -636,8 +650,8 @@ def _change_batch(
             name: sa.case({row[0]: row[1 + n] for row in data}, value=key, else_=table.c[name])
             for n, name in enumerate(hashed)
         }
-        statement = sa.update(table).where(selected).values({**plain, **assignments})
-    return connection.execute(statement).rowcount
+        statement = sa.update(table).where(key.in_(keys)).values({**plain, **assignments})
+    return keys, connection.execute(statement).rowcount
 
 
 def _is_integer(column: sa.Column) -> bool:
