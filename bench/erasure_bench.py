@@ -83,11 +83,11 @@ INSERT INTO crm_customer (customer_number, name, email, phone, address)
 VALUES ('C-4242', 'Ada Lovelace', %(email)s, '07700900999', '12 St James''s Square, London');
 INSERT INTO crm_order (customer_id, order_number, placed_at, total, delivery_address, payment_reference)
 SELECT (SELECT id FROM crm_customer WHERE email = %(email)s), 'SO-' || g,
-       timestamptz '2020-01-01 00:00+00' + g * interval '61 seconds', round(((g * 7919) %% 100000) / 100.0 + 0.99, 2),
+       timestamptz '2020-01-01 00:00+00' + g * interval '61 seconds', round(((g::bigint * 7919) %% 100000) / 100.0 + 0.99, 2),
        g || ' Long Road, London', 'PSP-' || md5(g::text)
 FROM generate_series(1, %(orders)s) g;
 INSERT INTO crm_order_line (order_id, sku, quantity, unit_price)
-SELECT o.id, 'SKU-' || (g %% 997), 1 + g %% 4, round(((g * 104729) %% 10000) / 100.0 + 0.5, 2)
+SELECT o.id, 'SKU-' || (g %% 997), 1 + g %% 4, round(((g::bigint * 104729) %% 10000) / 100.0 + 0.5, 2)
 FROM generate_series(1, %(lines)s) g
 JOIN crm_order o ON o.order_number = 'SO-' || (1 + (g - 1) %% greatest(%(orders)s, 1));
 INSERT INTO crm_event (customer_id, occurred_at, kind, path, ip_address, user_agent, session_id)
@@ -301,6 +301,8 @@ def run_direct(system, batch_size: int) -> dict:
         def __init__(self) -> None:
             self.checkpoint: dict = {}
             self.batches = 0
+            self.seconds: dict[str, float] = {}
+            self.last = time.monotonic()
 
         def batch_done(self, checkpoint, *, table: str, rows: int) -> None:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -310,6 +312,9 @@ def run_direct(system, batch_size: int) -> dict:
                 )
             self.checkpoint = dict(checkpoint)
             self.batches += 1
+            now = time.monotonic()
+            self.seconds[table] = round(self.seconds.get(table, 0) + now - self.last, 2)
+            self.last = now
 
     connector = connector_for(system.connector, system.connector_config)
     instruction = ChangeInstruction(
@@ -323,6 +328,7 @@ def run_direct(system, batch_size: int) -> dict:
     estimate = sum(connector.count(identifiers, instruction).values())
     count_s = time.monotonic() - started
     progress = SavedProgress()
+    progress.last = time.monotonic()
     outcome = connector.apply_change(identifiers, instruction, progress=progress)
     seconds = time.monotonic() - started
     return {
@@ -334,6 +340,7 @@ def run_direct(system, batch_size: int) -> dict:
         "job_seconds": round(seconds - count_s, 2),
         "worker_peak_rss_mb": 0.0,
         "tables": {table.table: table.rows for table in outcome.tables},
+        "table_seconds": progress.seconds,
     }
 
 
@@ -460,6 +467,7 @@ def main() -> int:
             "job_rows_per_s": round(args.rows / figures["job_seconds"]) if figures["job_seconds"] else None,
             "task_seconds": [round(value, 2) for value in job_tasks],
             "tables": figures["tables"],
+            "table_seconds": figures.get("table_seconds", {}),
             "path": "direct" if args.direct else "worker",
             "worker_processes": 0 if args.direct else 1,
             "seed_s": round(seed_s, 1),
