@@ -48,7 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.export_bench import log, peak_rss_mb, pg_admin, start_worker, task_seconds  # noqa: E402
+from bench import export_bench  # noqa: E402
+from bench.export_bench import log, peak_rss_mb, pg_admin, task_seconds  # noqa: E402
 
 RESULTS_DIR = ROOT / "bench" / "results"
 QUEUE = "erasure-bench"
@@ -61,7 +62,8 @@ SCHEMA_SQL = """
 CREATE TABLE crm_customer (id bigserial PRIMARY KEY, customer_number varchar(20) NOT NULL, name varchar(200) NOT NULL,
                            email varchar(254) NOT NULL, phone varchar(32), address varchar(300));
 CREATE TABLE crm_order (id bigserial PRIMARY KEY, customer_id bigint NOT NULL REFERENCES crm_customer (id),
-                        order_number varchar(40) NOT NULL, placed_at timestamptz NOT NULL, total numeric(10, 2) NOT NULL,
+                        order_number varchar(40) NOT NULL, placed_at timestamptz NOT NULL,
+                        total numeric(10, 2) NOT NULL,
                         delivery_address varchar(300), payment_reference varchar(100) NOT NULL);
 CREATE TABLE crm_order_line (id bigserial PRIMARY KEY, order_id bigint NOT NULL REFERENCES crm_order (id),
                              sku varchar(20) NOT NULL, quantity int NOT NULL, unit_price numeric(10, 2) NOT NULL);
@@ -83,7 +85,8 @@ INSERT INTO crm_customer (customer_number, name, email, phone, address)
 VALUES ('C-4242', 'Ada Lovelace', %(email)s, '07700900999', '12 St James''s Square, London');
 INSERT INTO crm_order (customer_id, order_number, placed_at, total, delivery_address, payment_reference)
 SELECT (SELECT id FROM crm_customer WHERE email = %(email)s), 'SO-' || g,
-       timestamptz '2020-01-01 00:00+00' + g * interval '61 seconds', round(((g::bigint * 7919) %% 100000) / 100.0 + 0.99, 2),
+       timestamptz '2020-01-01 00:00+00' + g * interval '61 seconds',
+       round(((g::bigint * 7919) %% 100000) / 100.0 + 0.99, 2),
        g || ' Long Road, London', 'PSP-' || md5(g::text)
 FROM generate_series(1, %(orders)s) g;
 INSERT INTO crm_order_line (order_id, sku, quantity, unit_price)
@@ -158,6 +161,12 @@ CONFIG = {
         },
     ],
 }
+
+
+def start_worker(env: dict[str, str], log_path: Path):
+    """export_bench's worker (one process, ``--pool=solo``), on this benchmark's queue."""
+    export_bench.QUEUE = QUEUE
+    return export_bench.start_worker(env, log_path)
 
 
 def split(rows: int) -> dict[str, int]:
@@ -399,7 +408,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=200_000, help="the person's rows across the system's tables")
     parser.add_argument("--database", default="dsar_erasure_bench", help="created and dropped; must contain 'bench'")
-    parser.add_argument("--redis-db", type=int, default=13, help="must be empty; flushed at the end")
+    parser.add_argument("--redis-db", type=int, default=12, help="must be empty; flushed at the end")
     parser.add_argument("--batch-rows", type=int, default=5000, help="DSAR_CHANGE_BATCH_ROWS: rows per batch")
     parser.add_argument("--direct", action="store_true", help="the connector alone, without request, engine, worker")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")

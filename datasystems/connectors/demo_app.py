@@ -22,7 +22,7 @@ but the keys. Rows are streamed from a server-side cursor in chunks, never loade
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import reduce
@@ -457,16 +457,19 @@ class DemoAppConnector:
                 added += 1
         return added
 
-    def find_identifiers(self, hashes: set[str], hasher: Callable[[str, str], str]) -> list[Identifiers]:
+    def find_identifiers(
+        self, hashes: Collection[str] | Mapping[str, str], hasher: Callable[[str, str], str]
+    ) -> list[Identifiers]:
         """After a backup restore: the identifiers of the stored records whose keyed hashes match a tombstone's
         (the values are compared here and returned to the caller only; never logged or stored)."""
         person = self._person()
         names = list(person.match)
+        wanted = set(hashes.values()) if isinstance(hashes, Mapping) else set(hashes)
         found: dict[tuple, Identifiers] = {}
         rows = person.model.objects.order_by("pk").values_list(*(person.match[name] for name in names))
         for values in _stream(rows, self.chunk_size):
             named = {name: identifier_normalised(name, value) for name, value in zip(names, values, strict=True)}
-            if any(value and hasher(name, value) in hashes for name, value in named.items()):
+            if any(value and hasher(name, value) in wanted for name, value in named.items()):
                 key = tuple(sorted(named.items()))
                 found.setdefault(key, identifiers_from(named))
         return list(found.values())

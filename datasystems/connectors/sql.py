@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -492,11 +492,14 @@ class SqlConnector:
             outcome.tables.append(TableChange(entry.name, change.action, rows.get(entry.name, 0)))
         return outcome
 
-    def find_identifiers(self, hashes: set[str], hasher: Callable[[str, str], str]) -> list[Identifiers]:
+    def find_identifiers(
+        self, hashes: Collection[str] | Mapping[str, str], hasher: Callable[[str, str], str]
+    ) -> list[Identifiers]:
         """After a backup restore: the identifiers of the stored rows whose keyed hashes match a tombstone's (the
         tables searched by identifiers, streamed; values compared here and returned only, never logged)."""
         tables = self._reflect()
         yield_per = _positive_int(self.config, "yield_per", DEFAULT_YIELD_PER)
+        wanted = set(hashes.values()) if isinstance(hashes, Mapping) else set(hashes)
         found: dict[tuple, Identifiers] = {}
         for entry in self.entries().values():
             if not entry.match:
@@ -506,7 +509,7 @@ class SqlConnector:
             statement = sa.select(*(table.c[match.column] for match in entry.match))
             for values in _stream(self.engine(), statement, yield_per):
                 named = {name: identifier_normalised(name, value) for name, value in zip(names, values, strict=True)}
-                if any(value and hasher(name, value) in hashes for name, value in named.items()):
+                if any(value and hasher(name, value) in wanted for name, value in named.items()):
                     found.setdefault(tuple(sorted(named.items())), identifiers_from(named))
         return list(found.values())
 
