@@ -438,9 +438,10 @@ class SqlConnector:
         self, identifiers: Identifiers, instruction: ChangeInstruction, *, progress: ChangeProgress
     ) -> ChangeOutcome:
         """Carry the instruction out in batches of ``instruction.batch_size`` rows, each its own transaction: one
-        SELECT of the next primary keys after the checkpoint (only rows still to change: IS DISTINCT FROM, not yet
-        hashed, still there), one set-based UPDATE or DELETE of them (keyed hashes computed in Python per batch
-        and applied with UPDATE ... FROM (VALUES ...) on PostgreSQL), COMMIT, then ``progress.batch_done``.
+        statement per batch, ``UPDATE/DELETE ... WHERE key IN (SELECT key ... AND <still to change> AND key >
+        <checkpoint> ORDER BY key LIMIT n) RETURNING key`` (only rows still to change: IS DISTINCT FROM, not yet
+        hashed, still there); keyed hashes are computed in Python per batch and written with one ``UPDATE ... FROM
+        unnest(keys[], hashes[])`` on PostgreSQL. COMMIT, then ``progress.batch_done``.
 
         A crash between a commit and ``batch_done`` leaves that batch changed but unrecorded: the run started again
         does not select its rows again (they no longer differ), so every row is changed exactly once; only the
