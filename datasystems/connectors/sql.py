@@ -464,7 +464,33 @@ class SqlConnector:
                 key = next(iter(table.primary_key.columns))
                 pending = _pending(table, change)
                 after = checkpoint.get("after") if checkpoint.get("table") == entry.name else None
-                while True:
+                if _streams(engine):
+                    # PostgreSQL: the person's rows still to change are read once, in key order, from a server-side
+                    # cursor, a batch at a time; each batch is written by key (one statement) and committed on its
+                    # own connection. (Picking each batch again with ORDER BY key LIMIT n lets the planner read all
+                    # of the person's rows for every batch: quadratic at 200,000 rows.)
+                    where = [condition, pending] if after is None else [condition, pending, key > after]
+                    try:
+                        for chunk in _stream_batches(engine, table, key, change, where, batch):
+                            with engine.begin() as connection:
+                                changed = _write_by_key(connection, table, key, change, instruction, chunk, pending)
+                            after = chunk[-1][0]
+                            rows[entry.name] = rows.get(entry.name, 0) + changed
+                            outcome.batches += 1
+                            progress.batch_done(
+                                {"done": list(done), "rows": dict(rows), "table": entry.name, "after": after},
+                                table=entry.name,
+                                rows=changed,
+                            )
+                    except TEMPORARY as error:
+                        raise ConnectorTemporaryError(
+                            f"The database failed while changing {entry.name!r} ({type(error).__name__})."
+                        ) from None
+                    except sa.exc.DBAPIError as error:
+                        raise ConnectorError(
+                            f"The database refused the change to {entry.name!r} ({type(error).__name__})."
+                        ) from None
+                while not _streams(engine):
                     try:
                         with engine.begin() as connection:
                             where = [condition, pending] if after is None else [condition, pending, key > after]
@@ -582,6 +608,77 @@ def _pending(table: sa.Table, change: TableInstruction) -> sa.ColumnElement[bool
         for name, value in change.values.items():
             conditions.append(table.c[name].is_distinct_from(value))
     return sa.or_(*conditions) if conditions else sa.false()
+
+
+def _streams(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg2"
+
+
+def _hashed_columns(change: TableInstruction) -> list[str]:
+    return [item.column for item in change.fields if item.strategy == FieldStrategy.KEYED_HASH]
+
+
+def _stream_batches(
+    engine: Engine, table: sa.Table, key: sa.Column, change: TableInstruction, where: list, batch: int
+) -> Iterator[list[tuple]]:
+    """The rows ``where`` picks (key, then the columns to hash), in key order, ``batch`` at a time, from a
+    server-side cursor on a connection of its own (read only, rolled back when done or abandoned)."""
+    columns = [key, *(table.c[name] for name in _hashed_columns(change))]
+    statement = sa.select(*columns).where(*where).order_by(key)
+    with engine.connect() as reader:
+        result = reader.execution_options(stream_results=True, yield_per=batch).execute(statement)
+        for partition in result.partitions(batch):
+            yield [tuple(row) for row in partition]
+
+
+def _write_by_key(
+    connection: sa.Connection,
+    table: sa.Table,
+    key: sa.Column,
+    change: TableInstruction,
+    instruction: ChangeInstruction,
+    chunk: list[tuple],
+    pending: sa.ColumnElement[bool],
+) -> int:
+    """One PostgreSQL statement for a batch read by ``_stream_batches``: ``... WHERE key = ANY(keys[])`` (still to
+    change: a row another run changed meanwhile is left alone), or, with keyed hashes, ``UPDATE ... FROM
+    unnest(keys[], hashes[])``."""
+    hashed = _hashed_columns(change)
+    keys = [row[0] for row in chunk]
+    by_key = key == sa.any_(sa.bindparam("dsar_keys", keys, type_=postgresql.ARRAY(key.type)))
+    if change.action == TableAction.DELETE:
+        return connection.execute(sa.delete(table).where(by_key)).rowcount
+    if change.action in (TableAction.UPDATE, TableAction.FLAG):
+        return connection.execute(sa.update(table).where(by_key, pending).values(dict(change.values))).rowcount
+    plain = {
+        item.column: _emptied(table.c[item.column]) if item.strategy == FieldStrategy.NULL else item.value
+        for item in change.fields
+        if item.strategy != FieldStrategy.KEYED_HASH
+    }
+    if not hashed:
+        return connection.execute(sa.update(table).where(by_key, pending).values(plain)).rowcount
+    if not instruction.hash_key:
+        raise ConnectorError("The change needs the key for keyed hashes, and none was given.")
+    lengths = [table.c[name].type.length for name in hashed]
+    arrays: dict[str, list] = {"dsar_keys": keys}
+    for n, length in enumerate(lengths):
+        arrays[f"dsar_{n}"] = [
+            keyed_hash(instruction.hash_key, str(value), max_length=length)
+            if value and not str(value).startswith(KEYED_HASH_PREFIX)
+            else value
+            for value in (row[1 + n] for row in chunk)
+        ]
+    batch_table = (
+        sa.func.unnest(
+            sa.bindparam("dsar_keys", type_=postgresql.ARRAY(key.type)),
+            *(sa.bindparam(f"dsar_{n}", type_=postgresql.ARRAY(table.c[name].type)) for n, name in enumerate(hashed)),
+        )
+        .table_valued("dsar_key", *(f"dsar_{n}" for n in range(len(hashed))))
+        .render_derived(name="dsar_batch")
+    )
+    assignments = {name: batch_table.c[f"dsar_{n}"] for n, name in enumerate(hashed)}
+    statement = sa.update(table).where(key == batch_table.c.dsar_key).values({**plain, **assignments})
+    return connection.execute(statement, arrays).rowcount
 
 
 def _change_batch(
