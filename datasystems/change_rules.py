@@ -12,6 +12,10 @@ reads) may say how the person's rows there are changed. Every key is optional::
      "rectifiable": ["name", "phone", "address_line"],         # Art. 16: columns a correction may set
      "marketing": {"set": {"email_opt_in": false}}}            # Art. 21(3): what stops marketing in this table
 
+A history table of consents (one row per change, the evidence of Art. 7(1)) is not overwritten: its marketing rule
+appends a row per channel instead, ``{"append": {"consent": false, "source": "Objection"}, "channels": "channel",
+"at": "changed_at", "already": ["consent"]}`` (only the demo application connector carries this form out).
+
 - GDPR Art. 17(1): erasure is the rule, so a table that says nothing is deleted.
 - GDPR Art. 17(3): a table that is anonymised or kept names the exception it rests on and why; the answer to the
   person lists it (the part not erased is a refusal of that part, Art. 12(4)).
@@ -97,13 +101,46 @@ def restriction_instruction(table: Mapping[str, Any], *, lift: bool) -> TableIns
     return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values={rule["column"]: not lift})
 
 
+def marketing_append(table: Mapping[str, Any]) -> Mapping[str, str] | None:
+    """For a history table (one row per change of consent, GDPR Art. 7(1): the history is the evidence), where
+    suppression appends a row per channel instead of overwriting: ``{"channels": column, "at": column, "already":
+    [columns]}`` (a channel whose latest row already has the appended values of the ``already`` columns, by default
+    all of them, gets no new row); else None."""
+    rule = table.get("marketing")
+    if isinstance(rule, Mapping) and "append" in rule:
+        values = rule.get("append") if isinstance(rule.get("append"), Mapping) else {}
+        already = rule.get("already", list(values))
+        return {
+            "channels": str(rule.get("channels", "")),
+            "at": str(rule.get("at", "")),
+            "already": [str(column) for column in already] if isinstance(already, list) else [],
+        }
+    return None
+
+
 def marketing_instruction(table: Mapping[str, Any]) -> TableInstruction | None:
-    """What stops direct marketing in one table (GDPR Art. 21(3))."""
+    """What stops direct marketing in one table (GDPR Art. 21(3)): ``{"set": {column: value}}`` overwrites the
+    person's rows; ``{"append": {column: value}, "channels": column, "at": column}`` appends, to a history table,
+    a row with those values for each channel whose latest row still differs (the history stays, Art. 7(1))."""
     rule = table.get("marketing")
     if not rule:
         return None
+    where = f'Table "{table.get("name", "")}"'
+    if isinstance(rule, Mapping) and "append" in rule:
+        values = rule["append"]
+        if not isinstance(values, Mapping) or not values:
+            raise ChangeRuleError(f'{where}: marketing "append" needs the values of the row appended per channel.')
+        for key in ("channels", "at"):
+            if not isinstance(rule.get(key), str) or not rule[key]:
+                raise ChangeRuleError(
+                    f'{where}: marketing "append" needs "channels" (the channel column) and "at" (its time column).'
+                )
+        already = rule.get("already", list(values))
+        if not isinstance(already, list) or not already or not all(column in values for column in already):
+            raise ChangeRuleError(f'{where}: marketing "already" must list columns of "append".')
+        return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(values))
     if not isinstance(rule, Mapping) or not isinstance(rule.get("set"), Mapping) or not rule["set"]:
-        raise ChangeRuleError(f'Table "{table.get("name", "")}": "marketing" needs "set": the columns to change.')
+        raise ChangeRuleError(f'{where}: "marketing" needs "set": the columns to change (or "append").')
     return TableInstruction(table=str(table["name"]), action=TableAction.FLAG, values=dict(rule["set"]))
 
 
@@ -171,6 +208,7 @@ __all__: Sequence[str] = (
     "ERASURE_EXCEPTION_GROUNDS",
     "ChangeRuleError",
     "erasure_instruction",
+    "marketing_append",
     "marketing_instruction",
     "rectifiable_columns",
     "restriction_instruction",

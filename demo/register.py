@@ -26,7 +26,9 @@ def democrm_tables(*names: str, match_on: str = "customers") -> dict:
     """The demo CRM's connector configuration for the tables one register entry covers (DEMOCRM_CONFIG, cut down).
 
     ``match_on`` is the table whose rows are the person's own record: the customer record for the CRM itself, or a
-    system's own table found through the customer it belongs to; the other tables lead to it by ``via``.
+    system's own table found through the customer it belongs to; the other tables lead to it by ``via``. Each
+    table keeps its change rules (issue 13): what erasure, restriction, rectification and a marketing objection
+    do there.
     """
     by_name = {table["name"]: table for table in DEMOCRM_CONFIG["tables"]}
     tables = []
@@ -38,7 +40,11 @@ def democrm_tables(*names: str, match_on: str = "customers") -> dict:
             via = by_name[name]["via"]
             table["via"] = via if match_on == "customers" else via.removesuffix("__customer").removesuffix("customer")
         tables.append(table)
-    return {"tables": tables}
+    config: dict = {"tables": tables}
+    if match_on == "customers":
+        # GDPR Art. 16: the CRM keeps a supplementary statement with the customer's record.
+        config["supplementary_statement"] = DEMOCRM_CONFIG["supplementary_statement"]
+    return config
 
 
 # GDPR Art. 19: how each is told of a rectification, erasure or restriction (e-mail, or a letter staff print and
@@ -128,7 +134,8 @@ SYSTEMS = [
         "retention": "While you are a customer and 6 years after the account is closed (limitation period for claims).",
         "holds_observed_data": False,
         "search_procedure": "Search contacts by e-mail address, then by customer number; open every account found.",
-        "erasure_method": "Delete the contact and anonymise their tickets.",
+        "erasure_method": "Delete the account, tickets, messages and insights; keep only the customer number, as the "
+        "account holder of the invoices kept for tax law, with every other detail anonymised.",
         "restriction_method": "Set the contact's 'restricted' flag: no processing except storage.",
         "connector": "demo_app",
         "connector_config": democrm_tables("customers", "accounts", "support_tickets", "ticket_messages", "insights"),
@@ -151,8 +158,10 @@ SYSTEMS = [
         ],
         "retention": "6 years after the end of the financial year of the invoice (Companies Act 2006 s.388).",
         "search_procedure": "Search orders by the customer number found in the CRM.",
-        "erasure_method": "Kept for the legal retention period (Art. 17(3)(b)); then deleted by the yearly purge.",
-        "restriction_method": "Mark the customer's orders as restricted in the back office.",
+        "erasure_method": "Kept for the legal retention period (Art. 17(3)(b)) without the delivery address, the "
+        "payment reference replaced by a keyed hash; then deleted by the yearly purge.",
+        "restriction_method": "The customer's 'restricted' flag in the CRM stops every use of their orders but "
+        "storage.",
         "connector": "demo_app",
         "connector_config": democrm_tables("orders", "order_lines", match_on="orders"),
         "purposes": [
@@ -180,7 +189,7 @@ SYSTEMS = [
         "holds_provided_data": False,
         "holds_observed_data": True,
         "search_procedure": "Search events by the customer number linked when a visitor signed in.",
-        "erasure_method": "Delete the visitor's events by cookie identifier.",
+        "erasure_method": "Delete the visitor's events.",
         "connector": "demo_app",
         "connector_config": democrm_tables("events", match_on="events"),
         "purposes": [("Measuring and improving our website", LawfulBasis.CONSENT, "")],

@@ -182,3 +182,18 @@ class CustomerInsight(models.Model):
 
     def __str__(self) -> str:
         return f"insight {self.pk}"
+
+
+class SupplementaryStatement(models.Model):
+    """GDPR Art. 16: where a customer completed incomplete data "by means of providing a supplementary statement",
+    the shop keeps the statement with their record (the DSAR portal's rectification stores it here)."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="supplementary_statements")
+    statement = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["received_at"]
+
+    def __str__(self) -> str:
+        return f"statement {self.pk}"

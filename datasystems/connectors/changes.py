@@ -29,13 +29,15 @@ then raises ``ChangePending`` (like ``SearchPending`` for searches) and the engi
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
-from .base import Identifiers
+from .base import IDENTIFIER_FIELDS, Identifiers
 
 
 class ChangeKind(StrEnum):
@@ -66,6 +68,40 @@ class FieldStrategy(StrEnum):
 
 
 KEYED_HASH_PREFIX = "anon:"
+# A keyed hash cut to fit a short column keeps at least this many hex digits (64 bits): still not guessable without
+# the key, and distinct enough that two anonymised rows rarely look alike.
+KEYED_HASH_MIN_HEX = 16
+
+
+def keyed_hash(key: bytes, value: str, *, max_length: int | None = None) -> str:
+    """``KEYED_HASH_PREFIX`` + hex HMAC-SHA256(key, value), cut to ``max_length`` characters where the column is
+    shorter (GDPR Art. 4(5) and Recital 26: without the key the value cannot be recovered or linked back). The
+    prefix marks the value as already anonymised, so a second run leaves it alone (idempotence)."""
+    if not key:
+        raise ValueError("A keyed hash needs a key.")
+    digest = hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    text = KEYED_HASH_PREFIX + digest
+    return text[:max_length] if max_length else text
+
+
+def keyed_hash_fits(max_length: int | None) -> bool:
+    """Whether a column of ``max_length`` characters (None: unbounded) can hold a keyed hash."""
+    return max_length is None or max_length >= len(KEYED_HASH_PREFIX) + KEYED_HASH_MIN_HEX
+
+
+def identifier_normalised(name: str, value: Any) -> str:
+    """A stored identifier as the portal normalises it (``Identifiers.of``), for comparing keyed hashes."""
+    text = "" if value is None else str(value)
+    if name in IDENTIFIER_FIELDS:
+        return Identifiers.of(**{name: text}).get(name)
+    return text.strip()
+
+
+def identifiers_from(values: Mapping[str, Any]) -> Identifiers:
+    """Identifiers built from one stored row's identifier values (identifier name -> value)."""
+    known = {name: str(value) for name, value in values.items() if name in IDENTIFIER_FIELDS and value}
+    extra = {name: str(value) for name, value in values.items() if name not in IDENTIFIER_FIELDS and value}
+    return Identifiers.of(**known, extra=extra)
 
 
 @dataclass(frozen=True)

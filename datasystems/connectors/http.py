@@ -34,6 +34,21 @@ An answer is one JSON document, read whole (up to ``max_answer_bytes``, default
 data than that is searched through another connector kind. Redirects are not followed; the standard library's HTTP
 client is used, with certificate checks and the environment's proxy settings.
 
+Changes (issue 13: erasure, rectification, restriction, a marketing objection) go to the same endpoint, signed the
+same way, with the change instead of a search::
+
+    {"request_id": "<the job's id>", "status_callback_urls": [...], "subject_request_type": "erasure" |
+     "rectification" | "restriction" | "restriction_lift" | "marketing_objection", "submitted_time": "...",
+     "dry_run": false, "subject_identities": [...],
+     "changes": [{"table": "invoices", "action": "anonymise", "fields": {"address": "null", "email": "keyed_hash",
+                  "name": {"fixed": "erased"}}}, {"table": "customers", "action": "update", "values": {...}}],
+     "supplementary_statement": "...", "channels": ["email", "sms"]}
+
+``dry_run: true`` asks only how many rows each table would change (``count``). The system batches on its side (the
+portal's keyed-hash key is never sent: the system hashes with its own) and answers 200 with
+``{"tables": [{"table": "invoices", "action": "anonymise", "rows": 12}, ...]}`` or 202 with a ``callback_token``
+(raised as ``ChangePending``; the callback carries the same ``tables``).
+
 Errors: a 5xx, a timeout or a refused connection is ConnectorTemporaryError (the job retries); a 4xx, a redirect, an
 answer too large, unsigned or malformed is ConnectorError. Messages name the status and what is wrong, never the
 body (it may hold personal data) or the secret. Nothing personal is logged.
@@ -60,6 +75,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from .. import webhooks
+from ..change_rules import rules_check
 from .base import (
     ConnectorError,
     ConnectorTemporaryError,
@@ -68,6 +84,16 @@ from .base import (
     SearchOutcome,
     SearchPending,
     TableResult,
+)
+from .changes import (
+    ChangeInstruction,
+    ChangeKind,
+    ChangeOutcome,
+    ChangePending,
+    ChangeProgress,
+    FieldStrategy,
+    TableChange,
+    TableInstruction,
 )
 
 logger = logging.getLogger(__name__)
@@ -164,6 +190,8 @@ class HttpConnector:
         for key in ("send_reference", "verify_answers"):
             if not isinstance(self.config.get(key, False), bool):
                 raise ConnectorError(f"{key!r} must be true or false.")
+        # Issue 13: the change rules of the system's tables (sent with each change), when the register sets them.
+        rules_check(self.config)
 
     # --- the interface ------------------------------------------------------------------------------------------
 
@@ -227,6 +255,101 @@ class HttpConnector:
         logger.info("HTTP connector: %d table(s) in the answer.", len(tables))
         return SearchOutcome(identifiers_used=used, tables=tables)
 
+    # --- changes (issue 13: erasure, rectification, restriction, marketing objection) ---------------------------
+
+    def _change_body(
+        self, identifiers: Identifiers, instruction: ChangeInstruction, context: SearchContext, *, dry_run: bool
+    ) -> tuple[str, bytes] | None:
+        used = [name for name in self.identities() if identifiers.get(name)]
+        if not used:
+            return None
+        request_id = self._request_id(context)
+        callbacks = {"status_callback_urls": [context.callback_url]} if context.callback_url and not dry_run else {}
+        body = {
+            "request_id": request_id,
+            **callbacks,
+            "subject_request_type": CHANGE_REQUEST_TYPES[instruction.kind],
+            "submitted_time": (context.submitted_at or datetime.now(tz=UTC)).isoformat(),
+            "dry_run": dry_run,
+            "subject_identities": [
+                {
+                    "identity_type": IDENTITY_TYPES.get(name, name),
+                    "identity_value": identifiers.get(name),
+                    "identity_format": "raw",
+                }
+                for name in used
+            ],
+            "changes": [_change_json(change) for change in instruction.tables],
+        }
+        if instruction.supplementary_statement:
+            body["supplementary_statement"] = instruction.supplementary_statement
+        if instruction.channels:
+            body["channels"] = list(instruction.channels)
+        return request_id, json.dumps(body, ensure_ascii=False).encode()
+
+    def _exchange(self, body: bytes) -> tuple[int, bytes]:
+        status, headers, answer = self._post(body)
+        if self.config.get("verify_answers", False):
+            try:
+                webhooks.verify_signature(headers, answer, self.secret())
+            except webhooks.SignatureError as error:
+                raise ConnectorError(f"The system's answer failed its signature check: {error}") from None
+        return status, answer
+
+    def count(
+        self, identifiers: Identifiers, instruction: ChangeInstruction, *, context: SearchContext | None = None
+    ) -> dict[str, int]:
+        """Ask the system how many rows each table instruction would change (``"dry_run": true``, nothing changes);
+        it must answer at once."""
+        self._validate()
+        prepared = self._change_body(identifiers, instruction, context or SearchContext(), dry_run=True)
+        if prepared is None:
+            return {change.table: 0 for change in instruction.tables}
+        _, body = prepared
+        status, answer = self._exchange(body)
+        if status == 202:
+            raise ConnectorError("The system must answer a count at once (it answered 202).")
+        outcome = changes_from_answer(_json(answer), instruction)
+        return {table.table: table.rows for table in outcome.tables}
+
+    def apply_change(
+        self,
+        identifiers: Identifiers,
+        instruction: ChangeInstruction,
+        *,
+        progress: ChangeProgress,
+        context: SearchContext | None = None,
+    ) -> ChangeOutcome:
+        """Send the signed change to the system; 200 with per-table results, or 202 (raised as ChangePending: the
+        system answers by a signed callback, read with ``changes_from_answer``). The system batches on its side;
+        ``context.search_id`` (the job's id) is sent as ``request_id`` so a retried change is recognised as the
+        same one. A run started again after the answer was recorded does not send it again."""
+        self._validate()
+        checkpoint = progress.checkpoint or {}
+        if checkpoint.get("answered"):
+            recorded = checkpoint.get("rows", {})
+            return ChangeOutcome(
+                tables=[TableChange(c.table, c.action, int(recorded.get(c.table, 0))) for c in instruction.tables]
+            )
+        prepared = self._change_body(identifiers, instruction, context or SearchContext(), dry_run=False)
+        if prepared is None:
+            return ChangeOutcome(tables=[TableChange(c.table, c.action, 0) for c in instruction.tables])
+        request_id, body = prepared
+        status, answer = self._exchange(body)
+        if status == 202:
+            pending = _pending(answer, request_id)
+            raise ChangePending(pending.token, request_id=request_id)
+        payload = _json(answer)
+        if isinstance(payload, dict) and "request_id" in payload and payload["request_id"] != request_id:
+            raise ConnectorError("The system's answer is for another request (its request_id differs).")
+        outcome = changes_from_answer(payload, instruction)
+        rows = {table.table: table.rows for table in outcome.tables}
+        for table in outcome.tables:
+            progress.batch_done({"answered": True, "rows": rows}, table=table.table, rows=table.rows)
+        outcome.batches = len(outcome.tables)
+        logger.info("HTTP connector: the system changed %d row(s) in %d table(s).", outcome.rows, len(outcome.tables))
+        return outcome
+
     # --- the exchange -------------------------------------------------------------------------------------------
 
     def _request_id(self, context: SearchContext) -> str:
@@ -289,6 +412,65 @@ class HttpConnector:
             except (OSError, ValueError) as error:
                 raise ConnectorTemporaryError(f"The system's answer broke off ({type(error).__name__}).") from None
             return status, dict(response.headers.items()), bytes(received)
+
+
+# The change kinds as sent to a system (OpenDSR's request types where one fits).
+CHANGE_REQUEST_TYPES = {
+    ChangeKind.ERASE: "erasure",
+    ChangeKind.RECTIFY: "rectification",
+    ChangeKind.RESTRICT: "restriction",
+    ChangeKind.LIFT_RESTRICTION: "restriction_lift",
+    ChangeKind.SUPPRESS_MARKETING: "marketing_objection",
+}
+
+
+def _change_json(change: TableInstruction) -> dict[str, Any]:
+    item: dict[str, Any] = {"table": change.table, "action": str(change.action)}
+    if change.fields:
+        item["fields"] = {
+            field.column: {"fixed": field.value} if field.strategy == FieldStrategy.FIXED else str(field.strategy)
+            for field in change.fields
+        }
+    if change.values:
+        item["values"] = dict(change.values)
+    return item
+
+
+def _json(answer: bytes) -> Any:
+    try:
+        return json.loads(answer)
+    except ValueError:
+        raise ConnectorError("The system's answer is not JSON.") from None
+
+
+def changes_from_answer(payload: Any, instruction: ChangeInstruction) -> ChangeOutcome:
+    """A system's answer to a change (synchronous, or a callback's payload), checked strictly:
+    ``{"tables": [{"table": "customers", "action": "delete", "rows": 1}, ...]}`` (the form the change engine's
+    callback reads too), one entry per table of the instruction, each with the whole number of rows changed
+    (``action`` optional; when given, the instruction's). Anything else is a ConnectorError naming what is wrong,
+    never a value."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("tables"), list):
+        raise ConnectorError("The system's answer must be a JSON object with a 'tables' list.")
+    asked = {change.table: change for change in instruction.tables}
+    rows: dict[str, int] = {}
+    for position, table in enumerate(payload["tables"], start=1):
+        where = f"Table {position} of the system's answer"
+        if not isinstance(table, dict) or set(table) - {"table", "rows", "action"}:
+            raise ConnectorError(f"{where} must be an object with 'table' and 'rows'.")
+        name, count = table.get("table"), table.get("rows")
+        if not isinstance(name, str) or name not in asked:
+            raise ConnectorError(f"{where} names a table the change did not ask about.")
+        if name in rows:
+            raise ConnectorError(f"{where} repeats the name of another table.")
+        if "action" in table and table["action"] != asked[name].action:
+            raise ConnectorError(f"{where}: its 'action' is not the one the change asked for.")
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise ConnectorError(f"{where}: 'rows' must be a whole number, 0 or more.")
+        rows[name] = count
+    missing = [name for name in asked if name not in rows]
+    if missing:
+        raise ConnectorError(f"The system's answer says nothing of {len(missing)} table(s) of the change.")
+    return ChangeOutcome(tables=[TableChange(name, asked[name].action, rows[name]) for name in asked])
 
 
 def _pending(answer: bytes, request_id: str) -> SearchPending:
