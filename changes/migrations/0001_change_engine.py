@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("datasystems", "0003_engine_backup_roll_off"),
-        ("requests_app", "0030_engine_kinds"),
+        ("requests_app", "0030_issue13_event_and_message_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("datasystems", "0003_recipients_notify_by"),
-        ("requests_app", "0030_recipients_kinds"),
+        ("datasystems", "0004_recipients_notify_by"),
+        ("requests_app", "0030_issue13_event_and_message_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

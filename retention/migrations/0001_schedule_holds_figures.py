@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("agents", "0005_agent_email_encrypted_recovery_codes"),
-        ("requests_app", "0030_retention_kinds"),
+        ("requests_app", "0030_issue13_event_and_message_kinds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,7 +10,7 @@ def post_where_no_email(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("datasystems", "0002_register_changes"),
+        ("datasystems", "0003_engine_backup_roll_off"),
     ]
 
     operations = [
