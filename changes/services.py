@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -37,8 +38,14 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from datasystems.change_rules import ChangeRuleError, tables_for
-from datasystems.connectors.base import ConnectorError, ConnectorTemporaryError, Identifiers, connector_for
+from datasystems.change_rules import ChangeRuleError, erasure_instruction, tables_for
+from datasystems.connectors.base import (
+    ConnectorError,
+    ConnectorTemporaryError,
+    Identifiers,
+    SearchContext,
+    connector_for,
+)
 from datasystems.connectors.changes import (
     ChangeInstruction,
     ChangeKind,
@@ -403,12 +410,47 @@ def _enqueue_job(job_id: int) -> None:
     tasks.run_change_job.delay(job_id)
 
 
+def removes_identifiers(system: DataSystem) -> bool:
+    """Whether erasing in ``system`` removes the identifiers the person is found by there: its own record (the table
+    searched by ``match``) is deleted, or the matched columns themselves are anonymised. Only columns of that table
+    count: a match through a relation (``customer__email``) finds the person in a record another system keeps."""
+    tables = system.connector_config.get("tables") if isinstance(system.connector_config, Mapping) else None
+    for table in tables if isinstance(tables, list) else []:
+        match = table.get("match") if isinstance(table, Mapping) else None
+        if not isinstance(match, Mapping):
+            continue
+        columns = {value.get("column") if isinstance(value, Mapping) else value for value in match.values()}
+        own = {column for column in columns if isinstance(column, str) and column and "__" not in column}
+        if not own:
+            continue
+        try:
+            rule = erasure_instruction(table)
+        except ChangeRuleError:
+            continue
+        if rule.action == TableAction.DELETE or own & {change.column for change in rule.fields}:
+            return True
+    return False
+
+
 def _launch(run: ChangeRun, *, reason: str) -> None:
     """Inside the planning or approving transaction: the run starts; a changing connector's job is queued for the
-    workers when this commits, any other system's becomes its owner's task."""
+    workers when this commits, any other system's becomes its owner's task.
+
+    GDPR Art. 17(1) in every system: an erasure that removes the identifiers the person is found by (for example the
+    CRM's own customer record, which other systems find the person through) is held back until every other system
+    of the run has finished, so that none of them loses the way to the person's data. A held job stays queued
+    without ``enqueued_at``; ``run_check`` releases it."""
     now = timezone.now()
     RUN_LIFECYCLE.move(run, RunStatus.RUNNING, actor_kind="system", reason=reason, changes={"started_at": now})
-    for job in ChangeJob.objects.filter(run=run, status=ChangeJobStatus.QUEUED).select_related("system"):
+    jobs = list(ChangeJob.objects.filter(run=run, status=ChangeJobStatus.QUEUED).select_related("system"))
+    held: set[int] = set()
+    if run.kind == ChangeKind.ERASE:
+        removers = {job.pk for job in jobs if is_changing(job.connector) and removes_identifiers(job.system)}
+        if removers and len(removers) < len(jobs):
+            held = removers
+    for job in jobs:
+        if job.pk in held:
+            continue
         if is_changing(job.connector):
             job.enqueued_at = now
             job.save(update_fields=["enqueued_at", "updated_at"])
@@ -515,7 +557,13 @@ def job_run(*, job_id: int, worker: str = "") -> str:
         instruction = instruction_for(job.run, system)
         connector = connector_for(system.connector, system.connector_config)
         progress = DbProgress(job_id, token, job.checkpoint)
-        outcome = connector.apply_change(identifiers_of(request), instruction, progress=progress)
+        if "context" in inspect.signature(connector.apply_change).parameters:
+            # A system reached over HTTP learns the job's stable id (a retried change is the same change) and where
+            # to post its later answer (the job's random public id, never its key).
+            context = SearchContext(search_id=job.public_id, callback_url=callback_url(job))
+            outcome = connector.apply_change(identifiers_of(request), instruction, progress=progress, context=context)
+        else:
+            outcome = connector.apply_change(identifiers_of(request), instruction, progress=progress)
     except ChangeSuperseded:
         return ChangeJob.objects.values_list("status", flat=True).get(pk=job_id)
     except ChangePending as pending:
@@ -739,7 +787,17 @@ def run_check(*, run_id: int) -> str | None:
         if run.status != RunStatus.RUNNING:
             return None
         jobs = list(ChangeJob.objects.filter(run=run))
-        if any(job.status not in FINISHED_JOB_STATUSES for job in jobs):
+        unfinished = [job for job in jobs if job.status not in FINISHED_JOB_STATUSES]
+        held = [job for job in unfinished if job.status == ChangeJobStatus.QUEUED and job.enqueued_at is None]
+        if held and len(held) == len(unfinished):
+            # Every other system has finished: the erasures that remove the person's identifiers go now (_launch).
+            now = timezone.now()
+            for job in held:
+                job.enqueued_at = now
+                job.save(update_fields=["enqueued_at", "updated_at"])
+                transaction.on_commit(lambda job_id=job.pk: _enqueue_job(job_id))
+            return None
+        if unfinished:
             return None
         done = [job for job in jobs if job.status == ChangeJobStatus.DONE]
         if len(done) == len(jobs):
@@ -829,7 +887,8 @@ def erasure_reapply(*, system_name: str = "", now: datetime | None = None) -> Re
                     hash_key=hash_key(),
                 )
                 rows = 0
-                for identifiers in connector.find_identifiers(tombstone.hashes, keyed_hash):
+                # The connector hashes each stored identifier normalised (as Identifiers.of does), by its name.
+                for identifiers in connector.find_identifiers(tombstone.hashes, _tombstone_hasher):
                     outcome = connector.apply_change(identifiers, instruction, progress=_ReapplyProgress())
                     rows += sum(
                         table.rows
@@ -847,6 +906,11 @@ def erasure_reapply(*, system_name: str = "", now: datetime | None = None) -> Re
             ]
             tombstone.save(update_fields=["reapplications"])
     return result
+
+
+def _tombstone_hasher(_name: str, value: str) -> str:
+    """The connectors' hasher for ``find_identifiers``: the tombstone holds one keyed hash per identifier value."""
+    return keyed_hash(value)
 
 
 class _ReapplyProgress:

@@ -86,7 +86,7 @@ class FakeChangingConnector:
     def find_identifiers(self, hashes, hasher):
         wanted = set(hashes.values())
         emails = {row["email"] for rows in self.rows.values() for row in rows if row["state"] == "live"}
-        return [Identifiers.of(email=email) for email in sorted(emails) if hasher(email) in wanted]
+        return [Identifiers.of(email=email) for email in sorted(emails) if hasher("email", email) in wanted]
 
 
 class PendingHttpConnector(HttpConnector):

@@ -152,3 +152,34 @@ def test_the_sweep_fails_an_http_change_whose_callback_never_came(
     run.refresh_from_db()
     assert job.status == ChangeJobStatus.FAILED and job.callback_token == ""
     assert run.status == RunStatus.FAILED
+
+
+def test_an_erasure_that_removes_the_persons_identifiers_waits_until_every_other_system_has_finished(
+    crm, erasure_request, handler, fake_connector, django_capture_on_commit_callbacks
+):
+    """Art. 17(1) in every system: the CRM's own customer record (found by its own e-mail column, deleted by the
+    erasure) is what the billing system finds the person through, so the CRM goes last."""
+    from .conftest import system
+
+    crm.connector_config = {"tables": [{**CRM_CONFIG_OWN, **table} for table in crm.connector_config["tables"][:1]]}
+    crm.save()
+    billing = system("Billing", "fake", {"tables": [{"name": "invoices", "match": {"email": "customer__email"}}]})
+    assert services.removes_identifiers(crm) and not services.removes_identifiers(billing)
+
+    run = services.change_run_start(request=erasure_request, kind=ChangeKind.ERASE, actor=handler)
+    with django_capture_on_commit_callbacks(execute=False):
+        services.change_run_approve(run=run, actor=handler)
+    held = run.jobs.get(system=crm)
+    assert (held.status, held.enqueued_at) == (ChangeJobStatus.QUEUED, None)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_check(run_id=run.pk)  # nothing to release while the billing system's job is unfinished
+        services.job_run(job_id=run.jobs.get(system=billing).pk)
+    crm_job, billing_job = run.jobs.get(system=crm), run.jobs.get(system=billing)
+    assert crm_job.status == billing_job.status == ChangeJobStatus.DONE
+    assert billing_job.finished_at <= crm_job.started_at
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+
+
+CRM_CONFIG_OWN = {"match": {"email": "email"}}
