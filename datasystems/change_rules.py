@@ -181,7 +181,8 @@ def rules_check(config: Mapping[str, Any]) -> None:
 
 
 def summary(config: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per table, in words for the register page: what erasure does there and on what ground."""
+    """Per table, for the register page: what erasure does there and on what ground, the restriction flag, the
+    columns a correction may set and what a marketing objection changes (a malformed erasure rule: ``problem``)."""
     rows: list[dict[str, Any]] = []
     for table in _tables(config):
         try:
@@ -189,15 +190,26 @@ def summary(config: Mapping[str, Any]) -> list[dict[str, Any]]:
         except ChangeRuleError as error:
             rows.append({"table": table.get("name", ""), "problem": str(error)})
             continue
+        restriction = table.get("restriction")
+        marketing = table.get("marketing") if isinstance(table.get("marketing"), Mapping) else {}
         rows.append(
             {
                 "table": instruction.table,
                 "action": str(instruction.action),
                 "fields": {change.column: str(change.strategy) for change in instruction.fields},
+                # The same, in order, with the value a "fixed" strategy writes.
+                "field_changes": [
+                    {"column": change.column, "strategy": str(change.strategy), "value": change.value}
+                    for change in instruction.fields
+                ],
                 "ground": instruction.ground,
                 "reason": instruction.reason,
-                "restriction": bool(table.get("restriction")),
+                "restriction": bool(restriction),
+                "restriction_column": str(restriction.get("column", "")) if isinstance(restriction, Mapping) else "",
                 "marketing": bool(table.get("marketing")),
+                "marketing_set": dict(marketing["set"]) if isinstance(marketing.get("set"), Mapping) else {},
+                "marketing_append": dict(marketing["append"]) if isinstance(marketing.get("append"), Mapping) else {},
+                "marketing_channels": str(marketing.get("channels", "")),
                 "rectifiable": list(table.get("rectifiable") or []),
             }
         )

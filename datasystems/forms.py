@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy
 
 from casework.forms import _style
 
+from .change_rules import ChangeRuleError, rules_check
+from .connectors.base import ConnectorError, connector_for
 from .models import DataSystem, LawfulBasis, Purpose, Recipient, SystemRecipient, Transfer
 from .services import SYSTEM_FIELDS
 
@@ -78,7 +80,21 @@ class DataSystemForm(forms.ModelForm):
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=gettext_lazy(
-            'Never a password or key: name the environment variable that holds it, e.g. "url_env": "CRM_DATABASE_URL".'
+            'Never a password or key: name the environment variable that holds it, e.g. "url_env": "CRM_DATABASE_URL". '
+            'Each table may say what erasure ("erasure": delete, anonymise or keep, with the fields and the Article '
+            '17(3) ground), restriction ("restriction"), rectification ("rectifiable") and a marketing objection '
+            '("marketing") do there.'
+        ),
+    )
+    # GDPR Art. 17 and 5(1)(e): after an erasure the backups hold the data, beyond use, until they roll off.
+    backup_roll_off_days = forms.IntegerField(
+        label=gettext_lazy("Backups roll off after (days)"),
+        required=False,
+        min_value=0,
+        max_value=3650,
+        help_text=gettext_lazy(
+            "After an erasure, the system's backups still hold the data, beyond use, until the last of them is "
+            "overwritten this many days later; the answer to the person gives the date. Empty or 0: no backups."
         ),
     )
 
@@ -119,6 +135,31 @@ class DataSystemForm(forms.ModelForm):
                 % {"where": ", ".join(secrets)}
             )
         return config
+
+    def clean_backup_roll_off_days(self) -> int:
+        return self.cleaned_data.get("backup_roll_off_days") or 0
+
+    def clean(self) -> dict:
+        """The register's change rules are checked on save (GDPR Art. 17(3): what is kept names its exception), and
+        so is the whole configuration where the connector can check it without reaching the system over the network."""
+        data = super().clean()
+        if "connector_config" not in data:
+            return data
+        config = data["connector_config"]
+        try:
+            rules_check(config)
+            key = data.get("connector")
+            if key and key != "manual":
+                connector = connector_for(key, config)
+                if getattr(connector, "checks_offline", False):
+                    connector.check()
+        except ChangeRuleError as error:
+            self.add_error("connector_config", str(error))
+        except ConnectorError as error:
+            self.add_error(
+                "connector_config", _("The connector refuses this configuration: %(problem)s") % {"problem": error}
+            )
+        return data
 
     def clean_personal_data_categories(self) -> list[str]:
         categories = self.cleaned_data["personal_data_categories"]

@@ -8,10 +8,15 @@ not the whole notice). One function, so the two cannot drift apart.
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
+from requests_app.models import RefusalGround
+
+from . import change_rules
 from .models import (
     Art9Condition,
     DataSystem,
@@ -181,6 +186,36 @@ def supplementary_information(systems: Iterable[DataSystem] | QuerySet[DataSyste
         )
         for system in ordered
     ]
+
+
+def _value_in_words(value: Any) -> str:
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    if value is None or value == "":
+        return _("empty")
+    return f"“{value}”"
+
+
+def change_rules_described(system: DataSystem) -> list[dict[str, Any]]:
+    """Per table of the system's connector, what erasure (GDPR Art. 17(1), with the Art. 17(3) exception a kept or
+    anonymised table rests on), restriction (Art. 18), rectification (Art. 16) and a marketing objection (Art. 21(3))
+    do there, with the values in words for the register's page."""
+    rows = change_rules.summary(system.connector_config)
+    for row in rows:
+        if "problem" in row:
+            continue
+        row["ground_label"] = _label(RefusalGround, row["ground"]) if row["ground"] else ""
+        # By column name: the database keeps a configuration's keys in an order of its own.
+        row["field_changes"] = sorted(row["field_changes"], key=lambda change: change["column"])
+        for change in row["field_changes"]:
+            change["value_words"] = _value_in_words(change["value"])
+        for key in ("marketing_set", "marketing_append"):
+            row[f"{key}_words"] = [
+                {"column": column, "value": _value_in_words(value)} for column, value in sorted(row[key].items())
+            ]
+    return rows
 
 
 def active_systems() -> QuerySet[DataSystem]:

@@ -21,6 +21,8 @@ from . import selectors
 from .models import DataSystem, PrivacyNoticeVersion, Purpose, Recipient, RegisterChange, SystemRecipient, Transfer
 
 Action = RegisterChange.Action
+# The keys of a connector table that say what erasure, restriction, rectification and a marketing objection do there.
+CHANGE_RULE_KEYS = ("erasure", "restriction", "rectifiable", "marketing")
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ SYSTEM_FIELDS = (
     "search_procedure",
     "erasure_method",
     "restriction_method",
+    "backup_roll_off_days",
     "connector",
     "connector_config",
     "active",
@@ -66,11 +69,60 @@ def _set(instance: Any, values: Mapping[str, Any], fields: tuple[str, ...]) -> N
             setattr(instance, field, values[field])
 
 
+def _rules_by_table(config: Any) -> dict[str, dict[str, Any]]:
+    tables = config.get("tables") if isinstance(config, Mapping) else None
+    if not isinstance(tables, list):
+        return {}
+    return {
+        str(table.get("name", "")): {key: table.get(key) for key in CHANGE_RULE_KEYS}
+        for table in tables
+        if isinstance(table, Mapping)
+    }
+
+
+def _without_rules(config: Any) -> Any:
+    """A connector configuration with its tables' change rules left out."""
+    if not isinstance(config, Mapping) or not isinstance(config.get("tables"), list):
+        return config
+    tables = [
+        {key: value for key, value in table.items() if key not in CHANGE_RULE_KEYS}
+        if isinstance(table, Mapping)
+        else table
+        for table in config["tables"]
+    ]
+    return {**config, "tables": tables}
+
+
+def _changed(before: Mapping[str, Any], system: DataSystem) -> str:
+    """What a save changed, for the register's history (GDPR Art. 5(2)): the fields, and the tables whose erasure,
+    restriction, rectification or marketing rules changed (what Art. 17, 18, 16 and 21(3) mean in the system)."""
+    changed = []
+    for field, old in before.items():
+        new = getattr(system, field)
+        if old == new:
+            continue
+        if field == "connector_config":
+            old_rules, new_rules = _rules_by_table(old), _rules_by_table(new)
+            none = dict.fromkeys(CHANGE_RULE_KEYS)
+            tables = sorted(
+                name
+                for name in old_rules.keys() | new_rules.keys()
+                if old_rules.get(name, none) != new_rules.get(name, none)
+            )
+            if tables:
+                changed.append("change rules of " + ", ".join(tables))
+            if _without_rules(old) == _without_rules(new):
+                continue
+        changed.append(field)
+    return ", ".join(sorted(changed)) or "nothing changed"
+
+
 @transaction.atomic
 def system_save(*, system: DataSystem | None, values: Mapping[str, Any], actor: AbstractBaseUser) -> DataSystem:
     """Add a system to the register or change one (GDPR Art. 30(1): the record of processing kept up to date)."""
     adding = system is None
     system = system or DataSystem()
+    before = {field: getattr(system, field) for field in SYSTEM_FIELDS if field in values}
     _set(system, values, SYSTEM_FIELDS)
     system.full_clean()
     try:
@@ -83,7 +135,7 @@ def system_save(*, system: DataSystem | None, values: Mapping[str, Any], actor: 
         actor=actor,
         system=system,
         action=Action.SYSTEM_ADDED if adding else Action.SYSTEM_CHANGED,
-        detail=system.name if adding else ", ".join(sorted(values)),
+        detail=system.name if adding else _changed(before, system),
     )
     logger.info("register: system %s saved by user %s", system.pk, actor.pk)
     return system

@@ -95,6 +95,7 @@ def _detail_page(http_request: HttpRequest, system: DataSystem, status: int = 20
             "nav": "systems",
             "system": system,
             "disclosure": disclosure,
+            "change_rules": selectors.change_rules_described(system),
             "purposes": system.purposes.order_by("pk"),
             "links": system.disclosures.select_related("recipient"),
             "transfers": system.transfers.select_related("recipient"),

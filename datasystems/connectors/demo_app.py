@@ -95,6 +95,9 @@ class DemoAppConnector:
     """Searches an application of this project through its models (connector kind 1 of issue 12)."""
 
     kind = "demo_app"
+    # Its check reads this project's models only, so the register's form runs it on every save (sql and http
+    # checks reach the system over the network, so a save does not wait on them).
+    checks_offline = True
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         self.config = config

@@ -177,8 +177,11 @@ def test_the_roles_get_the_registers_permissions_once_its_app_has_migrated(db):
     assert not Group.objects.exists()
     roles_ensure_after_migrate(sender=apps.get_app_config("fulfilment"))
     assert not Group.objects.exists()
-    # ...and the change engine's permission to carry changes out by hand (issue 13): now the last app to migrate.
+    # ...and the change engine's permission to carry changes out by hand (issue 13)...
     roles_ensure_after_migrate(sender=apps.get_app_config("changes"))
+    assert not Group.objects.exists()
+    # ...and retention's legal hold (issue 13), the last app whose permissions the roles hold.
+    roles_ensure_after_migrate(sender=apps.get_app_config("retention"))
     auditor = Group.objects.get(name=AUDITOR).permissions.filter(content_type__app_label="datasystems")
     assert set(auditor.values_list("codename", flat=True)) == {"view_datasystem", "view_privacynoticeversion"}
     owner = Group.objects.get(name=SYSTEM_OWNER).permissions.values_list("codename", flat=True)
