@@ -149,7 +149,8 @@ class DataSystemForm(forms.ModelForm):
         try:
             rules_check(config)
             key = data.get("connector")
-            if key and key != "manual":
+            # An empty configuration: the system is recorded before its connector is set up (as before issue 13).
+            if key and key != "manual" and config:
                 connector = connector_for(key, config)
                 if getattr(connector, "checks_offline", False):
                     connector.check()

@@ -5,16 +5,20 @@ import re
 
 import pyotp
 import pytest
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from playwright.sync_api import Page, expect
 
 from casework import roles
+from datasystems import services
+from datasystems.connectors.demo_app import DEMOCRM_CONFIG
 from dsar_portal.staff_auth import totp_authenticator_add
 from tests.factories import StaffUserFactory
 
 from .support import assert_accessible
 
 PASSWORD = "correct horse battery staple"
+User = get_user_model()
 
 
 @pytest.fixture
@@ -49,8 +53,10 @@ def test_the_dpo_records_a_system_and_publishes_the_notice_people_read(signed_in
     expect(page.get_by_label("Name", exact=False).first).to_have_value("Call recordings")
     assert_accessible(page, "the system form with errors")
     page.get_by_label("How long it is kept").fill("90 days")
+    page.get_by_label("Backups roll off after (days)").fill("35")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("heading", name="Call recordings", level=1)).to_be_visible()
+    expect(page.get_by_text("until they roll off 35 days later")).to_be_visible()
     page.get_by_text("Add a purpose").click()
     page.get_by_label(re.compile(r"^Purpose")).fill("Checking the quality of our service")
     page.get_by_label(re.compile(r"^Lawful basis")).select_option("contract")
@@ -68,3 +74,20 @@ def test_the_dpo_records_a_system_and_publishes_the_notice_people_read(signed_in
     expect(page.get_by_text(re.compile("Version 1, published on"))).to_be_visible()
     expect(page.get_by_role("heading", name="Call recordings")).to_be_visible()
     assert_accessible(page, "the public privacy notice")
+    # A system searched through its connector: what erasure, restriction and objection mean in each of its tables.
+    crm = services.system_save(
+        system=None,
+        values={
+            "name": "Customer database",
+            "data_subjects": "Customers",
+            "personal_data_categories": ["Name"],
+            "retention": "6 years",
+            "connector": "demo_app",
+            "connector_config": DEMOCRM_CONFIG,
+        },
+        actor=User.objects.get(username="dpo"),
+    )
+    page.goto(f"/staff/systems/{crm.pk}/")
+    rules = page.get_by_role("table", name=re.compile("What each of the system's tables does"))
+    expect(rules.get_by_role("row", name=re.compile(r"^order_lines Kept as it is\."))).to_be_visible()
+    assert_accessible(page, "a system's page with its change rules")
