@@ -138,6 +138,8 @@ SYSTEMS = [
         "account holder of the invoices kept for tax law, with every other detail anonymised.",
         "restriction_method": "Set the contact's 'restricted' flag: no processing except storage.",
         "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
         "connector_config": democrm_tables("customers", "accounts", "support_tickets", "ticket_messages", "insights"),
         "purposes": [
             ("Managing your account and providing our service", LawfulBasis.CONTRACT, ""),
@@ -163,6 +165,8 @@ SYSTEMS = [
         "restriction_method": "The customer's 'restricted' flag in the CRM stops every use of their orders but "
         "storage.",
         "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
         "connector_config": democrm_tables("orders", "order_lines", match_on="orders"),
         "purposes": [
             ("Invoicing and taking payment", LawfulBasis.CONTRACT, ""),
@@ -191,6 +195,8 @@ SYSTEMS = [
         "search_procedure": "Search events by the customer number linked when a visitor signed in.",
         "erasure_method": "Delete the visitor's events.",
         "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
         "connector_config": democrm_tables("events", match_on="events"),
         "purposes": [("Measuring and improving our website", LawfulBasis.CONSENT, "")],
         "recipients": [("Beacon Analytics GmbH", "page events, browser and device, shortened IP address")],
@@ -238,6 +244,8 @@ SYSTEMS = [
         "search_procedure": "Search the preference centre by e-mail address.",
         "erasure_method": "Delete the contact, keeping a keyed hash of the address on the suppression list.",
         "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
         "connector_config": democrm_tables("marketing_preferences", match_on="marketing_preferences"),
         "purposes": [("Sending you news and offers you asked for", LawfulBasis.CONSENT, "marketing")],
         "recipients": [("Mailwise Inc.", "your e-mail address and name, to send our e-mails")],
