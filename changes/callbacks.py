@@ -15,16 +15,13 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from django.db import transaction
 
-from datasystems import webhooks
-from datasystems.connectors.base import ConnectorError, connector_for
 from datasystems.connectors.changes import TableAction
+from fulfilment.callbacks import CallbackResult, callback_result, signed_answer
 from requests_app.locks import request_lock
 
 from . import services
@@ -35,19 +32,6 @@ logger = logging.getLogger(__name__)
 COMPLETED = "completed"
 CANCELLED = {"cancelled", "canceled", "failed"}
 ACTIONS = {action.value for action in TableAction}
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    status: int
-    body: Mapping[str, str]
-
-
-def _result(status: int, outcome: str, detail: str = "") -> CallbackResult:
-    body = {"status": outcome}
-    if detail:
-        body["detail"] = detail
-    return CallbackResult(status, body)
 
 
 def _items(payload: Mapping) -> list[services.Item]:
@@ -76,36 +60,28 @@ def callback_receive(*, public_id: str, headers: Mapping[str, str], body: bytes)
         .exclude(public_id="")
         .first()
     )
-    if job is None:
-        return _result(404, "unknown")
-    try:
-        secret = connector_for(job.system.connector, job.system.connector_config).secret()
-    except ConnectorError:
-        logger.warning("callback for change job %s: the system's signing secret is not configured", job.pk)
-        return _result(503, "unavailable")
-    try:
-        payload = webhooks.verify_callback(headers, body, secret)
-    except (webhooks.SignatureError, webhooks.SecretError) as error:
-        logger.warning("callback for change job %s refused: %s", job.pk, error)
-        return _result(401, "refused", str(error))
-    if job.status in FINISHED_JOB_STATUSES:
-        return _result(200, "already_received")
-    if job.status != ChangeJobStatus.WAITING:
-        return _result(409, "not_waiting")
-    token = payload.get("callback_token")
-    if not isinstance(token, str) or not job.callback_token or not hmac.compare_digest(token, job.callback_token):
-        return _result(400, "rejected", "The callback_token does not match the change.")
+    checked = signed_answer(
+        job,
+        what="change",
+        headers=headers,
+        body=body,
+        finished=job is not None and job.status in FINISHED_JOB_STATUSES,
+        waiting=job is not None and job.status == ChangeJobStatus.WAITING,
+    )
+    if isinstance(checked, CallbackResult):
+        return checked
+    payload = checked
     status = payload.get("request_status", COMPLETED)
     if status in CANCELLED:
         reason = payload.get("reason")
         reason = reason.strip() if isinstance(reason, str) and reason.strip() else "no reason given"
         return _finish(job, items=None, reason=f"The system could not make the change: {reason}"[:500])
     if status != COMPLETED:
-        return _result(400, "rejected", "request_status must be 'completed' or 'cancelled'.")
+        return callback_result(400, "rejected", "request_status must be 'completed' or 'cancelled'.")
     try:
         items = _items(payload)
     except ValueError as error:
-        return _result(400, "rejected", str(error))
+        return callback_result(400, "rejected", str(error))
     return _finish(job, items=items, reason="")
 
 
@@ -114,11 +90,11 @@ def _finish(job: ChangeJob, *, items: list[services.Item] | None, reason: str) -
         request_lock(job.request_id)
         locked = ChangeJob.objects.select_for_update(of=("self",)).select_related("system", "run").get(pk=job.pk)
         if locked.status != ChangeJobStatus.WAITING:
-            return _result(200, "already_received")
+            return callback_result(200, "already_received")
         if items is None:
             services.job_not_done(locked, reason=reason, actor_kind="system")
         else:
             services.job_finish(
                 locked, items=items, actor_kind="system", reason=f"{locked.system.name}: answered by signed callback"
             )
-    return _result(200, "received")
+    return callback_result(200, "received")

@@ -24,6 +24,7 @@ import hmac
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -49,11 +50,40 @@ class CallbackResult:
     body: Mapping[str, str]
 
 
-def _result(status: int, outcome: str, detail: str = "") -> CallbackResult:
+def callback_result(status: int, outcome: str, detail: str = "") -> CallbackResult:
     body = {"status": outcome}
     if detail:
         body["detail"] = detail
     return CallbackResult(status, body)
+
+
+def signed_answer(
+    job: Any, *, what: str, headers: Mapping[str, str], body: bytes, finished: bool, waiting: bool
+) -> dict | CallbackResult:
+    """The payload of an HTTP system's signed answer for ``job`` (a search here, a change in ``changes``), or the
+    answer refusing it. GDPR Art. 5(1)(f), 32: 404 unknown job; 503 the system's secret is not configured; 401 a bad
+    signature, a stale timestamp or a replay; 200 the job finished already (idempotent); 409 it is not waiting for
+    an answer; 400 the token is not the one the system gave for this job."""
+    if job is None:
+        return callback_result(404, "unknown")
+    try:
+        secret = connector_for(job.system.connector, job.system.connector_config).secret()
+    except ConnectorError:
+        logger.warning("callback for %s job %s: the system's signing secret is not configured", what, job.pk)
+        return callback_result(503, "unavailable")
+    try:
+        payload = webhooks.verify_callback(headers, body, secret)
+    except (webhooks.SignatureError, webhooks.SecretError) as error:
+        logger.warning("callback for %s job %s refused: %s", what, job.pk, error)
+        return callback_result(401, "refused", str(error))
+    if finished:
+        return callback_result(200, "already_received")
+    if not waiting:
+        return callback_result(409, "not_waiting")
+    token = payload.get("callback_token")
+    if not isinstance(token, str) or not job.callback_token or not hmac.compare_digest(token, job.callback_token):
+        return callback_result(400, "rejected", f"The callback_token does not match the {what}.")
+    return payload
 
 
 def callback_receive(*, public_id: str, headers: Mapping[str, str], body: bytes) -> CallbackResult:
@@ -66,41 +96,33 @@ def callback_receive(*, public_id: str, headers: Mapping[str, str], body: bytes)
         .exclude(public_id="")
         .first()
     )
-    if job is None:
-        return _result(404, "unknown")
-    try:
-        secret = connector_for(job.system.connector, job.system.connector_config).secret()
-    except ConnectorError:
-        logger.warning("callback for search job %s: the system's signing secret is not configured", job.pk)
-        return _result(503, "unavailable")
-    try:
-        payload = webhooks.verify_callback(headers, body, secret)
-    except (webhooks.SignatureError, webhooks.SecretError) as error:
-        logger.warning("callback for search job %s refused: %s", job.pk, error)
-        return _result(401, "refused", str(error))
-    if job.status in FINISHED_JOB_STATUSES:
-        return _result(200, "already_received")
-    if job.status != JobStatus.WAITING:
-        return _result(409, "not_waiting")
-    token = payload.get("callback_token")
-    if not isinstance(token, str) or not job.callback_token or not hmac.compare_digest(token, job.callback_token):
-        return _result(400, "rejected", "The callback_token does not match the search.")
+    checked = signed_answer(
+        job,
+        what="search",
+        headers=headers,
+        body=body,
+        finished=job is not None and job.status in FINISHED_JOB_STATUSES,
+        waiting=job is not None and job.status == JobStatus.WAITING,
+    )
+    if isinstance(checked, CallbackResult):
+        return checked
+    payload = checked
     request_id = payload.get("request_id")
     if request_id is not None and request_id != job.public_id:
         # A system configured to send the case reference gets it back as request_id: accept that too.
         if request_id != job.request.reference:
-            return _result(400, "rejected", "The request_id is not this search's.")
+            return callback_result(400, "rejected", "The request_id is not this search's.")
     status = payload.get("request_status", COMPLETED)
     if status in CANCELLED:
         reason = payload.get("reason")
         reason = reason if isinstance(reason, str) and reason.strip() else "no reason given"
         return _finish(job, searched=False, reason=f"The system could not search: {reason.strip()}"[:500], tables=[])
     if status != COMPLETED:
-        return _result(400, "rejected", "request_status must be 'completed' or 'cancelled'.")
+        return callback_result(400, "rejected", "request_status must be 'completed' or 'cancelled'.")
     try:
         tables = tables_from_answer(payload)
     except ConnectorError as error:
-        return _result(400, "rejected", str(error))
+        return callback_result(400, "rejected", str(error))
     if job.compilation.portability:
         tables = [table for table in tables if table.provided_or_observed]  # GDPR Art. 20(1)
     return _finish(job, searched=True, reason="", tables=tables)
@@ -118,7 +140,7 @@ def _finish(job: SearchJob, *, searched: bool, reason: str, tables: list) -> Cal
             if locked.status != JobStatus.WAITING:
                 # Another delivery finished it a moment ago: that one counts, never both.
                 transaction.on_commit(lambda: services.discard_parts(written))
-                return _result(200, "already_received")
+                return callback_result(200, "already_received")
             configured = locked.system.connector_config.get("identities") or ["email"]
             known = services.identifiers_of(locked.request)
             identifiers_used = [name for name in configured if isinstance(name, str) and known.get(name)]
@@ -136,4 +158,4 @@ def _finish(job: SearchJob, *, searched: bool, reason: str, tables: list) -> Cal
         services.discard_parts(written)
         raise
     logger.info("search job %s finished by callback (%s table(s))", job.pk, len(parts))
-    return _result(200, "received")
+    return callback_result(200, "received")
