@@ -173,3 +173,17 @@ def test_loading_the_demo_again_creates_no_request_agent_or_suppression(settings
     second = _load_demo()
     assert (DataSubjectRequest.objects.count(), Agent.objects.count(), MarketingSuppression.objects.count()) == counts
     assert first.split("Staff login:", 1)[1] == second.split("Staff login:", 1)[1]
+
+
+def test_the_demo_has_an_erasure_planned_in_every_system_waiting_for_approval(settings, tmp_path):
+    """Issue 13: a newcomer opens an erasure planned from the register's rules and approves it on the case page."""
+    from changes.models import ChangeRun, RunStatus
+
+    settings.DATA_DIR = tmp_path
+    _load_demo()
+    erasure = _example("edsger@demo.example", Right.ERASURE)
+    assert erasure.status == Status.IN_PROGRESS
+    run = ChangeRun.objects.get(request=erasure)
+    assert (run.kind, run.status) == ("erase", RunStatus.AWAITING_APPROVAL)
+    assert run.rows_estimate > 0
+    assert {job.system.name for job in run.jobs.all()} >= {"Customer relationship management (CRM)", "Billing"}

@@ -25,6 +25,8 @@ from PIL import Image, ImageDraw
 from agents import services as agent_services
 from casework import roles
 from casework.roles import roles_ensure
+from changes.services import change_run_start
+from datasystems.connectors.changes import ChangeKind
 from demo.register import SYSTEM_OWNER_USERNAME, demo_register_load
 from dsar_portal.crypto import email_lookup_hash
 from dsar_portal.staff_auth import totp_authenticator_add
@@ -110,6 +112,7 @@ EXAMPLES = [
     ("edsger@demo.example", Right.ACCESS, "further-copy fee paid: the UK clock restarted on payment"),
     ("barbara@demo.example", Right.ACCESS, "extended by two months for complexity, reasons sent (Art. 12(3))"),
     ("donald@demo.example", Right.ERASURE, "erasure refused: legal obligation to keep (Art. 17(3)(b))"),
+    ("edsger@demo.example", Right.ERASURE, "erasure planned in every system: approve it on the case page (Art. 17)"),
     ("frances@demo.example", Right.ACCESS, "refused under an exemption: DPA 2018 Sch. 2 para 24"),
     ("hedy@demo.example", Right.ACCESS, "partly fulfilled: other people's data withheld, Sch. 2 para 16"),
     ("kay@demo.example", Right.RESTRICTION, "UK and Irish law both apply: the earlier due date governs"),
@@ -297,6 +300,14 @@ class Command(BaseCommand):
         services.request_complete(
             request=objection, actor=dpo, outcome=Outcome.FULFILLED, summary="You will receive no more marketing."
         )
+
+        # Issue 13: an erasure planned in every system from the register's rules (the demo CRM's orders kept,
+        # anonymised, for the tax records: Art. 17(3)(b)), waiting for a case handler's approval behind a fresh
+        # second factor; once approved the worker carries it out and the case page offers the answer to send.
+        planned = self._customer_request(
+            ErasureScope(grounds=(ErasureGround.CONSENT_WITHDRAWN,)), "C-1006", 2, hours_ago=3
+        )
+        change_run_start(request=planned, kind=ChangeKind.ERASE, actor=dpo)
 
         portability = self._submit(PortabilityScope(), "Tim Berners-Lee", 1)
         self._confirm(portability)  # only the e-mail matches: asked for one more detail
