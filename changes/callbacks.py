@@ -137,6 +137,8 @@ def _finish(job: ChangeJob, *, items: list[services.Item] | None, reason: str) -
         else:
             services.job_finish(
                 locked,
-                items=_with_grounds(locked, items), actor_kind="system", reason=f"{locked.system.name}: answered by signed callback"
+                items=_with_grounds(locked, items),
+                actor_kind="system",
+                reason=f"{locked.system.name}: answered by signed callback",
             )
     return _result(200, "received")
