@@ -9,7 +9,8 @@
 
 - GDPR Art. 5(1)(f), 32: accepted only with a good signature from the system's own secret, a fresh timestamp, a
   message id not seen before and the token the system gave for this change; anything else changes nothing.
-- GDPR Art. 5(2): the result is recorded per table like a worker's (``services.job_finish``).
+- GDPR Art. 5(2): the result is recorded per table like a worker's (``services.job_finish``); a table the register
+  keeps or anonymises carries its Art. 17(3) ground and reason from the register (Art. 12(4)), as a worker's does.
 - A job finished already (the same answer delivered again) is acknowledged and changes nothing.
 """
 
@@ -20,7 +21,8 @@ from collections.abc import Mapping
 
 from django.db import transaction
 
-from datasystems.connectors.changes import TableAction
+from datasystems.change_rules import ChangeRuleError
+from datasystems.connectors.changes import ChangeKind, TableAction
 from fulfilment.callbacks import CallbackResult, callback_result, signed_answer
 from requests_app.locks import request_lock
 
@@ -85,6 +87,21 @@ def callback_receive(*, public_id: str, headers: Mapping[str, str], body: bytes)
     return _finish(job, items=items, reason="")
 
 
+def _with_grounds(job: ChangeJob, items: list[services.Item]) -> list[services.Item]:
+    """GDPR Art. 17(3), 12(4): the system's answer names tables and rows only; the ground and reason of each table
+    come from the register's rules for the change, as for a worker's result (``services.items_from_outcome``)."""
+    try:
+        rules = services.table_instructions(job.system, ChangeKind(job.run.kind), job.run.payload or {})
+    except ChangeRuleError:
+        return items
+    by_table = {rule.table: rule for rule in rules}
+    for item in items:
+        rule = by_table.get(item.table)
+        if rule is not None and not item.ground:
+            item.ground, item.reason = rule.ground, rule.reason
+    return items
+
+
 def _finish(job: ChangeJob, *, items: list[services.Item] | None, reason: str) -> CallbackResult:
     with transaction.atomic():
         request_lock(job.request_id)
@@ -95,6 +112,9 @@ def _finish(job: ChangeJob, *, items: list[services.Item] | None, reason: str) -
             services.job_not_done(locked, reason=reason, actor_kind="system")
         else:
             services.job_finish(
-                locked, items=items, actor_kind="system", reason=f"{locked.system.name}: answered by signed callback"
+                locked,
+                items=_with_grounds(locked, items),
+                actor_kind="system",
+                reason=f"{locked.system.name}: answered by signed callback",
             )
     return callback_result(200, "received")

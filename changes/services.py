@@ -479,15 +479,28 @@ class DbProgress:
         self.token = token
         self.checkpoint: dict[str, Any] = dict(checkpoint)
 
+    def _locked(self) -> ChangeJob:
+        job = (
+            ChangeJob.objects.select_for_update()
+            .filter(pk=self.job_id, run_token=self.token, status=ChangeJobStatus.RUNNING)
+            .first()
+        )
+        if job is None:
+            raise ChangeSuperseded()
+        return job
+
+    def batch_begin(self, checkpoint: Mapping[str, Any]) -> None:
+        """The batch about to be committed in the system, saved first: a run resumed after a crash between that
+        commit and ``batch_done`` asks the system whether it was committed, and records its rows once (Art. 5(2))."""
+        with transaction.atomic():
+            job = self._locked()
+            job.checkpoint = dict(checkpoint)
+            job.save(update_fields=["checkpoint", "updated_at"])
+        self.checkpoint = dict(checkpoint)
+
     def batch_done(self, checkpoint: Mapping[str, Any], *, table: str, rows: int) -> None:
         with transaction.atomic():
-            job = (
-                ChangeJob.objects.select_for_update()
-                .filter(pk=self.job_id, run_token=self.token, status=ChangeJobStatus.RUNNING)
-                .first()
-            )
-            if job is None:
-                raise ChangeSuperseded()
+            job = self._locked()
             table_rows = dict(job.table_rows)
             table_rows[table] = int(table_rows.get(table, 0)) + int(rows)
             job.checkpoint = dict(checkpoint)

@@ -180,6 +180,10 @@ class ChangeProgress(Protocol):
         """Record a committed batch (``rows`` changed in ``table``) and the checkpoint to resume after it.
         Raises ChangeSuperseded when the run no longer owns the job."""
 
+    # Optional: ``batch_begin(checkpoint)`` saves, before a batch is committed in the system, a checkpoint naming
+    # the batch being written (its key range and rows), so that a run resumed after a crash between that commit and
+    # ``batch_done`` can tell whether the batch was committed and record its rows once (the SQL connector does).
+
 
 @dataclass
 class MemoryProgress:
@@ -187,6 +191,9 @@ class MemoryProgress:
 
     checkpoint: dict[str, Any] = field(default_factory=dict)
     batches: int = 0
+
+    def batch_begin(self, checkpoint: Mapping[str, Any]) -> None:
+        self.checkpoint = dict(checkpoint)
 
     def batch_done(self, checkpoint: Mapping[str, Any], *, table: str, rows: int) -> None:
         self.checkpoint = dict(checkpoint)

@@ -82,6 +82,29 @@ def test_a_run_whose_job_was_taken_over_stops_at_its_next_batch(crm, erasure_req
     assert (job.rows_changed, job.batches, job.checkpoint) == (0, 0, {})
 
 
+def test_the_batch_being_written_is_saved_before_its_commit_and_only_by_the_run_that_owns_the_job(
+    crm, erasure_request, handler
+):
+    """GDPR Art. 5(2): the batch a connector is about to commit is saved first (its key range and rows), so a run
+    resumed after a crash can tell whether it was committed and count it once; a superseded run saves nothing."""
+    run = services.change_run_start(request=erasure_request, kind=ChangeKind.ERASE, actor=handler)
+    ChangeJob.objects.filter(run=run).update(status=ChangeJobStatus.RUNNING, run_token="owner")
+    job = run.jobs.get()
+    writing = {"table": "customers", "after": 4, "writing": {"table": "customers", "after": 4, "last": 9, "rows": 5}}
+    with pytest.raises(ChangeSuperseded):
+        services.DbProgress(job.pk, "old-owner", {}).batch_begin(writing)
+    job.refresh_from_db()
+    assert job.checkpoint == {}
+    progress = services.DbProgress(job.pk, "owner", {})
+    progress.batch_begin(writing)
+    job.refresh_from_db()
+    assert job.checkpoint == writing == progress.checkpoint
+    assert (job.rows_changed, job.batches) == (0, 0)  # nothing is counted before the batch is done
+    progress.batch_done({"table": "customers", "after": 9}, table="customers", rows=5)
+    job.refresh_from_db()
+    assert job.checkpoint == {"table": "customers", "after": 9} and (job.rows_changed, job.batches) == (5, 1)
+
+
 def test_a_failed_change_is_retried_by_staff_and_the_run_finishes(
     crm, erasure_request, handler, django_capture_on_commit_callbacks
 ):

@@ -122,3 +122,31 @@ def test_the_signed_answer_finishes_the_job_once(client, waiting, django_capture
     again = _post(client, waiting, ANSWER)
     assert again.status_code == 200 and again.json() == {"status": "already_received"}
     assert list(ChangeItem.objects.filter(job=waiting).values_list("table", "rows")) == [("tickets", 4)]
+
+
+def test_a_table_the_register_keeps_gets_its_ground_from_the_register_when_the_system_answers_by_callback(
+    client, waiting, django_capture_on_commit_callbacks
+):
+    """GDPR Art. 17(3), 12(4): the system's signed answer names the table and its rows only; the ground and reason
+    recorded with the kept table (and given to the person in the answer) are the register's, as for a worker's."""
+    system = waiting.system
+    system.connector_config = {
+        **system.connector_config,
+        "tables": [
+            {
+                "name": "tickets",
+                "erasure": {"action": "keep", "ground": "erasure_legal_claims", "reason": "A claim is open."},
+            }
+        ],
+    }
+    system.save()
+    answer = {**ANSWER, "tables": [{"table": "tickets", "action": "keep", "rows": 4}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _post(client, waiting, answer).status_code == 200
+    item = ChangeItem.objects.get(job=waiting)
+    assert (item.table, item.action, item.ground, item.reason) == (
+        "tickets",
+        "keep",
+        "erasure_legal_claims",
+        "A claim is open.",
+    )

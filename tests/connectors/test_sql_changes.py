@@ -383,3 +383,55 @@ def test_a_keyed_hash_needs_its_key(engine):
     instruction = ChangeInstruction(kind=ChangeKind.ERASE, tables=tables_for(CONFIG, ChangeKind.ERASE), hash_key=b"")
     with pytest.raises(ConnectorError, match="key for keyed hashes"):
         SqlConnector(CONFIG).apply_change(ALAN, instruction, progress=MemoryProgress())
+
+
+@pytest.mark.parametrize("crash_after", [1, 5, 10])
+def test_a_batch_committed_but_not_recorded_before_a_crash_is_counted_once_on_postgresql(engine, crash_after):
+    """GDPR Art. 5(2): the worker died between a batch's commit and its record. The batch being written was saved
+    first (``batch_begin``); the resumed run finds none of its rows left to change, and records them once, so the
+    proof and the answer count every row once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the batch being written is saved before its commit on PostgreSQL (server-side cursor path)")
+    connector = SqlConnector(CONFIG)
+    crashed = CrashingProgress(crash_after, record=False)
+    with pytest.raises(ChangeSuperseded):
+        connector.apply_change(ALAN, _instruction(ChangeKind.ERASE), progress=crashed)
+    assert "writing" in crashed.checkpoint
+    resumed = MemoryProgress(checkpoint=crashed.checkpoint)
+    outcome = connector.apply_change(ALAN, _instruction(ChangeKind.ERASE), progress=resumed)
+    assert {table.table: table.rows for table in outcome.tables} == {
+        "lines": 6,
+        "orders": 3,
+        "events": 25,
+        "customers": 1,
+    }
+    assert "writing" not in resumed.checkpoint
+    alan = _all(engine, customer, id=1)[0]
+    assert alan["email"] == keyed_hash(KEY, ALAN_EMAIL)
+
+
+def test_a_batch_not_committed_before_a_crash_is_written_by_the_resumed_run(engine):
+    """The worker died after saving the batch it was about to write but before its commit: the resumed run finds
+    the batch's rows still to change and writes them, counted once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the batch being written is saved before its commit on PostgreSQL (server-side cursor path)")
+
+    class CrashingBeforeCommit(MemoryProgress):
+        def batch_begin(self, checkpoint):
+            super().batch_begin(checkpoint)
+            if self.batches == 2:
+                raise ChangeSuperseded
+
+    connector = SqlConnector(CONFIG)
+    crashed = CrashingBeforeCommit()
+    with pytest.raises(ChangeSuperseded):
+        connector.apply_change(ALAN, _instruction(ChangeKind.ERASE), progress=crashed)
+    resumed = MemoryProgress(checkpoint=crashed.checkpoint)
+    outcome = connector.apply_change(ALAN, _instruction(ChangeKind.ERASE), progress=resumed)
+    assert {table.table: table.rows for table in outcome.tables} == {
+        "lines": 6,
+        "orders": 3,
+        "events": 25,
+        "customers": 1,
+    }
+    assert _alans_lines(engine) == 0 and not _all(engine, event, customer_id=1)
