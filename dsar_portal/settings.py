@@ -661,6 +661,9 @@ DSAR_CASE_FILE_RETENTION_MAX_DAYS = env_int("DSAR_CASE_FILE_RETENTION_MAX_DAYS",
 # An agent account not used for this long is deleted, after an e-mail this many days before (LAW.md §6(h)).
 DSAR_AGENT_RETENTION_DAYS = env_int("DSAR_AGENT_RETENTION_DAYS", 730)
 DSAR_AGENT_DELETION_NOTICE_DAYS = env_int("DSAR_AGENT_DELETION_NOTICE_DAYS", 30)
+# A closed complaint that is not about any case (UK DPA 2018 s.164A) is deleted this long after it was closed; one
+# about a case goes with that case file, whose period then runs from the complaint's closure if later (LAW.md §6(h)).
+DSAR_COMPLAINT_RETENTION_DAYS = env_int("DSAR_COMPLAINT_RETENTION_DAYS", DSAR_CASE_FILE_RETENTION_DAYS)
 # The deletion job (retention.services.retention_run) deletes at most this many records of a kind per batch, each
 # case in its own transaction, and at most DSAR_RETENTION_RUN_LIMIT records a run; the rest wait for the next day.
 DSAR_RETENTION_BATCH_SIZE = env_int("DSAR_RETENTION_BATCH_SIZE", 200)

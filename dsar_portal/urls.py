@@ -43,6 +43,8 @@ urlpatterns = [
     path("api/connectors/", include("fulfilment.callback_urls")),
     # The retention schedule and legal holds (the retention app; LAW.md §6(h)).
     path("staff/retention/", include("retention.urls")),
+    # The record of processing activities, the portal's own entry in it (GDPR Art. 30; the retention app).
+    path("staff/record-of-processing/", include("retention.record_urls")),
     path("staff/", include("casework.urls")),
 ]
 

@@ -155,6 +155,7 @@ def privacy_notice(http_request: HttpRequest) -> HttpResponse:
     context = {
         "case_file_retention_days": settings.DSAR_CASE_FILE_RETENTION_DAYS,
         "unconfirmed_retention_days": settings.DSAR_UNCONFIRMED_RETENTION_DAYS,
+        "complaint_retention_days": settings.DSAR_COMPLAINT_RETENTION_DAYS,
         "evidence_retention_hours": policy.evidence_retention_hours,
         "download_days": settings.DSAR_DOWNLOAD_DAYS,
         "email_provider": settings.DSAR_PRIVACY_EMAIL_PROVIDER,

@@ -21,6 +21,7 @@ class RecordKind(models.TextChoices):
     UNCONFIRMED_REQUEST = "unconfirmed_request", _("Requests closed with the e-mail address never confirmed")
     CASE_FILE = "case_file", _("Closed case files")
     AGENT_ACCOUNT = "agent_account", _("Agent accounts not used")
+    COMPLAINT = "complaint", _("Closed complaints not about a case")
 
 
 class RetentionRule(models.Model):

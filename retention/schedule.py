@@ -1,11 +1,18 @@
 """The retention schedule: how long the portal keeps each kind of its own records (GDPR Art. 5(1)(e); LAW.md §6(h)).
 
-Three periods are the DPO's to set here, and the deletion job enforces them (``retention.services``):
+Four periods are the DPO's to set here, and the deletion job enforces them (``retention.services``):
 
 - requests closed with the e-mail never confirmed (default ``DSAR_UNCONFIRMED_RETENTION_DAYS``, 90 days);
 - closed case files (default ``DSAR_CASE_FILE_RETENTION_DAYS``, 2 years after closure);
 - agent accounts not used (default ``DSAR_AGENT_RETENTION_DAYS``, 2 years, with an e-mail
-  ``DSAR_AGENT_DELETION_NOTICE_DAYS`` before).
+  ``DSAR_AGENT_DELETION_NOTICE_DAYS`` before);
+- closed complaints not about a case (default ``DSAR_COMPLAINT_RETENTION_DAYS``, the case file's default).
+
+A complaint about a case (UK DPA 2018 s.164A) is part of that case file (LAW.md §6(g): the case pack holds
+"complaints and reopenings"; §6(h): the file is kept for complaints and claims) and is deleted with it. While it is
+open it holds the case; once closed, the case file's period runs from the later of the case's closure and the
+complaint's, since the outcome of the complaint is what a complaint to the authority (Art. 77) or a claim (Art. 79,
+82) would then be about. So the complaint period applies only to complaints about nothing the portal still holds.
 
 The DPO may lengthen a period, never shorten it below the deployment's default: the default is the documented
 choice in the record of processing (Art. 30(1)(f)) that the jobs keyed to it rely on (status links end and
@@ -57,11 +64,12 @@ def _defaults() -> dict[str, dict]:
         RecordKind.CASE_FILE: {
             "days": case_default,
             "maximum": max(case_default, settings.DSAR_CASE_FILE_RETENTION_MAX_DAYS),
-            "starts": _("after closure"),
+            "starts": _("after closure, or after the closure of a complaint about the case if that is later"),
             "basis": _(
                 "Art. 5(1)(e), 5(2): kept to show how the request was handled if a complaint (UK DPA 2018 s.164A, "
                 "Art. 77) or a claim (Art. 79, 82) comes; longer only where claims are foreseeable (England and "
-                "Wales 6 years, Scotland 5), or by a legal hold on the case (LAW.md §6(h))."
+                "Wales 6 years, Scotland 5), or by a legal hold on the case (LAW.md §6(h)). A complaint about the "
+                "case is part of its file and deleted with it; while open, it holds the case."
             ),
         },
         RecordKind.AGENT_ACCOUNT: {
@@ -71,6 +79,16 @@ def _defaults() -> dict[str, dict]:
             "basis": _(
                 "Art. 5(1)(c), (e): an account nobody uses is not needed; the agent is e-mailed before it is "
                 "deleted and keeps it by signing in (LAW.md §6(h))."
+            ),
+        },
+        RecordKind.COMPLAINT: {
+            "days": settings.DSAR_COMPLAINT_RETENTION_DAYS,
+            "maximum": max(settings.DSAR_COMPLAINT_RETENTION_DAYS, settings.DSAR_CASE_FILE_RETENTION_MAX_DAYS),
+            "starts": _("after the complaint is closed"),
+            "basis": _(
+                "Art. 5(1)(e), 5(2): the complaints register of UK DPA 2018 s.164A, kept to show how a complaint "
+                "was handled if the person then goes to the authority (Art. 77) or to court (Art. 79, 82). A "
+                "complaint about a case goes with that case file instead (LAW.md §6(h))."
             ),
         },
     }

@@ -2,15 +2,13 @@
 
 from datetime import date
 
-from django.conf import settings
 from django.db.models import Q
-from django.utils.translation import gettext as _
 
 from casework.metrics import KeptAnswer, KeptFigures
 from requests_app.models import DataSubjectRequest, Status
 
 from .models import ClosedCaseFigure, HoldStatus, LegalHold, RecordKind, RetentionRuleChange, RetentionRun
-from .schedule import Period, schedule_get
+from .schedule import schedule_get
 
 
 def kept_figures_between(start: date, today: date) -> KeptFigures:
@@ -87,34 +85,6 @@ def notice_periods() -> dict:
         "unconfirmed_retention_days": schedule[RecordKind.UNCONFIRMED_REQUEST].days,
         "agent_retention_days": agent.days,
         "agent_notice_days": agent.notice_days,
+        "complaint_retention_days": schedule[RecordKind.COMPLAINT].days,
         "legal_hold_applies": True,
     }
-
-
-def record_of_processing(schedule: dict[str, Period] | None = None) -> list[tuple[str, str]]:
-    """The portal's own entry in the record of processing, Art. 30(1)(f) "the envisaged time limits for erasure",
-    as (record, period) lines generated from the schedule in force, for the DPO to state in the RoPA."""
-    schedule = schedule or schedule_get()
-    unconfirmed = schedule[RecordKind.UNCONFIRMED_REQUEST]
-    case_file = schedule[RecordKind.CASE_FILE]
-    agent = schedule[RecordKind.AGENT_ACCOUNT]
-    return [
-        (str(unconfirmed.label), _("%(days)s days after closure") % {"days": unconfirmed.days}),
-        (
-            str(case_file.label),
-            _("%(days)s days after closure, longer only under a legal hold or while a complaint is open")
-            % {"days": case_file.days},
-        ),
-        (
-            str(agent.label),
-            _("%(days)s days after the last use, the agent e-mailed %(notice)s days before")
-            % {"days": agent.days, "notice": agent.notice_days},
-        ),
-        (
-            _("Compiled answers (archives)"),
-            _("%(days)s days from release; the manifest kept with the case file")
-            % {"days": settings.DSAR_DOWNLOAD_DAYS},
-        ),
-        (_("Direct-marketing suppression entries"), _("While the organisation markets (Art. 21(3))")),
-        (_("Anonymous figures of deleted cases"), _("Indefinitely (not personal data)")),
-    ]

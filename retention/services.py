@@ -5,14 +5,18 @@ The deletion job (``retention_run``) deletes exactly what the schedule says and 
 - a request closed with its e-mail never confirmed, ``RecordKind.UNCONFIRMED_REQUEST`` days after closure;
 - a closed case file (completed, refused or withdrawn), ``RecordKind.CASE_FILE`` days after closure;
 - an agent account not used for ``RecordKind.AGENT_ACCOUNT`` days, once the agent was e-mailed ``notice_days``
-  before and did not sign in since (an account whose filings are still on record is kept with them).
+  before and did not sign in since (an account whose filings are still on record is kept with them);
+- a closed complaint about no case, ``RecordKind.COMPLAINT`` days after it was closed.
 
 A case under a legal hold, or with a complaint still open about it (UK DPA 2018 s.164A; the complaints app's own
-rows are read, so nothing below has to tell this app), is never deleted. Deleting a case deletes the request's row
-and, through its foreign keys (all ``CASCADE``), everything hanging off it: events, messages, documents, status
-links, identity records, compilations, releases, change runs; their encrypted files go from the file store once the
-deletion commits. Before that, an anonymous ``ClosedCaseFigure`` keeps what the DPO's figures count. The
-marketing suppression list is never touched (Art. 21(3): its entries hold the request id as a plain number).
+rows are read, so nothing below has to tell this app), is never deleted. A complaint about a case is part of the
+case file: the file's period runs from the later of the case's closure and the complaint's, and the complaint is
+deleted with the case (its link is ``SET_NULL``, so it is deleted first, explicitly). Deleting a case deletes the
+request's row and, through its foreign keys (all ``CASCADE``), everything hanging off it: events, messages,
+documents, status links, identity records, compilations, releases, change runs; their encrypted files go from the
+file store once the deletion commits. Before that, an anonymous ``ClosedCaseFigure`` keeps what the DPO's figures
+count. The marketing suppression list is never touched (Art. 21(3): its entries hold the request id as a plain
+number).
 
 Each case is deleted in its own short transaction, in batches of ``DSAR_RETENTION_BATCH_SIZE``, at most
 ``DSAR_RETENTION_RUN_LIMIT`` a run: a second run finds nothing more to do (idempotent), and a run that stops half
@@ -29,7 +33,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, OuterRef, Q, QuerySet
+from django.db.models import DateTimeField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.db.models.functions import Coalesce, Greatest
 from django.template.loader import render_to_string
@@ -37,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent, AgentFiling
-from complaints.models import Complaint, ComplaintStatus
+from complaints.models import Complaint, ComplaintEvent, ComplaintStatus
 from fulfilment.models import Compilation, Release, SearchPart
 from fulfilment.releases import RELEASES
 from fulfilment.services import ARCHIVES, PARTS
@@ -73,6 +77,8 @@ STATUSES_OF_KIND = {
 # A complaint not yet answered or withdrawn keeps its case (UK DPA 2018 s.164A; LAW.md §6(h) "legal hold on
 # complaints").
 OPEN_COMPLAINT_STATUSES = (ComplaintStatus.RECEIVED, ComplaintStatus.ACKNOWLEDGED, ComplaintStatus.INVESTIGATING)
+# An answered or withdrawn complaint (s.164A(4)-(5)): its own period, or its case file's, runs from its closure.
+CLOSED_COMPLAINT_STATUSES = (ComplaintStatus.RESOLVED, ComplaintStatus.WITHDRAWN)
 # The statuses whose request was answered (casework.metrics.ANSWERED_STATUSES).
 ANSWERED_STATUSES = (Status.COMPLETED, Status.REFUSED)
 
@@ -93,17 +99,47 @@ def held_condition(request_ref: str = "pk") -> Q:
     )
 
 
+def complaints_with_closure() -> QuerySet[Complaint]:
+    """Closed complaints annotated with ``closure``: when they were answered or withdrawn (UK DPA 2018 s.164A(4)).
+
+    Read from the complaint's append-only history (the step that closed it, which the complaint lifecycle writes
+    for both endings; a withdrawal sets no field of its own), then its outcome's time, then its last change."""
+    closing_step = ComplaintEvent.objects.filter(
+        complaint_id=OuterRef("pk"), to_status__in=CLOSED_COMPLAINT_STATUSES
+    ).order_by("-created_at", "-pk")
+    return Complaint.objects.filter(status__in=CLOSED_COMPLAINT_STATUSES).annotate(
+        closure=Coalesce(
+            Subquery(closing_step.values("created_at")[:1]),
+            F("resolved_at"),
+            F("updated_at"),
+            output_field=DateTimeField(),
+        )
+    )
+
+
 def requests_past_period(kind: str, *, now: datetime, period: Period | None = None) -> QuerySet[DataSubjectRequest]:
-    """Requests of ``kind`` closed at least its period before ``now``, held or not (Art. 5(1)(e))."""
+    """Requests of ``kind`` whose period has run, held or not (Art. 5(1)(e)): closed at least the period before
+    ``now``, and every complaint about them closed at least the period before ``now`` too (a complaint is part of
+    the case file, LAW.md §6(g)-(h), so the file's period runs from the later closure). An open complaint is a
+    hold (``held_condition``), not part of this."""
     period = period or period_get(kind)
-    return DataSubjectRequest.objects.filter(
-        status__in=STATUSES_OF_KIND[kind], closed_at__lte=now - timedelta(days=period.days)
+    cutoff = now - timedelta(days=period.days)
+    complaint_closed_since = complaints_with_closure().filter(request_id=OuterRef("pk"), closure__gt=cutoff)
+    return DataSubjectRequest.objects.filter(status__in=STATUSES_OF_KIND[kind], closed_at__lte=cutoff).exclude(
+        Exists(complaint_closed_since)
     )
 
 
 def requests_due(kind: str, *, now: datetime, period: Period | None = None) -> QuerySet[DataSubjectRequest]:
     """Requests of ``kind`` past their period and free to delete: no legal hold, no open complaint."""
     return requests_past_period(kind, now=now, period=period).exclude(held_condition())
+
+
+def complaints_due(*, now: datetime, period: Period | None = None) -> QuerySet[Complaint]:
+    """Closed complaints about no case, closed at least the complaint period before ``now`` (Art. 5(1)(e); UK DPA
+    2018 s.164A). A complaint about a case is never due on its own: it goes with the case file."""
+    period = period or period_get(RecordKind.COMPLAINT)
+    return complaints_with_closure().filter(request__isnull=True, closure__lte=now - timedelta(days=period.days))
 
 
 def hold_kept(request: DataSubjectRequest, holds: Iterable[LegalHold] | None = None) -> list[str]:
@@ -172,6 +208,9 @@ def counts_due(*, now: datetime) -> dict[str, DueCount]:
     counts[RecordKind.AGENT_ACCOUNT.value] = DueCount(
         due=agents_due(now=now, period=agent_period).count(),
         kept=AgentDeletionNotice.objects.filter(delete_after__gt=now).count(),
+    )
+    counts[RecordKind.COMPLAINT.value] = DueCount(
+        due=complaints_due(now=now, period=schedule[RecordKind.COMPLAINT]).count(), kept=0
     )
     return counts
 
@@ -273,6 +312,9 @@ def case_delete(*, request_id: int, kind: str, now: datetime, period: Period | N
         files = _files_of(request_id)
         try:
             with transaction.atomic():
+                # The complaints about the case are part of its file (LAW.md §6(g)-(h)); their link is SET_NULL,
+                # so they would otherwise outlive it, unlinked, with nothing to delete them on time.
+                Complaint.objects.filter(request_id=request_id).delete()
                 request.delete()
         except (ProtectedError, RestrictedError) as error:
             logger.warning("retention: request %s not deleted, a %s row protects it", request_id, type(error).__name__)
@@ -280,6 +322,18 @@ def case_delete(*, request_id: int, kind: str, now: datetime, period: Period | N
         figure.save()
         transaction.on_commit(lambda: _files_delete(files))
     return "deleted"
+
+
+def complaint_delete(*, complaint_id: int, now: datetime, period: Period | None = None) -> bool:
+    """Delete one closed complaint about no case that is past its period, with its history and its notices
+    (Art. 5(1)(e); UK DPA 2018 s.164A). The check is repeated under the row's lock: a complaint linked or reopened
+    meanwhile is kept. Returns whether it was deleted."""
+    with transaction.atomic():
+        complaint = Complaint.objects.select_for_update(skip_locked=True).filter(pk=complaint_id).first()
+        if complaint is None or not complaints_due(now=now, period=period).filter(pk=complaint_id).exists():
+            return False
+        complaint.delete()
+    return True
 
 
 # --- Agent accounts ----------------------------------------------------------------------------------------------
@@ -357,6 +411,18 @@ def retention_run(*, now: datetime | None = None) -> RetentionRun:
             tried.update(ids)
             budget -= len(ids)
         counts["held"] += requests_past_period(kind, now=now, period=period).filter(held_condition()).count()
+    complaint_period = schedule[RecordKind.COMPLAINT]
+    tried = set()
+    while budget > 0:
+        due = complaints_due(now=now, period=complaint_period).exclude(pk__in=tried).order_by("closure", "pk")
+        ids = list(due.values_list("pk", flat=True)[: min(batch_size, budget)])
+        if not ids:
+            break
+        for complaint_id in ids:
+            deleted = complaint_delete(complaint_id=complaint_id, now=now, period=complaint_period)
+            counts[RecordKind.COMPLAINT.value] += deleted
+        tried.update(ids)
+        budget -= len(ids)
     agent_period = schedule[RecordKind.AGENT_ACCOUNT]
     for agent_id in list(agents_due(now=now, period=agent_period).values_list("pk", flat=True)[: max(budget, 0)]):
         counts[RecordKind.AGENT_ACCOUNT.value] += agent_delete(agent_id=agent_id, now=now, period=agent_period)

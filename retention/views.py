@@ -1,10 +1,16 @@
 """The retention schedule's staff page (the DPO's) and the legal-hold panel of the case page (LAW.md §6(h)).
 
+The record of processing (``record``; GDPR Art. 30) is read by the staff who may read the register of data systems,
+each entry checked against the systems they may see (``datasystems.selectors.systems_visible_to``): the DPO and an
+auditor the whole record with the portal's own entry, a system owner their own systems.
+
 The schedule page needs ``retention.manage_retention`` (the DPO's; step-up is not needed: it deletes nothing by
 itself, every edit is recorded with its reason, and a period can only be lengthened). A case is found through
 ``casework.selectors.requests_visible_to`` (object-level); placing a hold needs ``retention.place_legal_hold``
 (case handlers and the DPO), releasing one ``retention.release_legal_hold`` (the DPO's).
 """
+
+import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -16,9 +22,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from casework import selectors as casework_selectors
 from casework.views import case_page, staff_area
+from datasystems.views import register_area
 from requests_app.lifecycle import IllegalTransition
 
-from . import selectors, services
+from . import record, selectors, services
 from .forms import HoldPlaceForm, HoldReleaseForm, RetentionRuleForm
 from .models import HoldStatus, LegalHold, RecordKind
 from .schedule import referenced_periods, schedule_get
@@ -43,12 +50,20 @@ def _schedule_context(forms: dict | None = None) -> dict:
             initial={"days": period.days, "notice_days": period.notice_days},
             prefix=kind,
         )
-        rows.append({"period": period, "count": counts[kind], "form": form, "agent": kind == RecordKind.AGENT_ACCOUNT})
+        rows.append(
+            {
+                "period": period,
+                "count": counts[kind],
+                "form": form,
+                "agent": kind == RecordKind.AGENT_ACCOUNT,
+                "complaint": kind == RecordKind.COMPLAINT,
+            }
+        )
     return {
         "nav": "retention",
         "rows": rows,
         "referenced": referenced_periods(),
-        "record_of_processing": selectors.record_of_processing(schedule),
+        "portal_time_limits": record.portal_time_limits(schedule),
         "changes": selectors.schedule_changes(),
         "runs": selectors.runs_recent(),
         "held_count": selectors.requests_held_count(),
@@ -86,6 +101,35 @@ def rule_set(http_request: HttpRequest, kind: str) -> HttpResponse:
             messages.success(http_request, _("The period was saved; the next run of the schedule applies it."))
             return redirect("retention:schedule")
     return render(http_request, "retention/schedule.html", _schedule_context({kind: form}), status=400)
+
+
+# --- The record of processing -----------------------------------------------------------------------------------
+
+
+@require_GET
+@register_area
+def record_page(http_request: HttpRequest) -> HttpResponse:
+    """The organisation's record of processing activities (Art. 30(1)): the controller, the portal's own entry
+    with the time limits of the schedule in force, and every system of the register the user may see."""
+    return render(
+        http_request,
+        "retention/record_of_processing.html",
+        {"nav": "record", "record": record.record_for(http_request.user)},
+    )
+
+
+@require_GET
+@register_area
+def record_csv(http_request: HttpRequest) -> HttpResponse:
+    """The same record as a CSV file, what the DPO hands to the supervisory authority (Art. 30(4)); the file name
+    carries the day it was made."""
+    today = timezone.localdate()
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="record-of-processing-{today.isoformat()}.csv"'
+    # A byte-order mark, so that a spreadsheet opens the file as UTF-8.
+    response.write("\ufeff")
+    csv.writer(response).writerows(record.record_csv_rows(record.record_for(http_request.user)))
+    return response
 
 
 # --- The case page -------------------------------------------------------------------------------------------------

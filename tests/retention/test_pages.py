@@ -154,3 +154,44 @@ def test_the_privacy_notice_states_the_schedule_in_force(client, dpo):
     assert "An agent's account: deleted when it has not been used for 900 days. We e-mail the agent 45 days" in page
     assert "deleted 14 days after it is ready" in page
     assert "a claim or a regulator" in page
+
+
+def test_the_privacy_notice_states_how_long_complaints_are_kept(client, dpo):
+    """Art. 13(2)(a), 13(1)(c): complainants are told what is kept about their complaint, why, and for how long: with
+    the request's file when it is about one, else the complaint period in force."""
+    from retention.services import retention_rule_set
+
+    page = client.get(reverse("identity:privacy_notice")).content.decode()
+    assert "people who complain to us" in page
+    assert "section 164A" in page
+    assert "A complaint about a request made here: kept with the file of that request and deleted with it" in page
+    assert "Any other complaint: deleted 730 days after it is closed." in page
+
+    retention_rule_set(kind=RecordKind.COMPLAINT, days=1200, reason="Claims foreseeable.", actor=dpo)
+
+    page = client.get(reverse("identity:privacy_notice")).content.decode()
+    assert "Any other complaint: deleted 1200 days after it is closed." in page
+
+
+def test_the_schedule_page_has_the_complaint_period_with_how_many_are_due(client, dpo):
+    """The DPO sees and sets the complaint period like the others; complaints about a case are counted with it."""
+    from complaints.services import complaint_resolve
+
+    complaint = complaint_submit(submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Slow."))
+    complaint_resolve(complaint=complaint, actor=dpo, outcome="Sorry.")
+    Complaint.objects.filter(pk=complaint.pk).update(resolved_at=timezone.now() - timedelta(days=800))
+    complaint.events.update(created_at=timezone.now() - timedelta(days=800))
+    client = _signed_in(client, dpo)
+
+    page = client.get(reverse("retention:schedule")).content.decode()
+    assert "Closed complaints not about a case" in page
+    assert "730 days after the complaint is closed" in page
+    assert "1 to delete (complaints about a case go with its file)" in page
+    assert "or after the closure of a complaint about the case if that is later" in page
+
+    response = client.post(
+        reverse("retention:rule_set", args=[RecordKind.COMPLAINT]),
+        {"complaint-days": "900", "complaint-reason": "Claims foreseeable."},
+    )
+    assert response.status_code == 302
+    assert RetentionRule.objects.get(kind=RecordKind.COMPLAINT).days == 900

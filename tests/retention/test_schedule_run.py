@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from agents.models import Agent
 from casework import metrics
-from complaints.models import Complaint, ComplaintStatus
-from complaints.services import ComplaintSubmission, complaint_submit
+from complaints.models import Complaint, ComplaintEvent, ComplaintMessage, ComplaintStatus
+from complaints.services import ComplaintSubmission, complaint_resolve, complaint_submit, complaint_withdraw
 from fulfilment.models import Compilation
 from fulfilment.services import ARCHIVES
 from identity.models import VerificationStatus
@@ -115,22 +115,154 @@ def test_run_twice_over_cases_of_every_age_deletes_exactly_what_the_schedule_say
     assert ClosedCaseFigure.objects.count() == 4
 
 
-def test_a_complaint_keeps_its_case_only_while_it_is_open(django_capture_on_commit_callbacks):
-    """UK DPA 2018 s.164A: while the complaint is open the case is kept; once it is resolved the case follows the
-    schedule, and the complaint itself stays in the complaints register without the link."""
+def _complaint(*, now, about=None, closed_days_ago=None, withdrawn=False, received_days_ago=None) -> Complaint:
+    """A complaint made through the services (about ``about``'s case if given), then, if ``closed_days_ago``, resolved
+    or withdrawn through the services and its closing step dated that many days before ``now``."""
+    complaint = complaint_submit(
+        submission=ComplaintSubmission(name="Ada", email=next(_emails), text="You handled my request badly.")
+    )
+    if about is not None:
+        Complaint.objects.filter(pk=complaint.pk).update(request=about)
+    if received_days_ago is not None:
+        Complaint.objects.filter(pk=complaint.pk).update(received_at=now - timedelta(days=received_days_ago))
+    complaint.refresh_from_db()
+    if closed_days_ago is not None:
+        staff = StaffUserFactory()
+        if withdrawn:
+            complaint_withdraw(complaint=complaint, actor=staff, reason="She wrote to withdraw it.")
+        else:
+            complaint_resolve(complaint=complaint, actor=staff, outcome="We were late, and have changed our process.")
+        when = now - timedelta(days=closed_days_ago)
+        ComplaintEvent.objects.filter(
+            complaint=complaint, to_status__in=[ComplaintStatus.RESOLVED, ComplaintStatus.WITHDRAWN]
+        ).update(created_at=when)
+        if not withdrawn:
+            Complaint.objects.filter(pk=complaint.pk).update(resolved_at=when)
+    return complaint
+
+
+def _complaints_alive(*complaints) -> set[int]:
+    return set(Complaint.objects.filter(pk__in=[c.pk for c in complaints]).values_list("pk", flat=True))
+
+
+def test_run_twice_over_cases_with_complaints_of_every_age_deletes_exactly_what_the_schedule_says(
+    django_capture_on_commit_callbacks,
+):
+    """LAW.md §6(h) and UK DPA 2018 s.164A: a complaint about a case is part of its file; the file's period (730 days)
+    runs from the later of the case's closure and the complaint's, an open complaint holds the case, and the complaint
+    is deleted with the case. A complaint about no case is deleted its own period (730 days) after it was closed.
+    Run twice: the second run deletes nothing more."""
+    now = timezone.now()
+    # Cases closed long ago, with complaints closed at different times.
+    old_complaint_case = _closed(Status.COMPLETED, days_ago=900, now=now)
+    old_complaint = _complaint(now=now, about=old_complaint_case, closed_days_ago=850)
+    boundary_case = _closed(Status.REFUSED, days_ago=900, now=now)
+    boundary_complaint = _complaint(now=now, about=boundary_case, closed_days_ago=731, withdrawn=True)
+    recent_complaint_case = _closed(Status.COMPLETED, days_ago=900, now=now)
+    recent_complaint = _complaint(now=now, about=recent_complaint_case, closed_days_ago=100)
+    just_inside_case = _closed(Status.COMPLETED, days_ago=900, now=now)
+    just_inside_complaint = _complaint(now=now, about=just_inside_case, closed_days_ago=729, withdrawn=True)
+    open_complaint_case = _closed(Status.COMPLETED, days_ago=2000, now=now)
+    open_complaint = _complaint(now=now, about=open_complaint_case, received_days_ago=1500)
+    two_complaints_case = _closed(Status.COMPLETED, days_ago=900, now=now)
+    two_old = _complaint(now=now, about=two_complaints_case, closed_days_ago=880)
+    two_recent = _complaint(now=now, about=two_complaints_case, closed_days_ago=10)
+    # A case still within its own period, whatever its complaint's age.
+    young_case = _closed(Status.COMPLETED, days_ago=300, now=now)
+    young_case_complaint = _complaint(now=now, about=young_case, closed_days_ago=299)
+    # Complaints about no case: their own period from their closure; an open one never.
+    unlinked_old = _complaint(now=now, closed_days_ago=731)
+    unlinked_withdrawn_old = _complaint(now=now, closed_days_ago=1000, withdrawn=True)
+    unlinked_young = _complaint(now=now, closed_days_ago=729)
+    unlinked_open = _complaint(now=now, received_days_ago=3000)
+    cases = (
+        old_complaint_case,
+        boundary_case,
+        recent_complaint_case,
+        just_inside_case,
+        open_complaint_case,
+        two_complaints_case,
+        young_case,
+    )
+    complaints = (
+        old_complaint,
+        boundary_complaint,
+        recent_complaint,
+        just_inside_complaint,
+        open_complaint,
+        two_old,
+        two_recent,
+        young_case_complaint,
+        unlinked_old,
+        unlinked_withdrawn_old,
+        unlinked_young,
+        unlinked_open,
+    )
+
+    first = _run(now, django_capture_on_commit_callbacks)
+    second = _run(now, django_capture_on_commit_callbacks)
+
+    assert _alive(*cases) == {
+        recent_complaint_case.pk,
+        just_inside_case.pk,
+        open_complaint_case.pk,
+        two_complaints_case.pk,
+        young_case.pk,
+    }
+    assert _complaints_alive(*complaints) == {
+        recent_complaint.pk,
+        just_inside_complaint.pk,
+        open_complaint.pk,
+        two_old.pk,
+        two_recent.pk,
+        young_case_complaint.pk,
+        unlinked_young.pk,
+        unlinked_open.pk,
+    }
+    assert first.counts == {"case_file": 2, "complaint": 2, "held": 1}
+    assert second.counts == {"held": 1}, "a second run deletes nothing more"
+    # The complaints went with their cases, their history and notices with them: nothing left unlinked.
+    gone = [old_complaint.pk, boundary_complaint.pk, unlinked_old.pk, unlinked_withdrawn_old.pk]
+    assert not ComplaintEvent.objects.filter(complaint_id__in=gone).exists()
+    assert not ComplaintMessage.objects.filter(complaint_id__in=gone).exists()
+    assert not Complaint.objects.filter(request__isnull=True).exclude(pk__in=[unlinked_young.pk, unlinked_open.pk])
+
+
+def test_once_its_complaint_is_closed_the_case_is_deleted_a_period_later_with_the_complaint(
+    django_capture_on_commit_callbacks,
+):
+    """UK DPA 2018 s.164A: while the complaint is open the case is kept; once it is resolved the case file's period
+    runs again from that day, and at its end the case and the complaint are deleted together."""
     now = timezone.now()
     case = _closed(Status.COMPLETED, days_ago=800, now=now)
-    complaint = complaint_submit(submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Late."))
-    Complaint.objects.filter(pk=complaint.pk).update(request=case)
+    complaint = _complaint(now=now, about=case)
 
     _run(now, django_capture_on_commit_callbacks)
     assert _alive(case) == {case.pk}
 
-    Complaint.objects.filter(pk=complaint.pk).update(status=ComplaintStatus.RESOLVED)
-    _run(now, django_capture_on_commit_callbacks)
+    complaint_resolve(complaint=complaint, actor=StaffUserFactory(), outcome="We looked again and were right.")
+    _run(now + timedelta(days=1), django_capture_on_commit_callbacks)
+    assert _alive(case) == {case.pk}, "the file's period now runs from the complaint's closure"
+
+    _run(now + timedelta(days=731), django_capture_on_commit_callbacks)
     assert _alive(case) == set()
-    complaint.refresh_from_db()
-    assert complaint.request_id is None
+    assert _complaints_alive(complaint) == set()
+
+
+def test_a_lengthened_complaint_period_keeps_complaints_about_no_case_longer(django_capture_on_commit_callbacks):
+    """The DPO may lengthen the complaint period (never shorten it); the job applies the period in force."""
+    now = timezone.now()
+    services.retention_rule_set(
+        kind=RecordKind.COMPLAINT, days=1095, reason="Claims foreseeable.", actor=StaffUserFactory()
+    )
+    kept = _complaint(now=now, closed_days_ago=800)
+    gone = _complaint(now=now, closed_days_ago=1096)
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert _complaints_alive(kept, gone) == {kept.pk}
+    with pytest.raises(services.RetentionError, match="shorter than the portal's default"):
+        services.retention_rule_set(kind=RecordKind.COMPLAINT, days=100, reason="Less.", actor=StaffUserFactory())
 
 
 def test_a_released_hold_no_longer_keeps_the_case(django_capture_on_commit_callbacks):
