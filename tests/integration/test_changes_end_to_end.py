@@ -29,8 +29,8 @@ from changes.models import ChangeItem, ChangeJob, ChangeJobStatus, ChangeRun, Er
 from changes.models_decisions import Restriction, RestrictionStatus
 from changes.objections import suppression_timing
 from changes.rectifications import Correction
-from complaints.models import Complaint
-from complaints.services import ComplaintSubmission, complaint_submit
+from complaints.models import Complaint, ComplaintEvent, ComplaintStatus
+from complaints.services import ComplaintSubmission, complaint_resolve, complaint_submit
 from datasystems import webhooks
 from datasystems.connectors.changes import KEYED_HASH_PREFIX, ChangeKind, keyed_hash
 from datasystems.models import DataSystem, NotifyBy, SystemRecipient
@@ -748,7 +748,9 @@ def test_the_retention_job_run_twice_on_the_worker_deletes_exactly_what_the_sche
     staff_roles,  # noqa: F811
 ):
     """Defaults of LAW.md §6(h): requests closed unconfirmed 90 days, closed case files 730 days after closure. A day
-    either side of each boundary; a held case and one with an open complaint, long past their period."""
+    either side of each boundary; a held case and one with an open complaint, long past their period; complaints
+    closed at different times (a case file's period runs from its complaint's closure, and the complaint goes with
+    it; a complaint about no case has its own period)."""
     workers.start()
     now = timezone.now()
     emails = iter(f"person{n}@example.com" for n in range(100))
@@ -767,14 +769,45 @@ def test_the_retention_job_run_twice_on_the_worker_deletes_exactly_what_the_sche
     complained = closed(Status.COMPLETED, 2000)
     complaint = complaint_submit(submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Late."))
     Complaint.objects.filter(pk=complaint.pk).update(request=complained)
-    everything = [unconfirmed_young, unconfirmed_old, completed_young, completed_old, held, complained]
+
+    def closed_complaint(about: DataSubjectRequest | None, days_ago: int) -> Complaint:
+        closed_complaint = complaint_submit(
+            submission=ComplaintSubmission(name="Ada", email=next(emails), text="You took too long.")
+        )
+        Complaint.objects.filter(pk=closed_complaint.pk).update(request=about)
+        closed_complaint.refresh_from_db()
+        complaint_resolve(complaint=closed_complaint, actor=StaffUserFactory(), outcome="We were late; sorry.")
+        ComplaintEvent.objects.filter(complaint=closed_complaint, to_status=ComplaintStatus.RESOLVED).update(
+            created_at=now - timedelta(days=days_ago)
+        )
+        return closed_complaint
+
+    recently_answered = closed(Status.COMPLETED, 900)
+    recent_complaint = closed_complaint(recently_answered, 100)
+    long_answered = closed(Status.COMPLETED, 900)
+    old_complaint = closed_complaint(long_answered, 800)
+    unlinked_old = closed_complaint(None, 800)
+    unlinked_young = closed_complaint(None, 100)
+    everything = [
+        unconfirmed_young,
+        unconfirmed_old,
+        completed_young,
+        completed_old,
+        held,
+        complained,
+        recently_answered,
+        long_answered,
+    ]
+    complaints = [complaint, recent_complaint, old_complaint, unlinked_old, unlinked_young]
 
     first = workers.run_again([(retention_tasks.apply_retention_schedule,)])[0]
     second = workers.run_again([(retention_tasks.apply_retention_schedule,)])[0]
 
     alive = set(DataSubjectRequest.objects.filter(pk__in=[r.pk for r in everything]).values_list("pk", flat=True))
-    assert alive == {unconfirmed_young.pk, completed_young.pk, held.pk, complained.pk}
-    assert first == {"case_file": 1, "held": 2, "unconfirmed_request": 1}
+    assert alive == {unconfirmed_young.pk, completed_young.pk, held.pk, complained.pk, recently_answered.pk}
+    complaints_alive = set(Complaint.objects.filter(pk__in=[c.pk for c in complaints]).values_list("pk", flat=True))
+    assert complaints_alive == {complaint.pk, recent_complaint.pk, unlinked_young.pk}
+    assert first == {"case_file": 2, "complaint": 1, "held": 2, "unconfirmed_request": 1}
     assert second == {"held": 2}, "a second run deletes nothing more"
     # The anonymous figures the metrics need are kept, one per deleted case.
-    assert ClosedCaseFigure.objects.count() == 2
+    assert ClosedCaseFigure.objects.count() == 3
