@@ -98,7 +98,10 @@ def _period_line(period: Period) -> str:
     if period.kind == RecordKind.AGENT_ACCOUNT:
         line += _(", the agent e-mailed %(notice)s days before") % {"notice": period.notice_days}
     if period.kind in (RecordKind.CASE_FILE, RecordKind.UNCONFIRMED_REQUEST):
-        line += _("; longer only under a legal hold or while a complaint about the case is open")
+        line += _(
+            "; from a complaint's closure at least the complaint period; longer only under a legal hold or while a "
+            "complaint about the case is open"
+        )
     return line
 
 

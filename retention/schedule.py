@@ -12,7 +12,9 @@ A complaint about a case (UK DPA 2018 s.164A) is part of that case file (LAW.md 
 "complaints and reopenings"; §6(h): the file is kept for complaints and claims) and is deleted with it. While it is
 open it holds the case; once closed, the case file's period runs from the later of the case's closure and the
 complaint's, since the outcome of the complaint is what a complaint to the authority (Art. 77) or a claim (Art. 79,
-82) would then be about. So the complaint period applies only to complaints about nothing the portal still holds.
+82) would then be about. From the complaint's closure the complaint period counts instead where it is longer (a
+complaint is never kept shorter for being about a case, a never-confirmed request's 90 days for one). Complaints
+about no case are deleted on the complaint period alone.
 
 The DPO may lengthen a period, never shorten it below the deployment's default: the default is the documented
 choice in the record of processing (Art. 30(1)(f)) that the jobs keyed to it rely on (status links end and
@@ -55,7 +57,7 @@ def _defaults() -> dict[str, dict]:
         RecordKind.UNCONFIRMED_REQUEST: {
             "days": settings.DSAR_UNCONFIRMED_RETENTION_DAYS,
             "maximum": max(settings.DSAR_UNCONFIRMED_RETENTION_DAYS, case_default),
-            "starts": _("after closure"),
+            "starts": _("after closure, or after the closure of a complaint about the request if that is later"),
             "basis": _(
                 "Art. 5(1)(c), (e): the address may not be the person's, so only long enough to answer a question "
                 "or complaint about the closure (LAW.md §6(h))."
@@ -69,7 +71,8 @@ def _defaults() -> dict[str, dict]:
                 "Art. 5(1)(e), 5(2): kept to show how the request was handled if a complaint (UK DPA 2018 s.164A, "
                 "Art. 77) or a claim (Art. 79, 82) comes; longer only where claims are foreseeable (England and "
                 "Wales 6 years, Scotland 5), or by a legal hold on the case (LAW.md §6(h)). A complaint about the "
-                "case is part of its file and deleted with it; while open, it holds the case."
+                "case is part of its file and deleted with it; while open, it holds the case; once closed, the file is "
+                "kept at least the complaint period from then."
             ),
         },
         RecordKind.AGENT_ACCOUNT: {
@@ -88,7 +91,8 @@ def _defaults() -> dict[str, dict]:
             "basis": _(
                 "Art. 5(1)(e), 5(2): the complaints register of UK DPA 2018 s.164A, kept to show how a complaint "
                 "was handled if the person then goes to the authority (Art. 77) or to court (Art. 79, 82). A "
-                "complaint about a case goes with that case file instead (LAW.md §6(h))."
+                "complaint about a case goes with that case file, kept at least this period after the complaint is "
+                "closed (LAW.md §6(h))."
             ),
         },
     }

@@ -10,13 +10,13 @@ The deletion job (``retention_run``) deletes exactly what the schedule says and 
 
 A case under a legal hold, or with a complaint still open about it (UK DPA 2018 s.164A; the complaints app's own
 rows are read, so nothing below has to tell this app), is never deleted. A complaint about a case is part of the
-case file: the file's period runs from the later of the case's closure and the complaint's, and the complaint is
-deleted with the case (its link is ``SET_NULL``, so it is deleted first, explicitly). Deleting a case deletes the
-request's row and, through its foreign keys (all ``CASCADE``), everything hanging off it: events, messages,
-documents, status links, identity records, compilations, releases, change runs; their encrypted files go from the
-file store once the deletion commits. Before that, an anonymous ``ClosedCaseFigure`` keeps what the DPO's figures
-count. The marketing suppression list is never touched (Art. 21(3): its entries hold the request id as a plain
-number).
+case file: the file's period runs from the later of the case's closure and the complaint's (from the complaint's,
+the complaint period if that is longer), and the complaint is deleted with the case (its link is ``SET_NULL``, so
+it is deleted first, explicitly). Deleting a case deletes the request's row and, through its foreign keys (all
+``CASCADE``), everything hanging off it: events, messages, documents, status links, identity records,
+compilations, releases, change runs; their encrypted files go from the file store once the deletion commits.
+Before that, an anonymous ``ClosedCaseFigure`` keeps what the DPO's figures count. The marketing suppression list
+is never touched (Art. 21(3): its entries hold the request id as a plain number).
 
 Each case is deleted in its own short transaction, in batches of ``DSAR_RETENTION_BATCH_SIZE``, at most
 ``DSAR_RETENTION_RUN_LIMIT`` a run: a second run finds nothing more to do (idempotent), and a run that stops half
@@ -117,22 +117,30 @@ def complaints_with_closure() -> QuerySet[Complaint]:
     )
 
 
-def requests_past_period(kind: str, *, now: datetime, period: Period | None = None) -> QuerySet[DataSubjectRequest]:
+def requests_past_period(
+    kind: str, *, now: datetime, period: Period | None = None, complaint_period: Period | None = None
+) -> QuerySet[DataSubjectRequest]:
     """Requests of ``kind`` whose period has run, held or not (Art. 5(1)(e)): closed at least the period before
-    ``now``, and every complaint about them closed at least the period before ``now`` too (a complaint is part of
-    the case file, LAW.md §6(g)-(h), so the file's period runs from the later closure). An open complaint is a
+    ``now``, and every complaint about them closed at least that long before ``now`` too (a complaint is part of
+    the case file, LAW.md §6(g)-(h), so the file's period runs from the later closure), or the complaint period if
+    longer (a complaint is never kept shorter for being about a case, UK DPA 2018 s.164A). An open complaint is a
     hold (``held_condition``), not part of this."""
     period = period or period_get(kind)
+    complaint_period = complaint_period or period_get(RecordKind.COMPLAINT)
     cutoff = now - timedelta(days=period.days)
-    complaint_closed_since = complaints_with_closure().filter(request_id=OuterRef("pk"), closure__gt=cutoff)
+    complaint_cutoff = now - timedelta(days=max(period.days, complaint_period.days))
+    complaint_closed_since = complaints_with_closure().filter(request_id=OuterRef("pk"), closure__gt=complaint_cutoff)
     return DataSubjectRequest.objects.filter(status__in=STATUSES_OF_KIND[kind], closed_at__lte=cutoff).exclude(
         Exists(complaint_closed_since)
     )
 
 
-def requests_due(kind: str, *, now: datetime, period: Period | None = None) -> QuerySet[DataSubjectRequest]:
+def requests_due(
+    kind: str, *, now: datetime, period: Period | None = None, complaint_period: Period | None = None
+) -> QuerySet[DataSubjectRequest]:
     """Requests of ``kind`` past their period and free to delete: no legal hold, no open complaint."""
-    return requests_past_period(kind, now=now, period=period).exclude(held_condition())
+    past = requests_past_period(kind, now=now, period=period, complaint_period=complaint_period)
+    return past.exclude(held_condition())
 
 
 def complaints_due(*, now: datetime, period: Period | None = None) -> QuerySet[Complaint]:
@@ -201,8 +209,9 @@ def counts_due(*, now: datetime) -> dict[str, DueCount]:
     schedule = schedule_get()
     counts = {}
     for kind in (RecordKind.UNCONFIRMED_REQUEST, RecordKind.CASE_FILE):
-        past = requests_past_period(kind, now=now, period=schedule[kind]).count()
-        due = requests_due(kind, now=now, period=schedule[kind]).count()
+        periods = {"period": schedule[kind], "complaint_period": schedule[RecordKind.COMPLAINT]}
+        past = requests_past_period(kind, now=now, **periods).count()
+        due = requests_due(kind, now=now, **periods).count()
         counts[kind.value] = DueCount(due=due, kept=past - due)
     agent_period = schedule[RecordKind.AGENT_ACCOUNT]
     counts[RecordKind.AGENT_ACCOUNT.value] = DueCount(
@@ -294,7 +303,14 @@ def _files_delete(files: Iterable[tuple[object, str]]) -> None:
             store.delete(name)
 
 
-def case_delete(*, request_id: int, kind: str, now: datetime, period: Period | None = None) -> str:
+def case_delete(
+    *,
+    request_id: int,
+    kind: str,
+    now: datetime,
+    period: Period | None = None,
+    complaint_period: Period | None = None,
+) -> str:
     """Delete one case that the schedule says is due, with its files, keeping its anonymous figures.
 
     Returns "deleted", or why not: "gone" (deleted meanwhile, or locked by another run), "kept" (no longer due: a
@@ -306,7 +322,8 @@ def case_delete(*, request_id: int, kind: str, now: datetime, period: Period | N
         request = request.first()
         if request is None:
             return "gone"
-        if not requests_due(kind, now=now, period=period).filter(pk=request_id).exists():
+        due = requests_due(kind, now=now, period=period, complaint_period=complaint_period)
+        if not due.filter(pk=request_id).exists():
             return "kept"
         figure = closed_case_figure_for(request)
         files = _files_of(request_id)
@@ -397,21 +414,25 @@ def retention_run(*, now: datetime | None = None) -> RetentionRun:
     schedule = schedule_get()
     run = RetentionRun.objects.create(started_at=now)
     counts: Counter[str] = Counter()
+    complaint_period = schedule[RecordKind.COMPLAINT]
     for kind in (RecordKind.UNCONFIRMED_REQUEST, RecordKind.CASE_FILE):
         period = schedule[kind]
         tried: set[int] = set()
         while budget > 0:
-            due = requests_due(kind, now=now, period=period).exclude(pk__in=tried).order_by("closed_at", "pk")
+            due = requests_due(kind, now=now, period=period, complaint_period=complaint_period)
+            due = due.exclude(pk__in=tried).order_by("closed_at", "pk")
             ids = list(due.values_list("pk", flat=True)[: min(batch_size, budget)])
             if not ids:
                 break
             for request_id in ids:
-                outcome = case_delete(request_id=request_id, kind=kind, now=now, period=period)
+                outcome = case_delete(
+                    request_id=request_id, kind=kind, now=now, period=period, complaint_period=complaint_period
+                )
                 counts[kind.value if outcome == "deleted" else outcome] += 1
             tried.update(ids)
             budget -= len(ids)
-        counts["held"] += requests_past_period(kind, now=now, period=period).filter(held_condition()).count()
-    complaint_period = schedule[RecordKind.COMPLAINT]
+        past = requests_past_period(kind, now=now, period=period, complaint_period=complaint_period)
+        counts["held"] += past.filter(held_condition()).count()
     tried = set()
     while budget > 0:
         due = complaints_due(now=now, period=complaint_period).exclude(pk__in=tried).order_by("closure", "pk")

@@ -171,6 +171,7 @@ def test_the_privacy_notice_states_how_long_complaints_are_kept(client, dpo):
 
     page = client.get(reverse("identity:privacy_notice")).content.decode()
     assert "Any other complaint: deleted 1200 days after it is closed." in page
+    assert "is never less than 1200 days from then" in page
 
 
 def test_the_schedule_page_has_the_complaint_period_with_how_many_are_due(client, dpo):

@@ -249,6 +249,23 @@ def test_once_its_complaint_is_closed_the_case_is_deleted_a_period_later_with_th
     assert _complaints_alive(complaint) == set()
 
 
+def test_a_complaint_about_a_never_confirmed_request_is_kept_its_own_period_with_the_request(
+    django_capture_on_commit_callbacks,
+):
+    """A never-confirmed request is deleted 90 days after closure, but a complaint about it is never kept shorter
+    than a complaint about nothing (730 days from its closure): the request stays with it until then (s.164A)."""
+    now = timezone.now()
+    request = _closed(Status.CLOSED_UNCONFIRMED, days_ago=400, now=now)
+    complaint = _complaint(now=now, about=request, closed_days_ago=300)
+    gone_request = _closed(Status.CLOSED_UNCONFIRMED, days_ago=900, now=now)
+    gone_complaint = _complaint(now=now, about=gone_request, closed_days_ago=731)
+
+    _run(now, django_capture_on_commit_callbacks)
+
+    assert _alive(request, gone_request) == {request.pk}
+    assert _complaints_alive(complaint, gone_complaint) == {complaint.pk}
+
+
 def test_a_lengthened_complaint_period_keeps_complaints_about_no_case_longer(django_capture_on_commit_callbacks):
     """The DPO may lengthen the complaint period (never shorten it); the job applies the period in force."""
     now = timezone.now()
