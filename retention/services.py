@@ -161,6 +161,33 @@ def hold_kept(request: DataSubjectRequest, holds: Iterable[LegalHold] | None = N
     return reasons
 
 
+@dataclass(frozen=True)
+class CaseDeletion:
+    on: date  # the first day the deletion job may delete the case, holds apart
+    from_complaint: bool  # the day is counted from a complaint's closure, not the case's
+
+
+def case_deletion_date(request: DataSubjectRequest) -> CaseDeletion | None:
+    """When a closed case file's period ends (for the case page; Art. 5(1)(e)): its period from its closure, or from
+    the latest closure of a complaint about it the longer of that and the complaint period (``requests_past_period``).
+    None while the case is open."""
+    kind = next((kind for kind, statuses in STATUSES_OF_KIND.items() if request.status in statuses), None)
+    if kind is None or request.closed_at is None:
+        return None
+    schedule = schedule_get()
+    period, complaint_period = schedule[kind], schedule[RecordKind.COMPLAINT]
+    ends = request.closed_at + timedelta(days=period.days)
+    last_closure = (
+        complaints_with_closure().filter(request=request).order_by("-closure").values_list("closure", flat=True).first()
+    )
+    from_complaint = False
+    if last_closure is not None:
+        complaint_ends = last_closure + timedelta(days=max(period.days, complaint_period.days))
+        if complaint_ends > ends:
+            ends, from_complaint = complaint_ends, True
+    return CaseDeletion(on=timezone.localdate(ends), from_complaint=from_complaint)
+
+
 def _agents_with_last_use() -> QuerySet[Agent]:
     """Agents with ``last_use`` (their last sign-in, or the account's creation if they never signed in; filing a
     request needs a sign-in, so it is covered) and ``has_filings`` (requests of theirs still on record)."""

@@ -145,6 +145,7 @@ def case_panel(http_request: HttpRequest, request) -> dict | None:
         "reference": request.reference,
         "holds": holds,
         "kept_because": services.hold_kept(request, holds),
+        "deletion": services.case_deletion_date(request),
         "place_form": (getattr(http_request, "hold_place_form", None) or HoldPlaceForm())
         if user.has_perm(PLACE)
         else None,

@@ -196,3 +196,28 @@ def test_the_schedule_page_has_the_complaint_period_with_how_many_are_due(client
     )
     assert response.status_code == 302
     assert RetentionRule.objects.get(kind=RecordKind.COMPLAINT).days == 900
+
+
+def test_the_case_page_says_when_the_case_files_period_ends_counted_from_a_complaint(client, dpo):
+    """Art. 5(1)(e): staff see when a closed case will be deleted; a complaint about it closed later moves the day
+    to the complaint's closure plus the period."""
+    from complaints.services import complaint_resolve
+
+    request = in_progress_request()
+    closed_at = timezone.now() - timedelta(days=100)
+    DataSubjectRequest.objects.filter(pk=request.pk).update(status=Status.COMPLETED, closed_at=closed_at)
+    client = _signed_in(client, dpo)
+    case_url = reverse("casework:request_detail", args=[request.reference])
+
+    page = client.get(case_url).content.decode()
+    ends = timezone.localdate(closed_at + timedelta(days=730))
+    assert f"Its retention period ends on {ends:%-d %B %Y}." in page
+
+    complaint = complaint_submit(submission=ComplaintSubmission(name="Ada", email="ada@example.com", text="Wrong."))
+    Complaint.objects.filter(pk=complaint.pk).update(request=request)
+    complaint.refresh_from_db()
+    complaint_resolve(complaint=complaint, actor=dpo, outcome="We looked again.")
+
+    page = client.get(case_url).content.decode()
+    ends = timezone.localdate() + timedelta(days=730)
+    assert f"Its retention period ends on {ends:%-d %B %Y}, counted from the closure of a complaint about it." in page
