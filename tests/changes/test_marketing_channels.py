@@ -5,6 +5,7 @@ every connector; the time to suppression is measured against the same-or-next-wo
 from datetime import date, datetime
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from changes import objections, services
@@ -17,7 +18,7 @@ from demo.register import SYSTEMS, democrm_tables
 from democrm import processing
 from democrm.generate import democrm_generate
 from democrm.models import AdAudienceMember, Customer, MarketingPreference, MarketingProfile
-from tests.factories import in_progress_objection
+from tests.factories import give_second_factor, in_progress_objection
 
 from .conftest import EMAIL, system
 
@@ -179,3 +180,18 @@ def test_time_to_suppression_is_measured_against_the_end_of_the_next_working_day
     assert timing.target_on == target_on
     assert timing.met is met
     assert timing.hours == hours
+
+
+def test_the_case_page_shows_the_channels_stopped_and_the_time_to_suppression_against_its_target(
+    crm, dpo, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        request = in_progress_objection(email=EMAIL)
+    client.force_login(dpo)
+    give_second_factor(client)
+    page = client.get(reverse("casework:request_detail", args=[request.reference])).content.decode()
+    assert "e-mail, text message, post, telephone, advertising audiences, profiling for marketing" in page, (
+        "the channels stopped"
+    )
+    assert "Same or next working day: by the end of" in page
+    assert "Suppressed in 0.0 h (0 working days): <strong>target met</strong>" in page
