@@ -16,7 +16,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -109,6 +109,13 @@ class SuppressionTiming:
     target_on: date
     suppressed_on: date | None
     working_days: int | None
+    # From receipt to the moment the last system stopped marketing (``requests_app`` ``time_to_suppression``).
+    elapsed: timedelta | None = None
+
+    @property
+    def hours(self) -> float | None:
+        """The time to suppression in hours, to one decimal; None while not done."""
+        return None if self.elapsed is None else round(self.elapsed.total_seconds() / 3600, 1)
 
     @property
     def met(self) -> bool | None:
@@ -124,6 +131,7 @@ def suppression_timing(request: DataSubjectRequest) -> SuppressionTiming:
         target_on=deadlines.direct_marketing_target_date(request.received_on, request.jurisdiction),
         suppressed_on=suppressed_on,
         working_days=request.working_days_to_suppression,
+        elapsed=request.time_to_suppression,
     )
 
 

@@ -47,6 +47,7 @@ from datasystems.connectors.base import (
     connector_for,
 )
 from datasystems.connectors.changes import (
+    ALL_MARKETING_CHANNELS,
     ChangeInstruction,
     ChangeKind,
     ChangeOutcome,
@@ -173,16 +174,25 @@ def _rectify_values(payload: Mapping[str, Any], system: DataSystem) -> Mapping[s
     return values if isinstance(values, Mapping) else {}
 
 
+def payload_channels(kind: ChangeKind, payload: Mapping[str, Any]) -> tuple[str, ...]:
+    """The marketing channels a suppression stops (its payload's ``channels``; empty: every channel)."""
+    if kind != ChangeKind.SUPPRESS_MARKETING or not isinstance(payload, Mapping):
+        return ()
+    channels = payload.get("channels") or ()
+    return tuple(str(channel) for channel in channels) if isinstance(channels, list | tuple) else ()
+
+
 def table_instructions(system: DataSystem, kind: ChangeKind, payload: Mapping[str, Any]) -> list[TableInstruction]:
     """What happens to each table of ``system`` for a change of ``kind`` (the register's change rules; for
-    rectification, the approved corrected values in the run's payload). Raises ChangeRuleError."""
+    rectification, the approved corrected values in the run's payload; for a marketing suppression, the tables of
+    the channels it stops). Raises ChangeRuleError."""
     if kind == ChangeKind.RECTIFY:
         return [
             TableInstruction(table=str(table), action=TableAction.UPDATE, values=dict(values))
             for table, values in _rectify_values(payload, system).items()
             if isinstance(values, Mapping) and values
         ]
-    return tables_for(system.connector_config, kind)
+    return tables_for(system.connector_config, kind, channels=payload_channels(kind, payload))
 
 
 def instruction_for(run: ChangeRun, system: DataSystem) -> ChangeInstruction:
@@ -196,7 +206,7 @@ def instruction_for(run: ChangeRun, system: DataSystem) -> ChangeInstruction:
         batch_size=batch_rows(),
         hash_key=hash_key(),
         supplementary_statement=str(payload.get("statement", "")) if kind == ChangeKind.RECTIFY else "",
-        channels=tuple(payload.get("channels", ())) if kind == ChangeKind.SUPPRESS_MARKETING else (),
+        channels=payload_channels(kind, payload),
     )
 
 
@@ -212,7 +222,7 @@ def systems_for(kind: ChangeKind, payload: Mapping[str, Any]) -> list[DataSystem
     chosen = []
     for system in systems:
         try:
-            rules = tables_for(system.connector_config, kind)
+            rules = tables_for(system.connector_config, kind, channels=payload_channels(kind, payload))
         except ChangeRuleError:
             rules = [None]  # a malformed rule: planned, so the job fails visibly rather than skipping the system
         if kind == ChangeKind.SUPPRESS_MARKETING:
@@ -230,7 +240,10 @@ def _estimate(system: DataSystem, kind: ChangeKind, payload: Mapping[str, Any], 
     try:
         connector = connector_for(system.connector, system.connector_config)
         instruction = ChangeInstruction(
-            kind=kind, tables=table_instructions(system, kind, payload), batch_size=batch_rows()
+            kind=kind,
+            tables=table_instructions(system, kind, payload),
+            batch_size=batch_rows(),
+            channels=payload_channels(kind, payload),
         )
         return sum(int(rows) for rows in connector.count(identifiers, instruction).values())
     except ConnectorError as error:
@@ -315,11 +328,22 @@ def change_run_start(
     return run
 
 
+def suppression_channels(request: DataSubjectRequest) -> tuple[str, ...]:
+    """The marketing an objection to direct marketing stops: every channel (e-mail, SMS, post, phone, ad-platform
+    audiences, profiling for marketing). The objection form asks for no channels, and needs none: the objection is
+    to direct marketing as such, which "includes profiling to the extent that it is related to such direct
+    marketing" (GDPR Art. 21(2)-(3)), and the portal keeps the address out of all marketing
+    (``MarketingSuppression``); stopping a channel the person did not name harms no one (LAW.md §6(e))."""
+    return ALL_MARKETING_CHANNELS
+
+
 def marketing_suppress(*, request_id: int) -> ChangeRun | None:
     """An objection to direct marketing in progress is carried out at once in every system that markets, without
-    approval (GDPR Art. 21(3): the person's data "shall no longer be processed for such purposes"). Once per request:
-    a request with a suppression run keeps it. The time to suppression is the run's ``finished_at``, when the last
-    system's change finished. Returns the run, or None when the request is not such an objection in progress."""
+    approval (GDPR Art. 21(3): the person's data "shall no longer be processed for such purposes"), in every channel
+    it stops (``suppression_channels``, in the run's payload so that each connector knows what to stop). Once per
+    request: a request with a suppression run keeps it. The time to suppression is the run's ``finished_at``, when
+    the last system's change finished. Returns the run, or None when the request is not such an objection in
+    progress."""
     request = DataSubjectRequest.objects.filter(pk=request_id).first()
     if request is None or request.status != Status.IN_PROGRESS or not is_direct_marketing_objection(request):
         return None
@@ -328,7 +352,12 @@ def marketing_suppress(*, request_id: int) -> ChangeRun | None:
     )
     if existing.exists():
         return existing.order_by("pk").first()
-    return change_run_start(request=request, kind=ChangeKind.SUPPRESS_MARKETING, actor=None)
+    return change_run_start(
+        request=request,
+        kind=ChangeKind.SUPPRESS_MARKETING,
+        actor=None,
+        payload={"channels": list(suppression_channels(request))},
+    )
 
 
 def may_approve(run: ChangeRun, user: AbstractBaseUser) -> bool:

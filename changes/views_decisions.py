@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from casework import selectors as casework_selectors
 from casework.views import case_page, staff_area
+from datasystems.connectors.changes import ALL_MARKETING_CHANNELS, ChangeKind, MarketingChannel
 from datasystems.models import DataSystem
 from requests_app.lifecycle import IllegalTransition
 from requests_app.marketing import is_direct_marketing_objection
@@ -33,6 +34,7 @@ from .forms_decisions import (
 )
 from .models import ChangeRun
 from .models_decisions import ObjectionDecision, RectificationDecision, Restriction, RestrictionStatus
+from .services import payload_channels
 
 # The requests a restriction can belong to: a restriction request, and one of the other two that offer it while
 # accuracy is checked (Art. 18(1)(a)) or an objection is assessed (Art. 18(1)(d)).
@@ -45,6 +47,24 @@ def _can_act(http_request: HttpRequest) -> bool:
 
 
 # --- Panels -------------------------------------------------------------------------------------------------------
+
+
+# The marketing a suppression stops, as staff read it (datasystems.connectors.changes.MarketingChannel).
+CHANNEL_LABELS = {
+    MarketingChannel.EMAIL: gettext_lazy("e-mail"),
+    MarketingChannel.SMS: gettext_lazy("text message"),
+    MarketingChannel.POST: gettext_lazy("post"),
+    MarketingChannel.PHONE: gettext_lazy("telephone"),
+    MarketingChannel.AUDIENCES: gettext_lazy("advertising audiences"),
+    MarketingChannel.PROFILING: gettext_lazy("profiling for marketing"),
+}
+
+
+def _run_channels(run: ChangeRun | None) -> tuple[str, ...]:
+    """The channels a suppression run stops: its payload's, or every channel (a run started without any)."""
+    if run is None:
+        return ()
+    return payload_channels(ChangeKind.SUPPRESS_MARKETING, run.payload or {}) or ALL_MARKETING_CHANNELS
 
 
 def _run_systems(run: ChangeRun | None) -> list[str]:
@@ -109,6 +129,7 @@ def objection_panel(http_request: HttpRequest, request) -> dict | None:
             "run": run,
             "systems": _run_systems(run),
             "timing": objections.suppression_timing(request),
+            "channels": [CHANNEL_LABELS.get(channel, channel) for channel in _run_channels(run)],
         }
     decision = ObjectionDecision.objects.filter(request=request).prefetch_related("systems").first()
     may_decide = (

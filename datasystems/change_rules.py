@@ -16,6 +16,11 @@ A history table of consents (one row per change, the evidence of Art. 7(1)) is n
 appends a row per channel instead, ``{"append": {"consent": false, "source": "Objection"}, "channels": "channel",
 "at": "changed_at", "already": ["consent"]}`` (only the demo application connector carries this form out).
 
+A table that serves one marketing channel only names it: ``{"set": {"excluded": true}, "channel": "audiences"}`` for
+an ad platform's custom audience, ``{"set": {"profiling_stopped": true}, "channel": "profiling"}`` for segments and
+propensity scores (``connectors.changes.MarketingChannel``). An objection naming its channels reaches only the tables
+of those channels (and the history rows of those channels); a table naming none serves every channel.
+
 - GDPR Art. 17(1): erasure is the rule, so a table that says nothing is deleted.
 - GDPR Art. 17(3): a table that is anonymised or kept names the exception it rests on and why; the answer to the
   person lists it (the part not erased is a refusal of that part, Art. 12(4)).
@@ -32,7 +37,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .connectors.base import ConnectorError
-from .connectors.changes import ChangeKind, FieldChange, FieldStrategy, TableAction, TableInstruction
+from .connectors.changes import (
+    ChangeKind,
+    FieldChange,
+    FieldStrategy,
+    MarketingChannel,
+    TableAction,
+    TableInstruction,
+)
 
 # GDPR Art. 17(3)(a)-(e), by the RefusalGround values the request core already uses for a partial erasure.
 ERASURE_EXCEPTION_GROUNDS = (
@@ -118,14 +130,27 @@ def marketing_append(table: Mapping[str, Any]) -> Mapping[str, str] | None:
     return None
 
 
+def marketing_channel(table: Mapping[str, Any]) -> str:
+    """The one marketing channel a table serves (``"channel"`` of its marketing rule), or "" for every channel."""
+    rule = table.get("marketing")
+    return str(rule.get("channel") or "") if isinstance(rule, Mapping) else ""
+
+
 def marketing_instruction(table: Mapping[str, Any]) -> TableInstruction | None:
     """What stops direct marketing in one table (GDPR Art. 21(3)): ``{"set": {column: value}}`` overwrites the
     person's rows; ``{"append": {column: value}, "channels": column, "at": column}`` appends, to a history table,
-    a row with those values for each channel whose latest row still differs (the history stays, Art. 7(1))."""
+    a row with those values for each channel whose latest row still differs (the history stays, Art. 7(1)). A
+    ``"channel"`` names the one ``MarketingChannel`` the table serves (ad-platform audiences, profiling for direct
+    marketing: Art. 21(2))."""
     rule = table.get("marketing")
     if not rule:
         return None
     where = f'Table "{table.get("name", "")}"'
+    channel = rule.get("channel") if isinstance(rule, Mapping) else None
+    if channel is not None and channel not in {item.value for item in MarketingChannel}:
+        raise ChangeRuleError(
+            f'{where}: marketing "channel" must be one of ' + ", ".join(item.value for item in MarketingChannel) + "."
+        )
     if isinstance(rule, Mapping) and "append" in rule:
         values = rule["append"]
         if not isinstance(values, Mapping) or not values:
@@ -154,9 +179,10 @@ def rectifiable_columns(config: Mapping[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-def tables_for(config: Mapping[str, Any], kind: ChangeKind) -> list[TableInstruction]:
+def tables_for(config: Mapping[str, Any], kind: ChangeKind, *, channels: Sequence[str] = ()) -> list[TableInstruction]:
     """The register's table instructions of ``kind`` for a system (rectification's come from the staff decision,
-    not the register: use ``rectifiable_columns`` to offer them)."""
+    not the register: use ``rectifiable_columns`` to offer them). For a marketing objection naming ``channels``,
+    a table serving one other channel is left out (empty: every channel, GDPR Art. 21(3))."""
     tables = _tables(config)
     if kind == ChangeKind.ERASE:
         return [erasure_instruction(table) for table in tables]
@@ -164,7 +190,12 @@ def tables_for(config: Mapping[str, Any], kind: ChangeKind) -> list[TableInstruc
         lift = kind == ChangeKind.LIFT_RESTRICTION
         return [i for table in tables if (i := restriction_instruction(table, lift=lift)) is not None]
     if kind == ChangeKind.SUPPRESS_MARKETING:
-        return [i for table in tables if (i := marketing_instruction(table)) is not None]
+        return [
+            i
+            for table in tables
+            if (i := marketing_instruction(table)) is not None
+            and (not channels or not marketing_channel(table) or marketing_channel(table) in channels)
+        ]
     return []
 
 
@@ -210,6 +241,7 @@ def summary(config: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "marketing_set": dict(marketing["set"]) if isinstance(marketing.get("set"), Mapping) else {},
                 "marketing_append": dict(marketing["append"]) if isinstance(marketing.get("append"), Mapping) else {},
                 "marketing_channels": str(marketing.get("channels", "")),
+                "marketing_channel": str(marketing.get("channel", "")),
                 "rectifiable": list(table.get("rectifiable") or []),
             }
         )
@@ -221,6 +253,7 @@ __all__: Sequence[str] = (
     "ChangeRuleError",
     "erasure_instruction",
     "marketing_append",
+    "marketing_channel",
     "marketing_instruction",
     "rectifiable_columns",
     "restriction_instruction",

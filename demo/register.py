@@ -105,6 +105,16 @@ RECIPIENTS = [
         "notify_by": NotifyBy.EMAIL,
     },
     {
+        "name": "Adverta Ads Ltd",
+        "kind": RecipientKind.PROCESSOR,
+        "role": "Matches the hashed e-mail addresses we upload to its users, to show them our ads, and deletes the "
+        "addresses it cannot match",
+        "email": "privacy@adverta.example",
+        "address": "5 Example Dock, Dublin 2, D02 AB12",
+        "country": "Ireland",
+        "notify_by": NotifyBy.EMAIL,
+    },
+    {
         "name": "HM Revenue & Customs",
         "kind": RecipientKind.PUBLIC_AUTHORITY,
         "role": "Receives our accounting records when it asks for them",
@@ -259,6 +269,64 @@ SYSTEMS = [
         ],
     },
     {
+        "name": "Marketing profiling",
+        "description": "Our marketing model puts customers in segments and estimates how likely each is to take up "
+        "an offer, to choose whom we send which offer.",
+        "data_subjects": "Customers",
+        "personal_data_categories": [
+            "Marketing segment",
+            "Estimated likelihood of taking up an offer (a score from 0 to 1)",
+            "When it was computed, and by which version of the model",
+        ],
+        "source": "Worked out from your orders, your visits to our website and the marketing e-mails you opened.",
+        "retention": "Recomputed each month; cleared when you object to marketing or close your account.",
+        "holds_provided_data": False,
+        "search_procedure": "Search the marketing profiles by the customer number found in the CRM.",
+        "erasure_method": "Delete the profile.",
+        "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
+        "connector_config": democrm_tables("marketing_profiles", match_on="marketing_profiles"),
+        "purposes": [
+            (
+                "Choosing which offers to send you, from what you bought and viewed (profiling for direct marketing)",
+                LawfulBasis.LEGITIMATE_INTERESTS,
+                "marketing",
+            )
+        ],
+        "recipients": [HOSTING],
+    },
+    {
+        "name": "Advertising audiences",
+        "description": "Lists of customers' hashed e-mail addresses we upload to an advertising platform, to show "
+        "our ads to lapsed customers and to people like our best customers.",
+        "data_subjects": "Customers",
+        "personal_data_categories": [
+            "E-mail address, hashed (SHA-256) before it is uploaded",
+            "Which audience you are in, and since when",
+        ],
+        "retention": "While you are in the audience; the entry that keeps you out is kept while we advertise.",
+        "holds_provided_data": False,
+        "search_procedure": "Search the audience lists by the customer number found in the CRM.",
+        "erasure_method": "Delete the audience entries; the next upload removes you from the platform's audience.",
+        "connector": "demo_app",
+        # Nightly backups kept five weeks: an erased person's data is beyond use in them until they roll off.
+        "backup_roll_off_days": 35,
+        "connector_config": democrm_tables("ad_audiences", match_on="ad_audiences"),
+        "purposes": [
+            ("Showing our ads to you on other websites and apps", LawfulBasis.LEGITIMATE_INTERESTS, "marketing")
+        ],
+        "recipients": [("Adverta Ads Ltd", "your hashed e-mail address and which audience you are in")],
+        "transfers": [
+            (
+                "Ireland",
+                "Adverta Ads Ltd",
+                Safeguard.ADEQUACY,
+                "The UK's adequacy regulations for the EEA.",
+            )
+        ],
+    },
+    {
         "name": "Business contacts from a data provider",
         "description": "Contact details of people at companies we may sell to, bought from a business data provider.",
         "data_subjects": "Employees of businesses that may become customers",
@@ -327,6 +395,12 @@ LEGITIMATE_INTEREST = {
     "Settling disagreements about what was said": "establishing the facts of a dispute",
     "Contacting businesses about our products": "finding new business customers",
     "Finding out what customers think of our service": "improving our service",
+    "Choosing which offers to send you, from what you bought and viewed (profiling for direct marketing)": (
+        "direct marketing of our own products to our customers (Recital 47)"
+    ),
+    "Showing our ads to you on other websites and apps": (
+        "direct marketing of our own products to our customers (Recital 47)"
+    ),
 }
 
 EU_REPRESENTATIVE = {

@@ -9,10 +9,12 @@ from django.http import HttpRequest
 
 from .models import (
     Account,
+    AdAudienceMember,
     Customer,
     CustomerInsight,
     Event,
     MarketingPreference,
+    MarketingProfile,
     Order,
     OrderLine,
     SupplementaryStatement,
@@ -116,3 +118,17 @@ class EventAdmin(StorageOnlyWhenRestricted):
 class CustomerInsightAdmin(StorageOnlyWhenRestricted):
     list_display = ["customer", "segment", "churn_risk", "computed_at"]
     raw_id_fields = ["customer"]
+
+
+@admin.register(MarketingProfile)
+class MarketingProfileAdmin(StorageOnlyWhenRestricted):
+    list_display = ["customer", "segment", "offer_propensity", "profiling_stopped", "computed_at"]
+    raw_id_fields = ["customer"]
+    list_filter = ["profiling_stopped", "segment"]
+
+
+@admin.register(AdAudienceMember)
+class AdAudienceMemberAdmin(StorageOnlyWhenRestricted):
+    list_display = ["customer", "audience", "platform", "excluded", "added_at"]
+    raw_id_fields = ["customer"]
+    list_filter = ["audience", "excluded"]

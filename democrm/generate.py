@@ -8,6 +8,7 @@ and phone numbers, so an access request in the demo finds them.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import string
 from collections.abc import Iterator
@@ -19,10 +20,12 @@ from django.db import models, transaction
 
 from .models import (
     Account,
+    AdAudienceMember,
     Customer,
     CustomerInsight,
     Event,
     MarketingPreference,
+    MarketingProfile,
     Order,
     OrderLine,
     SupportTicket,
@@ -162,6 +165,8 @@ class Counts:
     ticket_messages: int = 0
     events: int = 0
     insights: int = 0
+    marketing_profiles: int = 0
+    ad_audiences: int = 0
 
     @property
     def total(self) -> int:
@@ -231,6 +236,11 @@ class Generator:
         self.preferences = _Buffer(MarketingPreference, size, self.counts, "marketing_preferences")
         self.events = _Buffer(Event, size, self.counts, "events")
         self.insights = _Buffer(CustomerInsight, size, self.counts, "insights")
+        self.profiles = _Buffer(MarketingProfile, size, self.counts, "marketing_profiles")
+        self.audiences = _Buffer(AdAudienceMember, size, self.counts, "ad_audiences")
+        # The marketing profiles and audiences draw from their own stream, so that the other tables' rows for a
+        # seed stay as they were before these tables existed.
+        self.marketing_random = random.Random(f"{seed}-marketing")
 
     def flush(self) -> None:
         # Parents first: flushing them adds their children to the children's buffers.
@@ -243,6 +253,8 @@ class Generator:
             self.preferences,
             self.events,
             self.insights,
+            self.profiles,
+            self.audiences,
         ):
             buffer.flush()
 
@@ -294,7 +306,8 @@ class Generator:
 
     def activity(self, customer: Customer, rows: int) -> None:
         """About ``rows`` rows for one customer across the tables: one account, a consent history per channel, one
-        insight, and the rest split between orders (with lines), support tickets (with messages) and events."""
+        insight, a marketing profile and perhaps an advertising audience entry, and the rest split between orders
+        (with lines), support tickets (with messages) and events."""
         since = customer.created
         self.accounts.add(
             Account(
@@ -327,7 +340,7 @@ class Generator:
                 model_version="churn-2026.3",
             )
         )
-        remaining = max(rows - 6, 0)
+        remaining = max(rows - 6 - self._marketing(customer), 0)
         order_count = remaining // 12  # an order and its two lines: about a quarter of the rows
         ticket_count = remaining // 40  # a ticket and its three messages: about a tenth
         event_count = max(remaining - order_count * 3 - ticket_count * 4, 0)
@@ -337,6 +350,38 @@ class Generator:
             self._ticket(customer)
         for _ in range(event_count):
             self._event(customer)
+
+    def _marketing(self, customer: Customer) -> int:
+        """A marketing profile (segment and offer propensity, profiling for direct marketing) for every customer,
+        and for most of them a place in an advertising audience, their e-mail address hashed as ad platforms take
+        it. Returns the rows added."""
+        draw = self.marketing_random
+        since = customer.created
+        self.profiles.add(
+            MarketingProfile(
+                customer_id=customer.pk,
+                segment=draw.choice(SEGMENTS),
+                offer_propensity=Decimal(draw.randrange(0, 1000)) / 1000,
+                computed_at=self._moment_from(draw, after=max(since, self.now - timedelta(days=30))),
+                model_version="offers-2026.4",
+            )
+        )
+        # The demo's requesters are always in one, so that an objection in the demo shows them leaving it.
+        if draw.random() < 0.8 or not customer.customer_number.startswith("G-"):
+            self.audiences.add(
+                AdAudienceMember(
+                    customer_id=customer.pk,
+                    audience=draw.choice(AdAudienceMember.Audience.values),
+                    email_sha256=hashlib.sha256(customer.email.strip().lower().encode()).hexdigest(),
+                    added_at=self._moment_from(draw, after=since),
+                )
+            )
+            return 2
+        return 1
+
+    def _moment_from(self, draw: random.Random, *, after: datetime) -> datetime:
+        span = max(int((self.now - after).total_seconds()), 1)
+        return after + timedelta(seconds=draw.randrange(span))
 
     def _order(self, customer: Customer) -> None:
         lines = []
@@ -430,7 +475,17 @@ def democrm_generate(
     running twice refuses rather than adding a second copy."""
     if replace:
         with transaction.atomic():
-            for model in (TicketMessage, SupportTicket, OrderLine, Order, Event, MarketingPreference, CustomerInsight):
+            for model in (
+                TicketMessage,
+                SupportTicket,
+                OrderLine,
+                Order,
+                Event,
+                MarketingPreference,
+                CustomerInsight,
+                MarketingProfile,
+                AdAudienceMember,
+            ):
                 model.objects.all().delete()
             Account.objects.all().delete()
             Customer.objects.all().delete()

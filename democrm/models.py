@@ -197,3 +197,49 @@ class SupplementaryStatement(models.Model):
 
     def __str__(self) -> str:
         return f"statement {self.pk}"
+
+
+class MarketingProfile(models.Model):
+    """Profiling for direct marketing: the segment and the propensity score the shop's model computes to choose whom
+    to target with which offer. GDPR Art. 21(2)-(3): an objection to direct marketing includes "profiling to the
+    extent that it is related to such direct marketing", so it stops here too: ``profiling_stopped`` keeps the
+    customer out of every later scoring run and target list (``processing.marketing_profiling_population``), and
+    the segment and score computed for marketing are cleared."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="marketing_profile")
+    segment = models.CharField(max_length=40, blank=True)
+    # The model's estimate (0 to 1) that the customer responds to the next offer.
+    offer_propensity = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    model_version = models.CharField(max_length=20, blank=True)
+    profiling_stopped = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"marketing profile {self.pk}"
+
+
+class AdAudienceMember(models.Model):
+    """A custom audience: the customer's hashed e-mail address in a list the shop uploads to an advertising
+    platform, which matches it to the platform's users to show them the shop's ads. GDPR Art. 21(3): an objection to
+    direct marketing sets ``excluded``: the next sync leaves them out of the upload, so the platform removes
+    them from the audience, and no later rebuild of the list adds them again (``processing.audience_upload``)."""
+
+    class Audience(models.TextChoices):
+        LAPSED = "lapsed_customers", "Lapsed customers (win-back ads)"
+        LOOKALIKE_SEED = "lookalike_seed", "Best customers (seed of a lookalike audience)"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="ad_audiences")
+    audience = models.CharField(max_length=40, choices=Audience.choices)
+    platform = models.CharField(max_length=40, default="Adverta Ads")
+    # As ad platforms take it: hex SHA-256 of the trimmed, lower-cased address (a pseudonym, Art. 4(5), not anonymous).
+    email_sha256 = models.CharField(max_length=64)
+    added_at = models.DateTimeField()
+    excluded = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "audience"], name="democrm_audience_member_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience} member {self.pk}"

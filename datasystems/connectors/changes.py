@@ -50,6 +50,26 @@ class ChangeKind(StrEnum):
     SUPPRESS_MARKETING = "suppress_marketing"  # Art. 21(2)-(3): no more direct marketing, in every channel
 
 
+class MarketingChannel(StrEnum):
+    """The ways an organisation markets to a person, each of which an objection to direct marketing stops (GDPR Art.
+    21(2)-(3); LAW.md §6(e): e-mail, SMS, post, phone, online audiences and ad-platform uploads, and profiling for
+    direct marketing). A consent history's channel column holds the first four; a table serving one other channel
+    names it in its marketing rule (``change_rules``). Stored values are never renamed once released."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    POST = "post"
+    PHONE = "phone"
+    # Custom audiences: identifiers (hashed e-mail addresses) uploaded to an advertising platform to target ads.
+    AUDIENCES = "audiences"
+    # Art. 21(2): profiling "to the extent that it is related to such direct marketing" (segments, propensity scores).
+    PROFILING = "profiling"
+
+
+# Every channel: what an objection to direct marketing stops when the person names none (Art. 21(3)).
+ALL_MARKETING_CHANNELS: tuple[str, ...] = tuple(channel.value for channel in MarketingChannel)
+
+
 class TableAction(StrEnum):
     DELETE = "delete"  # the rows are deleted
     ANONYMISE = "anonymise"  # the rows stay (for example invoices kept for tax law); named fields are overwritten
@@ -137,7 +157,7 @@ class ChangeInstruction:
     hash_key: bytes = b""
     # RECTIFY: a supplementary statement to store where the person completed incomplete data (Art. 16).
     supplementary_statement: str = ""
-    # SUPPRESS_MARKETING: the channels to stop (e-mail, sms, post, phone, audiences, profiling).
+    # SUPPRESS_MARKETING: the channels to stop (``MarketingChannel`` values); empty means every channel.
     channels: Sequence[str] = ()
 
 

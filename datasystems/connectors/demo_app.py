@@ -702,5 +702,29 @@ DEMOCRM_CONFIG: dict[str, Any] = {
             "provided_or_observed": False,
             "description": "What we worked out about you from your orders and visits (inferred, not provided).",
         },
+        {
+            "name": "marketing_profiles",
+            "model": "democrm.MarketingProfile",
+            "via": "customer",
+            "columns": ["segment", "offer_propensity", "computed_at", "model_version", "profiling_stopped"],
+            "provided_or_observed": False,
+            "description": "The marketing segment we put you in and our estimate of how likely you are to take up "
+            "an offer (inferred, not provided).",
+            # GDPR Art. 21(2)-(3): profiling related to direct marketing stops; the segment and score are cleared.
+            "marketing": {
+                "set": {"profiling_stopped": True, "segment": "", "offer_propensity": None},
+                "channel": "profiling",
+            },
+        },
+        {
+            "name": "ad_audiences",
+            "model": "democrm.AdAudienceMember",
+            "via": "customer",
+            "columns": ["audience", "platform", "email_sha256", "added_at", "excluded"],
+            "description": "The advertising audiences we upload your hashed e-mail address to, so that the "
+            "advertising platform shows you our ads.",
+            # GDPR Art. 21(3): excluded, so the next sync removes the person from the platform's audience.
+            "marketing": {"set": {"excluded": True}, "channel": "audiences"},
+        },
     ],
 }

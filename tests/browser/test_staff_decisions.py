@@ -8,11 +8,12 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from changes import services
 from changes.models_decisions import Restriction, RestrictionStatus
 from datasystems.models import DataSystem
 from requests_app.models import Right
 from requests_app.scope import ObjectionScope, ObjectionType, RectificationScope, RestrictionGround, RestrictionScope
-from tests.factories import in_progress_request
+from tests.factories import in_progress_objection, in_progress_request
 
 from .support import assert_accessible
 from .test_staff_accessibility import signed_in_dpo  # noqa: F401 - the fixture
@@ -88,3 +89,16 @@ def test_a_restriction_in_force_is_announced_for_lifting_after_what_to_fix(signe
     page.get_by_role("button", name="Send the notice").click()
     expect(page.get_by_text("The person was sent the notice before lifting (Art. 18(3)).")).to_be_visible()
     expect(page.get_by_text("It is lifted automatically on", exact=False)).to_be_visible()
+
+
+def test_a_marketing_objection_shows_the_channels_it_stops_and_its_target(signed_in_dpo: Page):  # noqa: F811
+    """Art. 21(2)-(3): every channel is stopped, profiling for marketing and ad audiences included; the target is the
+    end of the next working day."""
+    request = in_progress_objection()
+    services.marketing_suppress(request_id=request.pk)
+    page = signed_in_dpo
+    page.goto(f"/staff/requests/{request.reference}/")
+    expect(page.get_by_role("heading", name="Objection", exact=True)).to_be_visible()
+    expect(page.get_by_text("advertising audiences, profiling for marketing", exact=False)).to_be_visible()
+    expect(page.get_by_text("Same or next working day: by the end of", exact=False)).to_be_visible()
+    assert_accessible(page, "a marketing objection's case page")

@@ -25,10 +25,12 @@ from datasystems.connectors.demo_app import DEMOCRM_CONFIG, DemoAppConnector
 from democrm import processing
 from democrm.models import (
     Account,
+    AdAudienceMember,
     Customer,
     CustomerInsight,
     Event,
     MarketingPreference,
+    MarketingProfile,
     Order,
     OrderLine,
     SupplementaryStatement,
@@ -81,6 +83,12 @@ def _customer(number: str, email: str, *, orders: int, events: int) -> Customer:
         predicted_annual_value=Decimal(10),
         model_version="v1",
     )
+    MarketingProfile.objects.create(
+        customer=customer, segment="loyal", offer_propensity=Decimal("0.7"), computed_at=WHEN
+    )
+    AdAudienceMember.objects.create(
+        customer=customer, audience="lapsed_customers", email_sha256=number.lower() * 8, added_at=WHEN
+    )
     for channel, consents in (("email", [True]), ("sms", [True, False]), ("post", [True])):
         for hour, consent in enumerate(consents):
             MarketingPreference.objects.create(
@@ -112,6 +120,8 @@ ERASED = {
     "ticket_messages": (TableAction.DELETE, 1),
     "events": (TableAction.DELETE, EVENTS),
     "insights": (TableAction.DELETE, 1),
+    "marketing_profiles": (TableAction.DELETE, 1),
+    "ad_audiences": (TableAction.DELETE, 1),
 }
 
 
@@ -124,7 +134,15 @@ def _assert_alan_erased(alan: Customer) -> None:
         assert order.delivery_address == ""
         assert order.payment_reference == keyed_hash(KEY, f"PSP-C-1001-{number}", max_length=40)
     assert OrderLine.objects.filter(order__customer=alan).count() == ORDERS * LINES
-    for related in (alan.accounts, alan.events, alan.tickets, alan.insights, alan.marketing_preferences):
+    for related in (
+        alan.accounts,
+        alan.events,
+        alan.tickets,
+        alan.insights,
+        alan.marketing_preferences,
+        alan.ad_audiences,
+        MarketingProfile.objects.filter(customer=alan),
+    ):
         assert not related.exists()
     assert not TicketMessage.objects.filter(ticket__customer=alan).exists()
 
@@ -209,13 +227,22 @@ def test_restriction_takes_the_customer_out_of_everything_the_shop_does_until_li
 
 def test_a_marketing_objection_appends_a_no_to_each_channel_still_yes_and_keeps_the_history(crm):
     """Art. 21(3) carried out, Art. 7(1) evidence kept: the e-mail and post channels get a new "no" row; SMS,
-    already "no", gets none; the earlier rows stay."""
+    already "no", gets none; the earlier rows stay. Art. 21(2): the marketing profile stops and is cleared, and the
+    ad audience entry is excluded from the next upload."""
     alan, grace = crm
     connector = DemoAppConnector(DEMOCRM_CONFIG)
     assert alan in processing.marketing_audience("email") and alan in processing.marketing_audience("post")
-    assert connector.count(ALAN, _instruction(ChangeKind.SUPPRESS_MARKETING)) == {"marketing_preferences": 2}
+    assert connector.count(ALAN, _instruction(ChangeKind.SUPPRESS_MARKETING)) == {
+        "marketing_preferences": 2,
+        "marketing_profiles": 1,
+        "ad_audiences": 1,
+    }
     outcome = connector.apply_change(ALAN, _instruction(ChangeKind.SUPPRESS_MARKETING), progress=MemoryProgress())
-    assert outcome.rows == 2
+    assert outcome.rows == 4
+    assert alan not in processing.marketing_profiling_population() and grace in processing.marketing_targets("loyal")
+    assert list(processing.audience_upload("lapsed_customers")) == list(grace.ad_audiences.all())
+    profile = MarketingProfile.objects.get(customer=alan)
+    assert (profile.profiling_stopped, profile.segment, profile.offer_propensity) == (True, "", None)
     added = alan.marketing_preferences.filter(source="Objection to direct marketing")
     assert sorted(added.values_list("channel", "consent")) == [("email", False), ("post", False)]
     assert alan.marketing_preferences.count() == 4 + 2
@@ -228,9 +255,15 @@ def test_a_marketing_objection_appends_a_no_to_each_channel_still_yes_and_keeps_
 
 def test_a_marketing_objection_for_named_channels_only_stops_those(crm):
     alan, _ = crm
-    instruction = _instruction(ChangeKind.SUPPRESS_MARKETING, channels=["email"])
+    instruction = ChangeInstruction(
+        kind=ChangeKind.SUPPRESS_MARKETING,
+        tables=tables_for(DEMOCRM_CONFIG, ChangeKind.SUPPRESS_MARKETING, channels=["email"]),
+        channels=["email"],
+    )
     DemoAppConnector(DEMOCRM_CONFIG).apply_change(ALAN, instruction, progress=MemoryProgress())
     assert alan not in processing.marketing_audience("email") and alan in processing.marketing_audience("post")
+    assert alan in processing.marketing_profiling_population()
+    assert alan.ad_audiences.get().excluded is False
 
 
 def test_rectification_sets_rectifiable_fields_stores_a_statement_once_and_refuses_other_columns(crm):

@@ -119,6 +119,12 @@ def test_the_systems_page_says_in_words_what_each_right_does_in_each_table(clien
         "Adds a row for each channel (channel) with consent no, source “Objection to direct marketing”; "
         "earlier rows stay as the record of consent." in page
     )
+    # Art. 21(2)-(3): the marketing profile stops and is cleared; the ad audience entry is excluded.
+    assert (
+        "Sets offer_propensity to empty, profiling_stopped to yes, segment to empty. (Marketing channel: profiling.)"
+        in page
+    )
+    assert "Sets excluded to yes. (Marketing channel: audiences.)" in page
     assert "until they roll off 35 days later" in page
     section = page.split("What erasure, restriction and objection mean here")[1].split("Purposes and lawful bases")[0]
     assert "keyed_hash" not in section and "erasure_legal_obligation" not in section and "{" not in section

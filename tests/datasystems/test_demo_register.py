@@ -33,7 +33,7 @@ def test_the_demo_register_loads_twice_without_harm_and_keeps_the_dpos_changes(c
     settings.DATA_DIR = tmp_path
     call_command("load_demo", stdout=io.StringIO())
     counts = _counts()
-    assert counts[0] == len(SYSTEMS) == 8
+    assert counts[0] == len(SYSTEMS) == 10
     assert counts[-1] == 1  # the first notice, published from the register
     # The DPO changes a demo system; a second run keeps the change and adds nothing.
     crm = DataSystem.objects.get(name__startswith="Customer relationship")
@@ -74,6 +74,9 @@ def test_the_demo_register_is_the_issues_realistic_company(client, settings, tmp
         "PayBridge Payments Ltd",
         "tracking pixel",
         "score",
+        # Art. 13(1)(e), 21(4): the ad platform the hashed addresses go to, and profiling for direct marketing.
+        "Adverta Ads Ltd",
+        "profiling for direct marketing",
     ):
         assert expected in page, expected
 
@@ -86,7 +89,7 @@ def test_the_demo_registers_application_systems_find_a_demo_requester_through_th
     settings.DATA_DIR = tmp_path
     call_command("load_demo", stdout=io.StringIO())
     systems = list(DataSystem.objects.filter(connector="demo_app"))
-    assert len(systems) == 4
+    assert len(systems) == 6
     alan = Identifiers.of(email="alan@demo.example")
     stranger = Identifiers.of(email="nobody@demo.example")
     for system in systems:

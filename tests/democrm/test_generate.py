@@ -6,10 +6,12 @@ from django.core.management import CommandError, call_command
 from democrm.generate import DEMO_PEOPLE, democrm_generate
 from democrm.models import (
     Account,
+    AdAudienceMember,
     Customer,
     CustomerInsight,
     Event,
     MarketingPreference,
+    MarketingProfile,
     Order,
     OrderLine,
     SupportTicket,
@@ -65,10 +67,12 @@ def test_one_person_with_many_rows_is_written_in_batches():
         model.objects.count()
         for model in (
             Account,
+            AdAudienceMember,
             Customer,
             CustomerInsight,
             Event,
             MarketingPreference,
+            MarketingProfile,
             Order,
             OrderLine,
             SupportTicket,
@@ -121,6 +125,8 @@ def test_every_generated_value_fits_its_column_at_the_largest_sizes():
         generator.preferences,
         generator.events,
         generator.insights,
+        generator.profiles,
+        generator.audiences,
     )
     checked = 0
     for buffer in buffers:

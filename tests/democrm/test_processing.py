@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from democrm import processing
-from democrm.models import Customer, MarketingPreference, Order
+from democrm.models import AdAudienceMember, Customer, MarketingPreference, MarketingProfile, Order
 from tests.factories import superuser
 
 pytestmark = pytest.mark.django_db
@@ -68,3 +68,29 @@ def test_the_admin_marks_a_restricted_customer_and_refuses_to_change_them_or_the
     assert client.post(reverse("admin:democrm_order_change", args=[order.pk]), {}).status_code == 403
     # A customer not restricted stays editable.
     assert 'name="_save"' in client.get(reverse("admin:democrm_customer_change", args=[free.pk])).content.decode()
+
+
+def test_a_customer_whose_marketing_profiling_stopped_is_no_longer_scored_or_targeted():
+    """GDPR Art. 21(2)-(3): profiling related to direct marketing stops with the objection; a restricted customer
+    (Art. 18(2)) is not profiled either."""
+    profiled, objected, restricted = (_customer(n) for n in ("C-1", "C-2", "C-3"))
+    for customer in (profiled, objected, restricted):
+        MarketingProfile.objects.create(customer=customer, segment="loyal", offer_propensity="0.800")
+    MarketingProfile.objects.filter(customer=objected).update(profiling_stopped=True, segment="")
+    Customer.objects.filter(pk=restricted.pk).update(restricted=True)
+    unscored = _customer("C-4")  # not scored yet: the next scoring run takes them
+    assert set(processing.marketing_profiling_population()) == {profiled, unscored}
+    assert list(processing.marketing_targets("loyal")) == [profiled]
+
+
+def test_a_customer_excluded_from_an_ad_audience_is_left_out_of_the_next_upload():
+    """GDPR Art. 21(3): an excluded member is not uploaded again, so the ad platform drops them."""
+    members = {}
+    for number in ("C-1", "C-2", "C-3"):
+        customer = _customer(number, restricted=number == "C-3")
+        members[number] = AdAudienceMember.objects.create(
+            customer=customer, audience="lapsed_customers", email_sha256=number * 10, added_at=WHEN
+        )
+    AdAudienceMember.objects.filter(pk=members["C-2"].pk).update(excluded=True)
+    assert list(processing.audience_upload("lapsed_customers")) == [members["C-1"]]
+    assert not processing.audience_upload("lookalike_seed").exists()

@@ -37,10 +37,12 @@ from datasystems.models import DataSystem, NotifyBy, SystemRecipient
 from democrm import processing
 from democrm.models import (
     Account,
+    AdAudienceMember,
     Customer,
     CustomerInsight,
     Event,
     MarketingPreference,
+    MarketingProfile,
     Order,
     OrderLine,
     SupplementaryStatement,
@@ -78,7 +80,10 @@ CRM = "Customer relationship management (CRM)"
 BILLING = "Billing"
 ANALYTICS = "Website analytics"
 MAILING = "Marketing e-mail"
-DEMO_SYSTEMS = (CRM, BILLING, ANALYTICS, MAILING)  # the demo CRM, through the demo application's connector
+PROFILING = "Marketing profiling"
+ADVERTS = "Advertising audiences"
+# The demo CRM, through the demo application's connector.
+DEMO_SYSTEMS = (CRM, BILLING, ANALYTICS, MAILING, PROFILING, ADVERTS)
 SQL = "Product trial accounts"  # here an outside database (tests/connectors/conftest.py), through the SQL connector
 HTTP = "Customer surveys"  # a system with an API that accepts a change with 202 and answers by a signed callback
 MANUAL = "Call recordings and live-chat transcripts"  # a system owner's task
@@ -266,6 +271,8 @@ DEMO_MODELS = {
     TicketMessage: "ticket__customer__customer_number",
     Event: "customer__customer_number",
     CustomerInsight: "customer__customer_number",
+    MarketingProfile: "customer__customer_number",
+    AdAudienceMember: "customer__customer_number",
 }
 
 
@@ -432,7 +439,16 @@ def test_an_erasure_reaches_every_connector_kind_with_its_exceptions_recipients_
         )
         assert (order.total, order.order_number) == (alans_orders[pk].total, alans_orders[pk].order_number)
     assert _alans(OrderLine).count() == alans_lines
-    for model in (Account, MarketingPreference, SupportTicket, TicketMessage, Event, CustomerInsight):
+    for model in (
+        Account,
+        MarketingPreference,
+        SupportTicket,
+        TicketMessage,
+        Event,
+        CustomerInsight,
+        MarketingProfile,
+        AdAudienceMember,
+    ):
         assert not _alans(model).exists(), model.__name__
     # The outside database: his customer row anonymised, his orders kept, his events and risk score deleted.
     (customer,) = _external(engine, "SELECT full_name, email_address, mobile FROM customer WHERE id = :i", i=ALAN_ID)
@@ -636,6 +652,13 @@ def test_a_marketing_objection_is_suppressed_at_once_on_the_worker_in_every_chan
         channel: set(processing.marketing_audience(channel).values_list("pk", flat=True)) - {alan.pk}
         for channel in channels
     }
+    # Profiled for marketing and in an ad platform's audience (the demo generates both for him).
+    MarketingProfile.objects.filter(customer=alan).update(segment="loyal", profiling_stopped=False)
+    audience = AdAudienceMember.objects.get(customer=alan).audience
+    assert processing.marketing_targets("loyal").filter(pk=alan.pk).exists()
+    assert processing.audience_upload(audience).filter(customer=alan).exists()
+    others_profiled = set(processing.marketing_profiling_population().exclude(pk=alan.pk).values_list("pk", flat=True))
+    others_uploaded = set(processing.audience_upload(audience).exclude(customer=alan).values_list("pk", flat=True))
     request = in_progress_objection(
         name="Alan Turing",
         email=ALAN_EMAIL,
@@ -645,18 +668,26 @@ def test_a_marketing_objection_is_suppressed_at_once_on_the_worker_in_every_chan
     assert _wait_for(completed.exists, timeout=60), "the objection was not carried out"
     request = completed.get()
     run = ChangeRun.objects.get(request=request, kind=ChangeKind.SUPPRESS_MARKETING)
-    # No approval: started at once on the worker, in the system that markets.
+    # No approval: started at once on the worker, in every system that markets, for every channel.
     assert run.approved_by is None and run.status == RunStatus.DONE
-    assert list(run.jobs.values_list("system__name", flat=True)) == [MAILING]
-    assert run.jobs.get().worker.startswith("e2e-0@")
+    assert run.payload["channels"] == ["email", "sms", "post", "phone", "audiences", "profiling"]
+    assert sorted(run.jobs.values_list("system__name", flat=True)) == sorted([MAILING, PROFILING, ADVERTS])
+    assert all(job.worker.startswith("e2e-0@") for job in run.jobs.all())
     for channel in channels:
         latest = MarketingPreference.objects.filter(customer=alan, channel=channel).order_by("-changed_at", "-pk")[0]
         assert latest.consent is False and latest.source == "Objection to direct marketing"
         assert not processing.marketing_audience(channel).filter(pk=alan.pk).exists()
         assert set(processing.marketing_audience(channel).values_list("pk", flat=True)) == others[channel]
+    # Art. 21(2): his profiling for marketing stopped and cleared; excluded from the next audience upload.
+    profile = MarketingProfile.objects.get(customer=alan)
+    assert (profile.profiling_stopped, profile.segment, profile.offer_propensity) == (True, "", None)
+    assert not processing.marketing_profiling_population().filter(pk=alan.pk).exists()
+    assert not processing.audience_upload(audience).filter(customer=alan).exists()
+    assert set(processing.marketing_profiling_population().values_list("pk", flat=True)) == others_profiled
+    assert set(processing.audience_upload(audience).values_list("pk", flat=True)) == others_uploaded
     assert request.suppressed_at == run.jobs.aggregate(last=Max("finished_at"))["last"]
     timing = suppression_timing(request)
-    assert timing.met is True and timing.working_days <= 1
+    assert timing.met is True and timing.working_days <= 1 and timing.hours is not None
     assert MarketingSuppression.objects.filter(email_hash=email_lookup_hash(ALAN_EMAIL)).exists()
 
 
