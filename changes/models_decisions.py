@@ -31,6 +31,15 @@ class RestrictionGroundChoice(models.TextChoices):
     OBJECTION_PENDING = "objection_pending", _("(d) An objection is being assessed")
 
 
+def on_ground(ground: str, *, path: str = "grounds") -> models.Q:
+    """Restrictions (through ``path``) whose grounds include ``ground`` (a ``RestrictionGroundChoice`` value).
+
+    JSON containment (``grounds__contains=[ground]``) is PostgreSQL's only, and the embedded default runs on SQLite.
+    The grounds are a JSON list of choice values, none of which holds a quote, so the value in quotes found in the
+    list's text is one whole element of it, on either database."""
+    return models.Q(**{f"{path}__icontains": f'"{ground}"'})
+
+
 class Restriction(models.Model):
     """A restriction of processing on a request (GDPR Art. 18): while in force the data is only stored."""
 

@@ -40,6 +40,7 @@ from .models_decisions import (
     Restriction,
     RestrictionGroundChoice,
     RestrictionStatus,
+    on_ground,
 )
 from .restrictions import restriction_start, restrictions_end_of_ground
 from .services import change_run_start
@@ -150,9 +151,9 @@ def objection_restriction_offer(*, request: DataSubjectRequest, actor: AbstractB
         raise ObjectionError(_("Restriction is offered only while an objection is being assessed."))
     if ObjectionDecision.objects.filter(request=request).exists():
         raise ObjectionError(_("The objection is decided already."))
-    pending = Restriction.objects.filter(
-        request=request, grounds__contains=[RestrictionGroundChoice.OBJECTION_PENDING]
-    ).exclude(status=RestrictionStatus.LIFTED)
+    pending = Restriction.objects.filter(on_ground(RestrictionGroundChoice.OBJECTION_PENDING), request=request).exclude(
+        status=RestrictionStatus.LIFTED
+    )
     if pending.exists():
         raise ObjectionError(_("The processing is restricted already while the objection is assessed."))
     return restriction_start(
@@ -225,7 +226,7 @@ def objection_decide(
             reason=f"{ObjectionOutcome(outcome).label}. {reasons}",
         )
         Restriction.objects.filter(
-            request=request, grounds__contains=[RestrictionGroundChoice.OBJECTION_PENDING], objection_decision=None
+            on_ground(RestrictionGroundChoice.OBJECTION_PENDING), request=request, objection_decision=None
         ).update(objection_decision=decision)
         if upheld and stop_with:
             decision.run = change_run_start(

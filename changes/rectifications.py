@@ -36,6 +36,7 @@ from .models_decisions import (
     RectificationOutcome,
     Restriction,
     RestrictionGroundChoice,
+    on_ground,
 )
 from .restrictions import ACCURACY_DECIDED, restriction_start, restrictions_end_of_ground
 from .services import change_run_start
@@ -213,9 +214,7 @@ def restrict_while_checking(*, request_id: int) -> Restriction | None:
         return None
     with transaction.atomic():
         request_lock(request.pk)
-        if Restriction.objects.filter(
-            request=request, grounds__contains=[RestrictionGroundChoice.ACCURACY_CONTESTED]
-        ).exists():
+        if Restriction.objects.filter(on_ground(RestrictionGroundChoice.ACCURACY_CONTESTED), request=request).exists():
             return None
         return restriction_start(
             request=request,
@@ -230,7 +229,7 @@ def restrictions_while_checking_sweep() -> int:
     because the broker was away). The scope is read here, in the worker."""
     waiting = (
         DataSubjectRequest.objects.filter(right=Right.RECTIFICATION, status=Status.IN_PROGRESS)
-        .exclude(restrictions__grounds__contains=[RestrictionGroundChoice.ACCURACY_CONTESTED])
+        .exclude(on_ground(RestrictionGroundChoice.ACCURACY_CONTESTED, path="restrictions__grounds"))
         .exclude(rectification_decision__isnull=False)
         .values_list("pk", flat=True)
     )

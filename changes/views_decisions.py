@@ -33,7 +33,14 @@ from .forms_decisions import (
     restriction_form_prefix,
 )
 from .models import ChangeRun
-from .models_decisions import ObjectionDecision, RectificationDecision, Restriction, RestrictionStatus
+from .models_decisions import (
+    ObjectionDecision,
+    RectificationDecision,
+    Restriction,
+    RestrictionGroundChoice,
+    RestrictionStatus,
+    on_ground,
+)
 from .services import payload_channels
 
 # The requests a restriction can belong to: a restriction request, and one of the other two that offer it while
@@ -135,7 +142,7 @@ def objection_panel(http_request: HttpRequest, request) -> dict | None:
     may_decide = (
         http_request.user.has_perm(objections.DECIDE) and decision is None and request.status == Status.IN_PROGRESS
     )
-    pending = Restriction.objects.filter(request=request, grounds__contains=["objection_pending"]).exists()
+    pending = Restriction.objects.filter(on_ground(RestrictionGroundChoice.OBJECTION_PENDING), request=request).exists()
     return {
         "reference": request.reference,
         "marketing": False,
