@@ -226,7 +226,10 @@ def redis_cache(url: str) -> dict:
     return {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": url,
-        "KEY_PREFIX": "dsar",
+        # The test suite runs in parallel processes (pytest-xdist names them gw0, gw1, ... in PYTEST_XDIST_WORKER,
+        # which the Celery workers a test starts inherit): each keeps its own keys, so one test's emptying of the
+        # cache or rate-limit counters never reaches a test running beside it. Unset everywhere else.
+        "KEY_PREFIX": "dsar" + os.environ.get("PYTEST_XDIST_WORKER", ""),
         "OPTIONS": {
             "IGNORE_EXCEPTIONS": True,
             "SOCKET_CONNECT_TIMEOUT": 1,

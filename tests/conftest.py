@@ -1,6 +1,10 @@
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings as django_settings
 from django.core.cache import cache, caches
+from django.db.models.signals import post_migrate
 
 from dsar_portal.celery import app as celery_app
 from organisation.selectors import organisation_forget
@@ -29,6 +33,25 @@ def _flush_by_delete() -> None:
 _flush_by_delete()
 
 
+def _default_message_templates_after_flush(sender, **kwargs) -> None:
+    """Put the default message templates back after a ``transaction=True`` test empties the tables.
+
+    They are the one thing a data migration seeds (casework 0006) and tests read; the flush that ends a
+    transactional test sends ``post_migrate`` but does not run migrations, so without this the tests that run
+    after it in the same process (the order differs between parallel processes) would find none."""
+    from django.apps import apps
+
+    seed = importlib.import_module("casework.migrations.0006_default_message_templates")
+    seed.add_defaults(apps, None)
+
+
+post_migrate.connect(
+    _default_message_templates_after_flush,
+    sender=django_apps.get_app_config("casework"),
+    dispatch_uid="tests-default-message-templates",
+)
+
+
 def _clear_cache() -> None:
     # Never FLUSHDB: in CI the cache shares Redis with the Celery broker.
     if "redis" in django_settings.CACHES["default"]["BACKEND"].lower():
@@ -54,3 +77,22 @@ def _portal_isolation(settings, tmp_path):
     yield
     _clear_cache()
     organisation_forget()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database commits without waiting for its write-ahead log to reach the disk.
+
+    A test database is thrown away at the end, so a commit that an operating-system crash could lose costs nothing;
+    waiting for the disk at each commit of the transactional tests, the flush after each and the real workers'
+    jobs cost seconds per file. Set on the database, so every new connection has it, the Celery workers' too."""
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for connection in connections.all():
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+                cursor.execute("SET synchronous_commit TO off")

@@ -117,9 +117,9 @@ def postgres_url() -> str:
         pytest.skip("the external PostgreSQL database needs DATABASE_URL to point at PostgreSQL")
     # From DATABASE_URL itself, not settings: pytest-django renames the test database in settings.
     url = sa.make_url(os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1))
-    return url.set(drivername="postgresql+psycopg2", database=f"{url.database}_crm").render_as_string(
-        hide_password=False
-    )
+    # One per parallel test process (pytest-xdist's gw0, gw1): each fills and empties its own.
+    database = f"{url.database}_crm{os.environ.get('PYTEST_XDIST_WORKER', '')}"
+    return url.set(drivername="postgresql+psycopg2", database=database).render_as_string(hide_password=False)
 
 
 def ensure_database(url: str) -> None:
