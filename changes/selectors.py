@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
@@ -34,6 +34,15 @@ class SystemResult:
     @property
     def failed(self) -> bool:
         return self.job.status == ChangeJobStatus.FAILED
+
+    @property
+    def task_due(self) -> date | None:
+        """The day the system owner's task is due, while it waits for them."""
+        return self.job.due_on if self.job.status == ChangeJobStatus.WAITING else None
+
+    @property
+    def task_overdue(self) -> bool:
+        return self.task_due is not None and self.task_due < timezone.localdate()
 
 
 def run_results(run: ChangeRun) -> list[SystemResult]:

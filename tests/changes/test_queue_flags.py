@@ -112,13 +112,17 @@ def test_an_overdue_task_is_flagged_and_found_by_the_filter_until_its_owner_fini
     on_time = in_progress_request(email="on.time@example.net")
     client.force_login(dpo)
     assert _rows(client, change_task_overdue="on") == []  # due later: nothing to chase yet
-    ChangeJob.objects.filter(pk=task.pk).update(due_on=timezone.localdate() - timedelta(days=1))
+    yesterday = timezone.localdate() - timedelta(days=1)
+    ChangeJob.objects.filter(pk=task.pk).update(due_on=yesterday)
 
     page = client.get(QUEUE).content.decode()
     assert page.count(OVERDUE) == 1 and "With an overdue change task" in page
     assert _flagged(client, "change_task_overdue") == [erasure_request.reference]
     assert on_time.reference in _rows(client)
     assert _rows(client, change_task_overdue="on") == [erasure_request.reference]
+    case = client.get(reverse("casework:request_detail", args=[erasure_request.reference])).content.decode()
+    assert f"task is due on {yesterday.day} {yesterday:%B %Y}." in case
+    assert '<span class="badge text-bg-warning">Overdue</span>' in case
 
     with django_capture_on_commit_callbacks(execute=True):
         manual_tasks.task_done(job=task, actor=owner, items=[services.Item(table="folders", action="delete", rows=1)])
