@@ -1034,6 +1034,25 @@ class SweepResult:
     callbacks_failed: int = 0
 
 
+def _tasks_dated(running: Q) -> int:
+    """An owner's task given before tasks had a due date gets one, counted from the day it was given (so the queue's
+    overdue flag and the owner's reminder cover it). Returns how many were dated."""
+    changing = [key for key in getattr(settings, "DSAR_CONNECTORS", {}) if is_changing(key)]
+    undated = (
+        ChangeJob.objects.filter(running, status=ChangeJobStatus.WAITING, due_on__isnull=True)
+        .exclude(connector__in=changing)
+        .select_related("run")
+    )
+    dated = 0
+    for job in undated[:SWEEP_START_BATCH]:
+        given = job.enqueued_at or job.updated_at
+        due = _task_due(job, job.run.kind, given)
+        dated += ChangeJob.objects.filter(pk=job.pk, status=ChangeJobStatus.WAITING, due_on__isnull=True).update(
+            due_on=due
+        )
+    return dated
+
+
 def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     """Queue again the jobs of running runs that a lost message or a killed worker left queued or running past their
     timeout (the next run carries on from the checkpoint), fail the HTTP changes whose callback never came, and
@@ -1059,6 +1078,7 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
             job_not_done(job, reason=f"No answer from {job.system.name} by its callback.", actor_kind="system")
             callbacks_failed += 1
     running = Q(run__status=RunStatus.RUNNING)
+    _tasks_dated(running)
     stuck = list(
         ChangeJob.objects.filter(
             running, status=ChangeJobStatus.QUEUED, enqueued_at__lt=now - queued_timeout()

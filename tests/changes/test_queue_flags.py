@@ -183,3 +183,10 @@ def test_the_beat_task_takes_no_arguments_and_a_finished_task_is_not_reminded(
     assert manual_tasks.task_reminder_deliver(reminder_id=reminder_ids[0]) is False
     assert mail.outbox == []
     assert task.run.status == RunStatus.RUNNING
+
+
+def test_a_task_given_before_tasks_had_due_dates_is_dated_by_the_sweep(task, erasure_request):
+    ChangeJob.objects.filter(pk=task.pk).update(due_on=None)
+    services.jobs_sweep()
+    task.refresh_from_db()
+    assert task.due_on == search_task_due_date(erasure_request.due_on, erasure_request.jurisdiction, working_days=5)
