@@ -9,15 +9,38 @@ class ChangesConfig(AppConfig):
 
     def ready(self) -> None:
         from casework.case_panels import CasePanel, case_panel_register
+        from casework.queue_flags import QueueFlag, queue_flag_register
         from casework.roles import roles_ensure_after_migrate
         from requests_app.signals import request_status_changed
 
-        from . import receivers, views
+        from . import receivers, selectors, views
 
         # An objection to direct marketing going into progress is carried out at once (GDPR Art. 21(3)).
         request_status_changed.connect(receivers.request_status_changed, dispatch_uid="changes_marketing_at_once")
         # Per run and system: status, rows, batches, results, approvals, retry (casework knows no changes).
         case_panel_register(CasePanel("changes/case_panel.html", views.case_panel))
+        # The queue's "needs a human now" flags and filters: a failed change waiting for a retry, and a system owner's
+        # change task past its due date (casework knows no change jobs).
+        queue_flag_register(
+            QueueFlag(
+                name="change_job_failed",
+                words=_("A change in a data system failed"),
+                filter_label=_("With a failed change in a data system"),
+                css_class="text-bg-danger",
+                exists=selectors.failed_job_exists,
+                request_ids=selectors.requests_with_failed_jobs,
+            )
+        )
+        queue_flag_register(
+            QueueFlag(
+                name="change_task_overdue",
+                words=_("A change task is overdue"),
+                filter_label=_("With an overdue change task"),
+                css_class="text-bg-warning",
+                exists=selectors.overdue_task_exists,
+                request_ids=selectors.requests_with_overdue_tasks,
+            )
+        )
         # The roles hold this app's permissions (approve, approve large, work change tasks): set them again.
         post_migrate.connect(roles_ensure_after_migrate, sender=self, dispatch_uid="changes_roles_ensure")
         self._decisions_ready()

@@ -9,28 +9,38 @@ or that it could not be done and why. The rules:
   has no owner, the DPO (who edits the register) does it.
 - GDPR Art. 5(2), 17(3), 12(4): what was done is recorded per table (``ChangeItem``); what was kept names its
   ground and reason, which the answer to the person gives.
+- GDPR Art. 12(3), 21(3): a task has a due date (``services.task_due_date``); its owner is reminded once a day
+  while it is due within ``REMINDER_DAYS`` days or overdue, as for a search task, and the queue flags it once overdue.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datasystems.change_rules import ERASURE_EXCEPTION_GROUNDS, ChangeRuleError
 from datasystems.connectors.changes import ChangeKind, TableAction, TableInstruction
 from datasystems.selectors import MANAGE
+from fulfilment.manual_tasks import REMINDER_DAYS, days_left_words
 from fulfilment.services import identifiers_of
-from requests_app.audit import event_record
+from requests_app.audit import SYSTEM, event_record, events_record
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
 from . import services
-from .models import ChangeJob, ChangeJobStatus, RunStatus
+from .models import ChangeJob, ChangeJobStatus, ChangeTaskReminder, RunStatus
+
+logger = logging.getLogger(__name__)
 
 WORK = "changes.work_change_tasks"
 # Actions a person can record per table, per kind of change.
@@ -151,3 +161,108 @@ def task_not_done(*, job: ChangeJob, actor: AbstractBaseUser, reason: str) -> Ch
         services.job_not_done(locked, reason=reason, actor_kind="staff", by=actor)
     job.refresh_from_db()
     return job
+
+
+# --- The owners' daily reminder ----------------------------------------------------------------------------------
+
+
+def _open_tasks() -> QuerySet[ChangeJob]:
+    return _manual_jobs().filter(status=ChangeJobStatus.WAITING, run__status=RunStatus.RUNNING, due_on__isnull=False)
+
+
+def _task_link(job: ChangeJob) -> str:
+    return settings.DSAR_PUBLIC_URL + reverse("changes_tasks:task_detail", kwargs={"public_id": job.public_id})
+
+
+def task_reminders_send(*, today: date) -> int:
+    """Remind each system owner, once a day, of their change tasks due within ``REMINDER_DAYS`` days or overdue
+    (GDPR Art. 12(3), 17(1) "without undue delay", 21(3): a decision is carried out only once every system is
+    changed). Idempotent: one ``ChangeTaskReminder`` per owner and day, made before anything is sent, and written to
+    each request's audit trail. Returns how many reminders were made now."""
+    jobs = (
+        _open_tasks()
+        .filter(system__owner__isnull=False, system__owner__is_active=True)
+        .filter(due_on__lte=today + timedelta(days=REMINDER_DAYS))
+        .order_by("pk")
+    )
+    due_by_owner: dict[int, list[ChangeJob]] = {}
+    for job in jobs:
+        due_by_owner.setdefault(job.system.owner_id, []).append(job)
+    made = []
+    for owner_id, owner_jobs in due_by_owner.items():
+        try:
+            with transaction.atomic():
+                reminder = ChangeTaskReminder.objects.create(
+                    recipient_id=owner_id, day=today, job_ids=[job.pk for job in owner_jobs]
+                )
+                events_record(
+                    [
+                        {
+                            "request_id": job.request_id,
+                            "kind": EventKind.STAFF_REMINDER_SENT,
+                            "actor_kind": SYSTEM,
+                            "reason": f"Change task of {job.system.name} due soon or overdue (staff user {owner_id})",
+                        }
+                        for job in owner_jobs
+                    ]
+                )
+        except IntegrityError:
+            continue  # reminded today already
+        made.append(reminder.pk)
+    if made:
+        transaction.on_commit(lambda: _reminders_queue(made))
+    return len(made)
+
+
+def _reminders_queue(reminder_ids: list[int]) -> None:
+    from . import tasks
+
+    for reminder_id in reminder_ids:
+        try:
+            tasks.send_change_task_reminder.delay(reminder_id)
+        except Exception as error:  # noqa: BLE001 - the next day's run reminds again
+            logger.error("change task reminder %s not queued (%s)", reminder_id, type(error).__name__)
+
+
+def task_reminder_email(reminder: ChangeTaskReminder) -> tuple[str, str]:
+    """Subject and body: system names, the kind of change, references, due dates and links, never the person's name,
+    identifiers or corrected values (GDPR Art. 5(1)(f), 32: staff mailboxes are forwarded and synced; the task page
+    is behind sign-in)."""
+    jobs = list(_open_tasks().filter(pk__in=reminder.job_ids).order_by("due_on", "pk"))
+    lines = [
+        f"- {job.system.name}, {job.run.get_kind_display().lower()} for request {job.request.reference}: "
+        f"due {job.due_on.isoformat()} ({days_left_words(job.due_on, reminder.day)})\n  {_task_link(job)}"
+        for job in jobs
+    ]
+    subject = f"Change tasks due soon: {len(jobs)}"
+    body = "\n".join(
+        [
+            "These changes in the data systems you own are due soon or overdue:",
+            "",
+            *lines,
+            "",
+            "Open each task to see what to change.",
+        ]
+    )
+    return subject, body
+
+
+def task_reminder_deliver(*, reminder_id: int) -> bool:
+    """Send one reminder unless it was sent already (or its tasks are all finished now); True if it went now."""
+    with transaction.atomic():
+        reminder = (
+            ChangeTaskReminder.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=reminder_id, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None or not reminder.recipient.email:
+            return False
+        if not _open_tasks().filter(pk__in=reminder.job_ids).exists():
+            return False
+        subject, body = task_reminder_email(reminder)
+        EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
+        reminder.sent_at = timezone.now()
+        reminder.save(update_fields=["sent_at"])
+    logger.info("change task reminder %s sent to user %s", reminder.pk, reminder.recipient_id)
+    return True

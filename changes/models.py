@@ -126,6 +126,9 @@ class ChangeJob(models.Model):
     callback_token = models.CharField(max_length=500, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    # A system owner's task (a system the portal cannot change itself): the day it is due, set each time it is given
+    # to the owner (``services.task_due_date``); the queue flags it and the owner is reminded once it is near.
+    due_on = models.DateField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)
@@ -148,6 +151,26 @@ class ChangeJob(models.Model):
 
     def __str__(self) -> str:
         return f"change job {self.pk} ({self.connector}, {self.status})"
+
+
+class ChangeTaskReminder(models.Model):
+    """One day's reminder e-mail to a system owner about their change tasks due soon or overdue
+    (``changes.manual_tasks.task_reminders_send``). Unique per person and day: a job run twice sends once."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    # The jobs it was about (ids only).
+    job_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "day"], name="changes_one_task_reminder_a_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"change task reminder {self.pk} for user {self.recipient_id} on {self.day}"
 
 
 class ChangeItem(models.Model):

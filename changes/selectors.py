@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
 
 from datasystems.connectors.changes import ChangeKind
 
@@ -34,6 +35,15 @@ class SystemResult:
     def failed(self) -> bool:
         return self.job.status == ChangeJobStatus.FAILED
 
+    @property
+    def task_due(self) -> date | None:
+        """The day the system owner's task is due, while it waits for them."""
+        return self.job.due_on if self.job.status == ChangeJobStatus.WAITING else None
+
+    @property
+    def task_overdue(self) -> bool:
+        return self.task_due is not None and self.task_due < timezone.localdate()
+
 
 def run_results(run: ChangeRun) -> list[SystemResult]:
     """Per system, in the register's order: the job and its items."""
@@ -61,3 +71,34 @@ def time_to_suppression(request_id: int) -> timedelta | None:
     if run is None or run.finished_at is None:
         return None
     return run.finished_at - run.request.received_at
+
+
+# --- The staff queue's flags (casework knows no change jobs: ``apps.ChangesConfig`` registers them) ---------------
+
+
+def failed_job_exists() -> Exists:
+    """A change in one of the request's data systems failed and waits for staff to retry it (GDPR Art. 16-18, 21(3):
+    the decision is not carried out until it is done; the queue's flag and filter, an ``Exists`` over the outer
+    query's request ``pk``, read through the job's request index)."""
+    return Exists(ChangeJob.objects.filter(request=OuterRef("pk"), status=ChangeJobStatus.FAILED))
+
+
+def requests_with_failed_jobs() -> QuerySet:
+    """The ids of the requests with a failed change job, read by the jobs' (status, updated_at) index: the queue's
+    filter sorts these few rather than probing every open request."""
+    return ChangeJob.objects.filter(status=ChangeJobStatus.FAILED).values("request_id")
+
+
+def _overdue_tasks() -> QuerySet[ChangeJob]:
+    return ChangeJob.objects.filter(status=ChangeJobStatus.WAITING, due_on__lt=timezone.localdate())
+
+
+def overdue_task_exists() -> Exists:
+    """A system owner's change task of the request is past its due date (``services.task_due_date``; GDPR Art. 12(3),
+    21(3)): the queue's flag and filter, an ``Exists`` over the outer query's request ``pk``."""
+    return Exists(_overdue_tasks().filter(request=OuterRef("pk")))
+
+
+def requests_with_overdue_tasks() -> QuerySet:
+    """The ids of the requests with an overdue change task, read by the jobs' (status, updated_at) index."""
+    return _overdue_tasks().values("request_id")

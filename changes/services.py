@@ -59,9 +59,13 @@ from datasystems.connectors.changes import (
 from datasystems.models import DataSystem
 from datasystems.selectors import active_systems
 from dsar_portal import crypto
+from fulfilment.manual_tasks import task_days
+from fulfilment.manual_tasks import task_due_date as search_task_due_date
 from fulfilment.services import callback_timeout, identifiers_of, max_attempts, queued_timeout, running_timeout
 from recipientnotices.services import notices_plan
+from requests_app import deadlines
 from requests_app.audit import event_record
+from requests_app.clock import calendar_for
 from requests_app.lifecycle import Lifecycle
 from requests_app.locks import request_lock
 from requests_app.marketing import is_direct_marketing_objection
@@ -461,6 +465,54 @@ def removes_identifiers(system: DataSystem) -> bool:
     return False
 
 
+def _working_days_later(day: date, working_days: int, jurisdiction: str, overrides) -> date:
+    counted = 0
+    while counted < working_days:
+        day += timedelta(days=1)
+        if deadlines.is_working_day(day, jurisdiction, overrides):
+            counted += 1
+    return day
+
+
+def task_due_date(
+    *,
+    kind: str,
+    legal_due: date,
+    given_on: date,
+    jurisdiction: str,
+    working_days: int,
+    overrides=deadlines.NO_OVERRIDES,
+) -> date:
+    """The day a system owner's change task is due, from the dates it needs (no clock inside).
+
+    - GDPR Art. 21(3): the end of direct marketing is acted on at once: the task is due the next working day after it
+      was given (``deadlines.direct_marketing_target_date``).
+    - GDPR Art. 12(3), 17(1) "without undue delay": any other change is due when a search task of the request would
+      be, ``working_days`` working days before the request's legal due date, leaving time to answer. A task given
+      after that day (a retry, a restriction lifted later) is due ``working_days`` working days after it was given,
+      and while the request's legal due date is still ahead, never after it.
+    """
+    if kind == ChangeKind.SUPPRESS_MARKETING:
+        return deadlines.direct_marketing_target_date(given_on, jurisdiction)
+    due = search_task_due_date(legal_due, jurisdiction, working_days=working_days, overrides=overrides)
+    if due >= given_on:
+        return due
+    later = _working_days_later(given_on, working_days, jurisdiction, overrides)
+    return min(later, legal_due) if legal_due >= given_on else later
+
+
+def _task_due(job: ChangeJob, kind: str, now: datetime) -> date:
+    request = DataSubjectRequest.objects.only("due_on", "jurisdiction").get(pk=job.request_id)
+    return task_due_date(
+        kind=kind,
+        legal_due=request.due_on,
+        given_on=timezone.localdate(now),
+        jurisdiction=request.jurisdiction,
+        working_days=task_days(),
+        overrides=calendar_for(request.jurisdiction).overrides,
+    )
+
+
 def _launch(run: ChangeRun, *, reason: str) -> None:
     """Inside the planning or approving transaction: the run starts; a changing connector's job is queued for the
     workers when this commits, any other system's becomes its owner's task.
@@ -490,7 +542,7 @@ def _launch(run: ChangeRun, *, reason: str) -> None:
                 ChangeJobStatus.WAITING,
                 actor_kind="system",
                 reason=f"{job.system.name}: a task for the system owner",
-                changes={"enqueued_at": now},
+                changes={"enqueued_at": now, "due_on": _task_due(job, run.kind, now)},
             )
     run_id = run.pk
     transaction.on_commit(lambda: run_check(run_id=run_id))
@@ -795,13 +847,17 @@ def job_retry(*, job: ChangeJob, actor: AbstractBaseUser) -> bool:
         request_lock(job.request_id)
         run = ChangeRun.objects.select_for_update().get(pk=job.run_id)
         to_status = ChangeJobStatus.QUEUED if is_changing(job.connector) else ChangeJobStatus.WAITING
+        now = timezone.now()
+        changes = {"enqueued_at": now, "attempts": 0, "finished_at": None, "callback_token": ""}
+        if to_status == ChangeJobStatus.WAITING:
+            changes["due_on"] = _task_due(job, run.kind, now)  # the owner's task again, due from today
         move = JOB_LIFECYCLE.move(
             job,
             to_status,
             actor=actor,
             actor_kind="staff",
             reason=f"{job.system.name}: change retried",
-            changes={"enqueued_at": timezone.now(), "attempts": 0, "finished_at": None, "callback_token": ""},
+            changes=changes,
         )
         if move.changed:
             if run.status in (RunStatus.PARTLY_DONE, RunStatus.FAILED):
@@ -978,6 +1034,25 @@ class SweepResult:
     callbacks_failed: int = 0
 
 
+def _tasks_dated(running: Q) -> int:
+    """An owner's task given before tasks had a due date gets one, counted from the day it was given (so the queue's
+    overdue flag and the owner's reminder cover it). Returns how many were dated."""
+    changing = [key for key in getattr(settings, "DSAR_CONNECTORS", {}) if is_changing(key)]
+    undated = (
+        ChangeJob.objects.filter(running, status=ChangeJobStatus.WAITING, due_on__isnull=True)
+        .exclude(connector__in=changing)
+        .select_related("run")
+    )
+    dated = 0
+    for job in undated[:SWEEP_START_BATCH]:
+        given = job.enqueued_at or job.updated_at
+        due = _task_due(job, job.run.kind, given)
+        dated += ChangeJob.objects.filter(pk=job.pk, status=ChangeJobStatus.WAITING, due_on__isnull=True).update(
+            due_on=due
+        )
+    return dated
+
+
 def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
     """Queue again the jobs of running runs that a lost message or a killed worker left queued or running past their
     timeout (the next run carries on from the checkpoint), fail the HTTP changes whose callback never came, and
@@ -1003,6 +1078,7 @@ def jobs_sweep(*, now: datetime | None = None) -> SweepResult:
             job_not_done(job, reason=f"No answer from {job.system.name} by its callback.", actor_kind="system")
             callbacks_failed += 1
     running = Q(run__status=RunStatus.RUNNING)
+    _tasks_dated(running)
     stuck = list(
         ChangeJob.objects.filter(
             running, status=ChangeJobStatus.QUEUED, enqueued_at__lt=now - queued_timeout()

@@ -4,10 +4,12 @@ import logging
 import socket
 
 from celery import shared_task
+from django.utils import timezone
 
+from dsar_portal.celery import EMAIL_DELIVERY_RETRY
 from fulfilment.tasks import SEARCH_RETRY
 
-from . import services
+from . import manual_tasks, services
 
 logger = logging.getLogger(__name__)
 
@@ -40,3 +42,14 @@ def suppress_marketing(request_id: int) -> int | None:
     """Start the marketing suppression of an objection to direct marketing (idempotent: once per request)."""
     run = services.marketing_suppress(request_id=request_id)
     return run.pk if run is not None else None
+
+
+@shared_task(acks_late=True)
+def remind_system_owners_of_change_tasks() -> int:
+    """Once a day per owner: their change tasks due soon or overdue (idempotent; no personal data in the message)."""
+    return manual_tasks.task_reminders_send(today=timezone.localdate())
+
+
+@shared_task(**EMAIL_DELIVERY_RETRY)
+def send_change_task_reminder(reminder_id: int) -> bool:
+    return manual_tasks.task_reminder_deliver(reminder_id=reminder_id)

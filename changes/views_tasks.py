@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -39,7 +40,9 @@ def task_area(view: Callable) -> Callable:
 @task_area
 def task_list(http_request: HttpRequest) -> HttpResponse:
     jobs = manual_tasks.open_tasks_visible_to(http_request.user)
-    return render(http_request, "changes/tasks_list.html", {"nav": "tasks", "jobs": jobs})
+    return render(
+        http_request, "changes/tasks_list.html", {"nav": "tasks", "jobs": jobs, "today": timezone.localdate()}
+    )
 
 
 def _initial(job: ChangeJob) -> list[dict]:

@@ -407,6 +407,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "fulfilment.tasks.remind_system_owners_of_tasks",
         "schedule": 60 * 60,
     },
+    # ...and of their change tasks (an erasure, a correction, a restriction, the end of direct marketing carried out
+    # by hand) due within three days or overdue (changes.manual_tasks; idempotent in the same way).
+    "remind-system-owners-of-change-tasks": {
+        "task": "changes.tasks.remind_system_owners_of_change_tasks",
+        "schedule": 60 * 60,
+    },
     # Part and archive files no row names (a run that crashed after writing, a discarded run), after a grace period
     # (fulfilment.services.orphan_files_sweep).
     "sweep-orphan-answer-files": {

@@ -75,6 +75,8 @@ class RecipientNotice(models.Model):
                 fields=["request", "recipient", "change_kind"], name="recipientnotices_one_per_recipient_and_kind"
             ),
         ]
+        # The queue's "a recipient notice failed" filter and the sweep of notices left planned read by status.
+        indexes = [models.Index(fields=["status", "updated_at"], name="recipientnotices_status_idx")]
 
     def __str__(self) -> str:
         return f"notice {self.pk} of request {self.request_id} to recipient {self.recipient_id} ({self.status})"

@@ -12,7 +12,10 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from casework import roles
+from changes.models import ChangeJob, ChangeJobStatus, ChangeRun, RunStatus
+from datasystems.models import DataSystem, Recipient, RecipientKind
 from dsar_portal.staff_auth import totp_authenticator_add
+from recipientnotices.models import NoticeStatus, RecipientNotice
 from requests_app.models import DataSubjectRequest, Right
 from tests.factories import StaffUserFactory, in_progress_request
 
@@ -123,3 +126,52 @@ def test_without_javascript_the_same_filters_and_pages_load_whole_pages(
         expect(page.get_by_role("heading", name="Open requests")).to_be_visible()
     finally:
         context.close()
+
+
+def test_the_change_engine_and_recipient_notice_flags_show_on_their_rows_and_filter_the_queue(signed_in_dpo: Page):
+    """Issue 13 with the access issue's reliability: a failed change, an overdue change task and a failed recipient
+    notice each raise their flag on the row, and each filter lists those cases only; axe finds nothing."""
+    quiet, failed, overdue, notice = (in_progress_request(email=f"f{n}@example.com") for n in range(4))
+    system = DataSystem.objects.create(name="CRM", data_subjects="customers", retention="six years")
+    for request, status, due_on in (
+        (failed, ChangeJobStatus.FAILED, None),
+        (overdue, ChangeJobStatus.WAITING, timezone.localdate() - timedelta(days=2)),
+    ):
+        run = ChangeRun.objects.create(request=request, kind="erase", status=RunStatus.RUNNING)
+        ChangeJob.objects.create(
+            run=run, request=request, system=system, connector="manual", status=status, due_on=due_on
+        )
+    recipient = Recipient.objects.create(name="Partner Ltd", kind=RecipientKind.CONTROLLER, role="Delivers orders")
+    RecipientNotice.objects.create(
+        request=notice,
+        recipient=recipient,
+        change_kind="erase",
+        what_changed="erased",
+        method="email",
+        status=NoticeStatus.FAILED,
+    )
+    page = signed_in_dpo
+    page.reload()
+    for reference, words in (
+        (failed.reference, "A change in a data system failed"),
+        (overdue.reference, "A change task is overdue"),
+        (notice.reference, "A recipient notice failed"),
+    ):
+        row = page.locator("#queue-results tbody tr").filter(has=page.get_by_role("link", name=reference))
+        expect(row.get_by_text(words)).to_be_visible()
+    quiet_row = page.locator("#queue-results tbody tr").filter(has=page.get_by_role("link", name=quiet.reference))
+    expect(quiet_row).to_be_visible()
+    expect(quiet_row.locator(".badge.text-bg-danger")).to_have_count(0)
+    assert_accessible(page, "the queue with the change and notice flags")
+
+    for label, reference in (
+        ("With a failed change in a data system", failed.reference),
+        ("With an overdue change task", overdue.reference),
+        ("With a failed recipient notice", notice.reference),
+    ):
+        page.goto("/staff/")
+        page.get_by_label(label).check()
+        page.get_by_role("button", name="Show requests").click()
+        expect(page.locator("#queue-results tbody tr")).to_have_count(1)
+        assert _rows(page) == [reference]
+    assert_accessible(page, "the queue filtered by a flag")
