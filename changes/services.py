@@ -61,7 +61,14 @@ from datasystems.selectors import active_systems
 from dsar_portal import crypto
 from fulfilment.manual_tasks import task_days
 from fulfilment.manual_tasks import task_due_date as search_task_due_date
-from fulfilment.services import callback_timeout, identifiers_of, max_attempts, queued_timeout, running_timeout
+from fulfilment.services import (
+    callback_timeout,
+    identifiers_of,
+    job_claim,
+    max_attempts,
+    queued_timeout,
+    running_timeout,
+)
 from recipientnotices.services import notices_plan
 from requests_app import deadlines
 from requests_app.audit import event_record
@@ -601,21 +608,13 @@ def _job_start(job_id: int, worker: str) -> tuple[ChangeJob, str] | None:
         job = ChangeJob.objects.select_for_update(of=("self",)).select_related("run").get(pk=job_id)
         if job.run.status != RunStatus.RUNNING:
             return None
-        now = timezone.now()
-        if job.status == ChangeJobStatus.RUNNING:
-            # Redelivered or swept: taken over only once the first run is presumed lost.
-            if job.started_at and now - job.started_at < running_timeout():
-                return None
-        elif job.status != ChangeJobStatus.QUEUED:
+        taken_over = job.status == ChangeJobStatus.RUNNING
+        token = job_claim(
+            job, lifecycle=JOB_LIFECYCLE, queued=ChangeJobStatus.QUEUED, running=ChangeJobStatus.RUNNING, worker=worker
+        )
+        if token is None:
             return None
-        token = secrets.token_hex(16)
-        changes = {"started_at": now, "worker": worker[:200], "run_token": token, "attempts": job.attempts + 1}
-        if job.status == ChangeJobStatus.QUEUED:
-            JOB_LIFECYCLE.move(job, ChangeJobStatus.RUNNING, actor_kind="system", changes=changes)
-        else:
-            for name, value in changes.items():
-                setattr(job, name, value)
-            job.save(update_fields=[*changes, "updated_at"])
+        if taken_over:
             event_record(
                 request_id=job.request_id,
                 kind=EventKind.CHANGE_RECORDED,

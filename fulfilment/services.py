@@ -421,27 +421,41 @@ def _discard(names: Iterable[str]) -> None:
         PARTS.delete(name)
 
 
+def job_claim(job: Any, *, lifecycle: Lifecycle, queued: str, running: str, worker: str) -> str | None:
+    """Give ``job`` (a search or change job, locked by the caller after its request) to this run: the run's token,
+    or None when it is not ours to run (finished, waiting, or running elsewhere).
+
+    A job already running is taken over only once that run is presumed lost (``running_timeout``): its message was
+    redelivered (acks_late) or the sweep queued it again. The new token fences the old run off: each of its writes
+    checks it first, so a lost worker that comes back cannot write over the new run's work."""
+    now = timezone.now()
+    if job.status == running:
+        if job.started_at and now - job.started_at < running_timeout():
+            return None
+    elif job.status != queued:
+        return None
+    token = secrets.token_hex(16)
+    changes = {"started_at": now, "worker": worker[:200], "run_token": token, "attempts": job.attempts + 1}
+    if job.status == queued:
+        lifecycle.move(job, running, actor_kind="system", changes=changes)
+    else:
+        for name, value in changes.items():
+            setattr(job, name, value)
+        job.save(update_fields=[*changes, "updated_at"])
+    return token
+
+
 def _job_start(job_id: int, worker: str) -> tuple[SearchJob, str] | None:
     """Take the job for this run; None when it is not ours to run (finished, waiting, or running elsewhere)."""
     with transaction.atomic():
         job = SearchJob.objects.select_related("compilation").get(pk=job_id)
         request_lock(job.request_id)
         job = SearchJob.objects.select_for_update(of=("self",)).select_related("compilation").get(pk=job_id)
-        now = timezone.now()
-        if job.status == JobStatus.RUNNING:
-            # Redelivered (acks_late) or swept: take it over only once the first run is presumed lost.
-            if job.started_at and now - job.started_at < running_timeout():
-                return None
-        elif job.status != JobStatus.QUEUED:
+        token = job_claim(
+            job, lifecycle=JOB_LIFECYCLE, queued=JobStatus.QUEUED, running=JobStatus.RUNNING, worker=worker
+        )
+        if token is None:
             return None
-        token = secrets.token_hex(16)
-        changes = {"started_at": now, "worker": worker[:200], "run_token": token, "attempts": job.attempts + 1}
-        if job.status == JobStatus.QUEUED:
-            JOB_LIFECYCLE.move(job, JobStatus.RUNNING, actor_kind="system", changes=changes)
-        else:
-            for name, value in changes.items():
-                setattr(job, name, value)
-            job.save(update_fields=[*changes, "updated_at"])
         if job.compilation.status == CompilationStatus.PLANNED:
             COMPILATION_LIFECYCLE.move(job.compilation, CompilationStatus.RUNNING, actor_kind="system")
         return job, token
