@@ -959,12 +959,18 @@ class ReapplyResult:
     rows: int = 0
     systems: dict[str, int] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Systems that cannot look a person up by keyed hashes (an HTTP system holds no key): their owners re-apply.
+    for_owners: list[str] = field(default_factory=list)
 
 
 def erasure_reapply(*, system_name: str = "", now: datetime | None = None) -> ReapplyResult:
     """After a backup restore: for every tombstone, each active changing system it names (or only ``system_name``)
     is asked for the people matching its keyed hashes (``connector.find_identifiers``), and their data is erased again
-    by the register's rules, recorded on the tombstone (Art. 17(1): erased data must not come back into use)."""
+    by the register's rules, recorded on the tombstone (Art. 17(1): erased data must not come back into use).
+
+    A system whose connector cannot look people up by keyed hashes (the HTTP connector: the remote system has not
+    the portal's key, and the tombstone keeps no identifier in clear, Art. 5(1)(c)) is named in ``for_owners``, once
+    per system: its owner re-applies the erasures from that system's own records after the restore."""
     now = now or timezone.now()
     result = ReapplyResult()
     systems = active_systems()
@@ -977,6 +983,10 @@ def erasure_reapply(*, system_name: str = "", now: datetime | None = None) -> Re
                 continue
             try:
                 connector = connector_for(system.connector, system.connector_config)
+                if not callable(getattr(connector, "find_identifiers", None)):
+                    if system.name not in result.for_owners:
+                        result.for_owners.append(system.name)
+                    continue
                 instruction = ChangeInstruction(
                     kind=ChangeKind.ERASE,
                     tables=tables_for(system.connector_config, ChangeKind.ERASE),

@@ -16,7 +16,7 @@ from requests_app.models import MarketingSuppression, Outcome, Right, Status
 from requests_app.scope import ErasureScope
 from tests.factories import in_progress_objection, in_progress_request
 
-from .conftest import EMAIL
+from .conftest import EMAIL, system
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,20 @@ def test_an_erasure_leaves_a_tombstone_of_keyed_hashes_and_reapplies_after_a_res
     assert tombstone.reapplications[-1]["rows"] == 2
     # Run again: nothing left to erase.
     assert services.erasure_reapply().rows == 0
+
+
+def test_a_restore_names_the_http_system_its_owner_must_erase_again_and_still_erases_the_others(
+    erased, fake_connector, crm, settings, capsys
+):
+    """An HTTP system cannot be searched by keyed hashes: the command says so instead of failing half-way."""
+    settings.DSAR_CONNECTORS = {**settings.DSAR_CONNECTORS, "http": "tests.changes.fakes.PendingHttpConnector"}
+    desk = system("Ticket desk", "http", {"url": "http://127.0.0.1:9/dsar", "secret_env": "DESK_WEBHOOK_SECRET"})
+    ErasureTombstone.objects.filter(run_id=erased.pk).update(system_ids=[desk.pk, crm.pk])
+    fake_connector.seed("customers", EMAIL, 2)
+    call_command("erasure_reapply")
+    assert all(row["state"] != "live" for row in fake_connector.rows["customers"] if row["email"] == EMAIL)
+    assert "Ticket desk: cannot be searched by the erasures' keyed hashes" in capsys.readouterr().err
+    assert services.erasure_reapply().for_owners == ["Ticket desk"]
 
 
 def test_an_objection_to_direct_marketing_is_carried_out_at_once_without_approval(

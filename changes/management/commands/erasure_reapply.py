@@ -22,4 +22,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {rows} row(s) erased again")
         for error in result.errors:
             self.stderr.write(error)
+        for name in result.for_owners:
+            self.stderr.write(
+                f"{name}: cannot be searched by the erasures' keyed hashes; its owner must re-apply them from its "
+                "own records after the restore."
+            )
         self.stdout.write(f"{result.tombstones} erasure(s) checked, {result.rows} row(s) erased again.")
