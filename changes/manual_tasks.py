@@ -21,19 +21,17 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from datasystems.change_rules import ERASURE_EXCEPTION_GROUNDS, ChangeRuleError
 from datasystems.connectors.changes import ChangeKind, TableAction, TableInstruction
 from datasystems.selectors import MANAGE
-from fulfilment.manual_tasks import REMINDER_DAYS, days_left_words
+from fulfilment.manual_tasks import REMINDER_DAYS, days_left_words, owner_reminder_deliver, owner_reminders_make
 from fulfilment.services import identifiers_of
-from requests_app.audit import SYSTEM, event_record, events_record
+from requests_app.audit import event_record
 from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
@@ -179,6 +177,8 @@ def task_reminders_send(*, today: date) -> int:
     (GDPR Art. 12(3), 17(1) "without undue delay", 21(3): a decision is carried out only once every system is
     changed). Idempotent: one ``ChangeTaskReminder`` per owner and day, made before anything is sent, and written to
     each request's audit trail. Returns how many reminders were made now."""
+    from . import tasks
+
     jobs = (
         _open_tasks()
         .filter(system__owner__isnull=False, system__owner__is_active=True)
@@ -188,40 +188,13 @@ def task_reminders_send(*, today: date) -> int:
     due_by_owner: dict[int, list[ChangeJob]] = {}
     for job in jobs:
         due_by_owner.setdefault(job.system.owner_id, []).append(job)
-    made = []
-    for owner_id, owner_jobs in due_by_owner.items():
-        try:
-            with transaction.atomic():
-                reminder = ChangeTaskReminder.objects.create(
-                    recipient_id=owner_id, day=today, job_ids=[job.pk for job in owner_jobs]
-                )
-                events_record(
-                    [
-                        {
-                            "request_id": job.request_id,
-                            "kind": EventKind.STAFF_REMINDER_SENT,
-                            "actor_kind": SYSTEM,
-                            "reason": f"Change task of {job.system.name} due soon or overdue (staff user {owner_id})",
-                        }
-                        for job in owner_jobs
-                    ]
-                )
-        except IntegrityError:
-            continue  # reminded today already
-        made.append(reminder.pk)
-    if made:
-        transaction.on_commit(lambda: _reminders_queue(made))
-    return len(made)
-
-
-def _reminders_queue(reminder_ids: list[int]) -> None:
-    from . import tasks
-
-    for reminder_id in reminder_ids:
-        try:
-            tasks.send_change_task_reminder.delay(reminder_id)
-        except Exception as error:  # noqa: BLE001 - the next day's run reminds again
-            logger.error("change task reminder %s not queued (%s)", reminder_id, type(error).__name__)
+    return owner_reminders_make(
+        model=ChangeTaskReminder,
+        today=today,
+        due_by_owner=due_by_owner,
+        task="Change task",
+        queue=tasks.send_change_task_reminder.delay,
+    )
 
 
 def task_reminder_email(reminder: ChangeTaskReminder) -> tuple[str, str]:
@@ -249,20 +222,9 @@ def task_reminder_email(reminder: ChangeTaskReminder) -> tuple[str, str]:
 
 def task_reminder_deliver(*, reminder_id: int) -> bool:
     """Send one reminder unless it was sent already (or its tasks are all finished now); True if it went now."""
-    with transaction.atomic():
-        reminder = (
-            ChangeTaskReminder.objects.select_for_update(of=("self",))
-            .select_related("recipient")
-            .filter(pk=reminder_id, sent_at__isnull=True)
-            .first()
-        )
-        if reminder is None or not reminder.recipient.email:
-            return False
-        if not _open_tasks().filter(pk__in=reminder.job_ids).exists():
-            return False
-        subject, body = task_reminder_email(reminder)
-        EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
-        reminder.sent_at = timezone.now()
-        reminder.save(update_fields=["sent_at"])
-    logger.info("change task reminder %s sent to user %s", reminder.pk, reminder.recipient_id)
-    return True
+    return owner_reminder_deliver(
+        model=ChangeTaskReminder,
+        reminder_id=reminder_id,
+        still_open=lambda job_ids: _open_tasks().filter(pk__in=job_ids).exists(),
+        email=task_reminder_email,
+    )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from datasystems.connectors.changes import ChangeKind, TableAction
 from dsar_portal.fields import EncryptedJSONField, EncryptedTextField
+from fulfilment.models import OwnerReminder
 
 KIND_CHOICES = [
     (ChangeKind.ERASE.value, _("Erasure")),
@@ -153,16 +154,8 @@ class ChangeJob(models.Model):
         return f"change job {self.pk} ({self.connector}, {self.status})"
 
 
-class ChangeTaskReminder(models.Model):
-    """One day's reminder e-mail to a system owner about their change tasks due soon or overdue
-    (``changes.manual_tasks.task_reminders_send``). Unique per person and day: a job run twice sends once."""
-
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    # The jobs it was about (ids only).
-    job_ids = models.JSONField(default=list)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
+class ChangeTaskReminder(OwnerReminder):
+    """One day's reminder of change tasks due soon or overdue (``changes.manual_tasks.task_reminders_send``)."""
 
     class Meta:
         constraints = [

@@ -50,7 +50,7 @@ from requests_app.locks import request_lock
 from requests_app.models import DataSubjectRequest, EventKind
 
 from . import services
-from .models import LIVE_COMPILATION_STATUSES, JobStatus, SearchJob, TaskReminder
+from .models import LIVE_COMPILATION_STATUSES, JobStatus, OwnerReminder, SearchJob, TaskReminder
 
 logger = logging.getLogger(__name__)
 
@@ -455,10 +455,78 @@ def _task_link(job: SearchJob) -> str:
     return settings.DSAR_PUBLIC_URL + reverse("fulfilment_tasks:task_detail", kwargs={"public_id": job.public_id})
 
 
+def owner_reminders_make(
+    *, model: type[OwnerReminder], today: date, due_by_owner: dict[int, list], task: str, queue: Callable[[int], None]
+) -> int:
+    """One reminder per owner for ``today`` about their jobs in ``due_by_owner``, each written to its request's audit
+    trail (``task`` names the kind of task there), and queued once committed. Idempotent: the reminder is made, unique
+    per owner and day, before anything is sent, so a job run twice reminds once. Returns how many were made now."""
+    made = []
+    for owner_id, owner_jobs in due_by_owner.items():
+        try:
+            with transaction.atomic():
+                reminder = model.objects.create(
+                    recipient_id=owner_id, day=today, job_ids=[job.pk for job in owner_jobs]
+                )
+                events_record(
+                    [
+                        {
+                            "request_id": job.request_id,
+                            "kind": EventKind.STAFF_REMINDER_SENT,
+                            "actor_kind": SYSTEM,
+                            "reason": f"{task} of {job.system.name} due soon or overdue (staff user {owner_id})",
+                        }
+                        for job in owner_jobs
+                    ]
+                )
+        except IntegrityError:
+            continue  # reminded today already
+        made.append(reminder.pk)
+    if made:
+        transaction.on_commit(lambda: _reminders_queue(made, queue))
+    return len(made)
+
+
+def _reminders_queue(reminder_ids: list[int], queue: Callable[[int], None]) -> None:
+    for reminder_id in reminder_ids:
+        try:
+            queue(reminder_id)
+        except Exception as error:  # noqa: BLE001 - the next day's run reminds again
+            logger.error("task reminder %s not queued (%s)", reminder_id, type(error).__name__)
+
+
+def owner_reminder_deliver(
+    *,
+    model: type[OwnerReminder],
+    reminder_id: int,
+    still_open: Callable[[list[int]], bool],
+    email: Callable[[OwnerReminder], tuple[str, str]],
+) -> bool:
+    """Send one reminder unless it was sent already or ``still_open`` says its tasks are all finished now; True if
+    it went now. Only the reminder's id travels through the broker (no personal data in broker messages)."""
+    with transaction.atomic():
+        reminder = (
+            model.objects.select_for_update(of=("self",))
+            .select_related("recipient")
+            .filter(pk=reminder_id, sent_at__isnull=True)
+            .first()
+        )
+        if reminder is None or not reminder.recipient.email or not still_open(reminder.job_ids):
+            return False
+        subject, body = email(reminder)
+        EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
+        reminder.sent_at = timezone.now()
+        reminder.save(update_fields=["sent_at"])
+    logger.info("task reminder %s (%s) sent to user %s", reminder.pk, model.__name__, reminder.recipient_id)
+    return True
+
+
 def task_reminders_send(*, today: date) -> int:
     """Remind each system owner, once a day, of their tasks due within ``REMINDER_DAYS`` days or overdue (GDPR
     Art. 12(3): the answer is due on the legal date whatever a task waits for). Idempotent: one ``TaskReminder`` per
     owner and day, made before anything is sent. Returns how many reminders were made now."""
+    from . import tasks
+
     jobs = (
         _manual_jobs()
         .filter(status=JobStatus.WAITING, compilation__status__in=LIVE_COMPILATION_STATUSES)
@@ -469,40 +537,13 @@ def task_reminders_send(*, today: date) -> int:
     for job in jobs:
         if (due_date_of(job) - today).days <= REMINDER_DAYS:
             due_by_owner.setdefault(job.system.owner_id, []).append(job)
-    made = []
-    for owner_id, owner_jobs in due_by_owner.items():
-        try:
-            with transaction.atomic():
-                reminder = TaskReminder.objects.create(
-                    recipient_id=owner_id, day=today, job_ids=[job.pk for job in owner_jobs]
-                )
-                events_record(
-                    [
-                        {
-                            "request_id": job.request_id,
-                            "kind": EventKind.STAFF_REMINDER_SENT,
-                            "actor_kind": SYSTEM,
-                            "reason": f"Search task of {job.system.name} due soon or overdue (staff user {owner_id})",
-                        }
-                        for job in owner_jobs
-                    ]
-                )
-        except IntegrityError:
-            continue  # reminded today already
-        made.append(reminder.pk)
-    if made:
-        transaction.on_commit(lambda: _reminders_queue(made))
-    return len(made)
-
-
-def _reminders_queue(reminder_ids: list[int]) -> None:
-    from . import tasks
-
-    for reminder_id in reminder_ids:
-        try:
-            tasks.send_task_reminder.delay(reminder_id)
-        except Exception as error:  # noqa: BLE001 - the next day's run reminds again
-            logger.error("task reminder %s not queued (%s)", reminder_id, type(error).__name__)
+    return owner_reminders_make(
+        model=TaskReminder,
+        today=today,
+        due_by_owner=due_by_owner,
+        task="Search task",
+        queue=tasks.send_task_reminder.delay,
+    )
 
 
 def task_reminder_email(reminder: TaskReminder) -> tuple[str, str]:
@@ -533,20 +574,9 @@ def task_reminder_email(reminder: TaskReminder) -> tuple[str, str]:
 
 def task_reminder_deliver(*, reminder_id: int) -> bool:
     """Send one reminder unless it was sent already (or its tasks are all finished now); True if it went now."""
-    with transaction.atomic():
-        reminder = (
-            TaskReminder.objects.select_for_update(of=("self",))
-            .select_related("recipient")
-            .filter(pk=reminder_id, sent_at__isnull=True)
-            .first()
-        )
-        if reminder is None or not reminder.recipient.email:
-            return False
-        if not SearchJob.objects.filter(pk__in=reminder.job_ids, status=JobStatus.WAITING).exists():
-            return False
-        subject, body = task_reminder_email(reminder)
-        EmailMessage(subject=subject, body=body, to=[reminder.recipient.email]).send()
-        reminder.sent_at = timezone.now()
-        reminder.save(update_fields=["sent_at"])
-    logger.info("task reminder %s sent to user %s", reminder.pk, reminder.recipient_id)
-    return True
+    return owner_reminder_deliver(
+        model=TaskReminder,
+        reminder_id=reminder_id,
+        still_open=lambda job_ids: SearchJob.objects.filter(pk__in=job_ids, status=JobStatus.WAITING).exists(),
+        email=task_reminder_email,
+    )

@@ -177,9 +177,10 @@ class SearchRecord(models.Model):
         return sum(int(item.get("rows", 0)) for item in self.found)
 
 
-class TaskReminder(models.Model):
-    """One day's reminder e-mail to a system owner about their manual search tasks due soon or overdue
-    (``fulfilment.manual_tasks.task_reminders_send``). Unique per person and day: a job run twice sends once."""
+class OwnerReminder(models.Model):
+    """One day's reminder e-mail to a system owner about their tasks due soon or overdue: each kind of task (search
+    here, change in ``changes``) has its table, unique per person and day, so a job run twice sends once
+    (``fulfilment.manual_tasks.owner_reminders_make``)."""
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
@@ -187,6 +188,13 @@ class TaskReminder(models.Model):
     job_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class TaskReminder(OwnerReminder):
+    """One day's reminder of manual search tasks (``fulfilment.manual_tasks.task_reminders_send``)."""
 
     class Meta:
         constraints = [
