@@ -144,18 +144,32 @@ def objection_assessable(request: DataSubjectRequest) -> bool:
     return request.right == Right.OBJECTION and not is_direct_marketing_objection(request)
 
 
-def objection_restriction_offer(*, request: DataSubjectRequest, actor: AbstractBaseUser) -> Restriction:
-    """Restrict the processing while the objection is assessed (GDPR Art. 18(1)(d)): a restriction on ground (d)
-    and its RESTRICT run. Once per objection, and only before the decision."""
+def _restriction_refused(request: DataSubjectRequest) -> str | None:
+    """Why restriction while the objection is assessed cannot be offered now (GDPR Art. 18(1)(d)), or None."""
     if not objection_assessable(request) or request.status != Status.IN_PROGRESS:
-        raise ObjectionError(_("Restriction is offered only while an objection is being assessed."))
+        return _("Restriction is offered only while an objection is being assessed.")
     if ObjectionDecision.objects.filter(request=request).exists():
-        raise ObjectionError(_("The objection is decided already."))
+        return _("The objection is decided already.")
     pending = Restriction.objects.filter(on_ground(RestrictionGroundChoice.OBJECTION_PENDING), request=request).exclude(
         status=RestrictionStatus.LIFTED
     )
     if pending.exists():
-        raise ObjectionError(_("The processing is restricted already while the objection is assessed."))
+        return _("The processing is restricted already while the objection is assessed.")
+    return None
+
+
+def restriction_offerable(request: DataSubjectRequest) -> bool:
+    """Whether restriction may be offered now: an objection being assessed, not yet decided, not restricted on
+    ground (d) already (GDPR Art. 18(1)(d)). The case page shows the offer by the same rule the service applies."""
+    return _restriction_refused(request) is None
+
+
+def objection_restriction_offer(*, request: DataSubjectRequest, actor: AbstractBaseUser) -> Restriction:
+    """Restrict the processing while the objection is assessed (GDPR Art. 18(1)(d)): a restriction on ground (d)
+    and its RESTRICT run. Once per objection, and only before the decision."""
+    refused = _restriction_refused(request)
+    if refused is not None:
+        raise ObjectionError(refused)
     return restriction_start(
         request=request,
         grounds=[RestrictionGroundChoice.OBJECTION_PENDING],

@@ -37,9 +37,7 @@ from .models_decisions import (
     ObjectionDecision,
     RectificationDecision,
     Restriction,
-    RestrictionGroundChoice,
     RestrictionStatus,
-    on_ground,
 )
 from .services import payload_channels
 
@@ -142,7 +140,6 @@ def objection_panel(http_request: HttpRequest, request) -> dict | None:
     may_decide = (
         http_request.user.has_perm(objections.DECIDE) and decision is None and request.status == Status.IN_PROGRESS
     )
-    pending = Restriction.objects.filter(on_ground(RestrictionGroundChoice.OBJECTION_PENDING), request=request).exists()
     return {
         "reference": request.reference,
         "marketing": False,
@@ -150,10 +147,7 @@ def objection_panel(http_request: HttpRequest, request) -> dict | None:
         "decision": decision,
         "decision_systems": [system.name for system in decision.systems.all()] if decision else [],
         "form": (bound.get("objection") or ObjectionDecisionForm()) if may_decide else None,
-        "may_offer_restriction": _can_act(http_request)
-        and decision is None
-        and not pending
-        and request.status == Status.IN_PROGRESS,
+        "may_offer_restriction": _can_act(http_request) and objections.restriction_offerable(request),
     }
 
 
